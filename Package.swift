@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, each its own target, so that each can be read and tested alone:
+//   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
+//   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
+//   ConnEngine        workers, schedule, per-slot state, built-in listener, run report value
+//   ConnReport        pure reporters (text, CSV) and the one place that writes files
+//   ConnCLI           argument parsing and printing only
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "connbench",
+    products: [
+        .executable(name: "connbench", targets: ["connbench"]),
+        .library(name: "ConnEngine", targets: ["ConnEngine"]),
+        .library(name: "ConnReport", targets: ["ConnReport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", exact: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CNuma",
+            pkgConfig: "numa",
+            providers: [.apt(["libnuma-dev"])]
+        ),
+        .target(name: "CConnShim"),
+        .target(
+            name: "ConnSys",
+            dependencies: [
+                "CConnShim", "CNuma",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ConnEngine",
+            dependencies: [
+                "ConnSys",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "ConnReport", dependencies: ["ConnEngine"], swiftSettings: strict),
+        .target(
+            name: "ConnCLI",
+            dependencies: [
+                "ConnEngine", "ConnReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "connbench", dependencies: ["ConnCLI"], swiftSettings: strict),
+        .testTarget(
+            name: "ConnbenchTests",
+            dependencies: ["ConnCLI", "ConnEngine", "ConnReport", "ConnSys"],
+            swiftSettings: strict
+        ),
+    ]
+)

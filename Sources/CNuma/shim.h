@@ -1,0 +1,4 @@
+#ifndef CNUMA_SHIM_H
+#define CNUMA_SHIM_H
+#include <numa.h>
+#endif

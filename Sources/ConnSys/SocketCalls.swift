@@ -1,0 +1,137 @@
+@preconcurrency import Glibc
+import CConnShim
+import SystemPackage
+
+/// Socket calls on swift-system's `FileDescriptor`, each through ``syscall(_:)``.
+///
+/// Kept `@inlinable`: the engine calls them once per connect attempt, across a module
+/// boundary, and a non-inlined hop per call would show in the ratio against the C generator.
+extension FileDescriptor {
+    public enum SocketKind: Sendable {
+        case stream, datagram
+
+        @usableFromInline var raw: Int32 {
+            switch self {
+            case .stream: Int32(SOCK_STREAM.rawValue)
+            case .datagram: Int32(SOCK_DGRAM.rawValue)
+            }
+        }
+    }
+
+    /// A close-on-exec socket; nonblocking unless the caller (the probe) wants blocking.
+    @inlinable
+    public static func socket(domain: Int32, kind: SocketKind = .stream, nonblocking: Bool = true) throws(Errno) -> FileDescriptor {
+        var type = kind.raw | Int32(SOCK_CLOEXEC.rawValue)
+        if nonblocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
+        let fd = try syscall { Glibc.socket(domain, type, 0) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// `connect`. Returns true when the connection completed at once (unix sockets, some
+    /// loopback cases) and false for EINPROGRESS — the normal case for a nonblocking socket.
+    @inlinable
+    public func connect(to address: SocketAddress) throws(Errno) -> Bool {
+        do throws(Errno) {
+            _ = try syscall { address.withSockaddr { sa, len in Glibc.connect(rawValue, sa, len) } }
+            return true
+        } catch {
+            if error == .nowInProgress { return false }
+            throw error
+        }
+    }
+
+    /// `connect` with a raw pointer, for the probe's invalid-pointer (EFAULT) case.
+    public func connect(rawPointer: UnsafePointer<sockaddr>?, length: socklen_t) throws(Errno) {
+        _ = try syscall { Glibc.connect(rawValue, rawPointer, length) }
+    }
+
+    @inlinable
+    public func bind(to address: SocketAddress) throws(Errno) {
+        _ = try syscall { address.withSockaddr { sa, len in Glibc.bind(rawValue, sa, len) } }
+    }
+
+    public func listen(backlog: Int32) throws(Errno) {
+        _ = try syscall { Glibc.listen(rawValue, backlog) }
+    }
+
+    /// accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; nil when nothing is pending (EAGAIN).
+    @inlinable
+    public func acceptNonblocking() throws(Errno) -> FileDescriptor? {
+        do throws(Errno) {
+            let fd = try syscall { cbs_accept4(rawValue, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)) }
+            return FileDescriptor(rawValue: fd)
+        } catch {
+            if error == .wouldBlock { return nil }
+            throw error
+        }
+    }
+
+    @inlinable
+    public func setOption(level: Int32, name: Int32, value: Int32) throws(Errno) {
+        var v = value
+        _ = try syscall { Glibc.setsockopt(rawValue, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) }
+    }
+
+    @inlinable
+    public func setOption<T: BitwiseCopyable>(level: Int32, name: Int32, value: T) throws(Errno) {
+        var v = value
+        _ = try syscall { Glibc.setsockopt(rawValue, level, name, &v, socklen_t(MemoryLayout<T>.size)) }
+    }
+
+    public func getIntOption(level: Int32, name: Int32) throws(Errno) -> Int32 {
+        var v: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        _ = try syscall { Glibc.getsockopt(rawValue, level, name, &v, &len) }
+        return v
+    }
+
+    /// The pending error of a nonblocking connect (`SO_ERROR`); nil when it succeeded.
+    @inlinable
+    public func pendingError() throws(Errno) -> Errno? {
+        var v: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        _ = try syscall { Glibc.getsockopt(rawValue, SOL_SOCKET, SO_ERROR, &v, &len) }
+        return v == 0 ? nil : Errno(rawValue: v)
+    }
+
+    /// SO_LINGER {1, 0}: the next close sends RST and leaves no TIME_WAIT behind.
+    @inlinable
+    public func setLingerZero() throws(Errno) {
+        try setOption(level: SOL_SOCKET, name: SO_LINGER, value: linger(l_onoff: 1, l_linger: 0))
+    }
+
+    public func localAddress() throws(Errno) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { ptr throws(Errno) -> Int32 in
+            try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(Errno) -> Int32 in
+                try syscall { Glibc.getsockname(rawValue, sa, &len) }
+            }
+        }
+        return SocketAddress(storage: storage, length: len)
+    }
+
+    public func peerAddress() throws(Errno) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { ptr throws(Errno) -> Int32 in
+            try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(Errno) -> Int32 in
+                try syscall { Glibc.getpeername(rawValue, sa, &len) }
+            }
+        }
+        return SocketAddress(storage: storage, length: len)
+    }
+
+    /// close(2) through the wrapper. The fd is gone whatever it returns (Linux never
+    /// leaves it open after EINTR), so callers count the error and move on.
+    @inlinable
+    public func closeSocket() {
+        _ = try? syscall { Glibc.close(rawValue) }
+    }
+
+    /// read(2) of a few bytes, to see a peer's FIN (0) on a listener that waits for it.
+    @inlinable
+    public func readDiscarding(_ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try syscall { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+    }
+}
