@@ -5,6 +5,7 @@ import PackageDescription
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
 //   ConnEngine        workers, schedule, per-slot state, built-in listener, run report value
+//   ConnProbe         provokes each errno of the seed's connect() table and classifies it
 //   ConnReport        pure reporters (text, CSV) and the one place that writes files
 //   ConnCLI           argument parsing and printing only
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -44,11 +45,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "ConnReport", dependencies: ["ConnEngine"], swiftSettings: strict),
+        .target(name: "ConnReport", dependencies: ["ConnEngine", "ConnSys"], swiftSettings: strict),
+        .target(name: "ConnProbe", dependencies: ["ConnSys"], swiftSettings: strict),
         .target(
             name: "ConnCLI",
             dependencies: [
-                "ConnEngine", "ConnReport",
+                "ConnEngine", "ConnReport", "ConnProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -56,7 +58,7 @@ let package = Package(
         .executableTarget(name: "connbench", dependencies: ["ConnCLI"], swiftSettings: strict),
         .testTarget(
             name: "ConnbenchTests",
-            dependencies: ["ConnCLI", "ConnEngine", "ConnReport", "ConnSys"],
+            dependencies: ["ConnCLI", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe"],
             swiftSettings: strict
         ),
     ]

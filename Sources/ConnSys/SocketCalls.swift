@@ -135,3 +135,11 @@ extension FileDescriptor {
         try syscall { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
 }
+
+/// Option numbers newer than some libc headers, re-exported so upper layers need no C.
+public enum SocketOptionName {
+    public static let bindAddressNoPort = CBS_IP_BIND_ADDRESS_NO_PORT
+    public static let localPortRange = CBS_IP_LOCAL_PORT_RANGE
+    public static let tcpUserTimeout = CBS_TCP_USER_TIMEOUT
+    public static let tcpSynCount = CBS_TCP_SYNCNT
+}

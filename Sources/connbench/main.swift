@@ -1,1 +1,4 @@
-print("x")
+import ConnCLI
+@preconcurrency import Glibc
+
+exit(Connbench.execute(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,75 @@
+@preconcurrency import Glibc
+import ArgumentParser
+
+/// The root command. `connbench --rate 50000` is `connbench run --rate 50000`.
+public struct Connbench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "connbench",
+        abstract: "Load and latency benchmark for the connect() system call.",
+        subcommands: [RunCommand.self, ListenCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+
+    public init() {}
+
+    /// Parses and runs; every failure ends as one line on stderr and a non-zero exit,
+    /// never a trap or a usage dump. Returns the process exit code.
+    public static func execute(_ arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let failure as CLIFailure {
+            Console.error(failure.message)
+            return failure.code
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                Console.out(fullMessage(for: error) + "\n")  // --help, --version
+                return 0
+            }
+            Console.error(oneLine(message(for: error)))
+            return code.rawValue == 0 ? 1 : code.rawValue
+        }
+    }
+
+    static func oneLine(_ text: String) -> String {
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters() }.filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") && !$0.hasPrefix("Help:") }
+        var line = lines.joined(separator: "; ")
+        if line.hasPrefix("Error: ") { line.removeFirst(7) }
+        return line.isEmpty ? "invalid arguments" : line
+    }
+}
+
+/// A failure after parsing (a listener that cannot bind, an unwritable folder).
+struct CLIFailure: Error {
+    let message: String
+    let code: Int32
+    init(_ message: String, code: Int32 = 1) { self.message = message; self.code = code }
+}
+
+/// All terminal output goes through here: the report on stdout, status and errors on
+/// stderr, so `connbench … > report.txt` captures exactly the report.
+enum Console {
+    static func out(_ text: String) {
+        fputs(text, stdout)
+        fflush(stdout)
+    }
+
+    static func status(_ text: String) {
+        fputs("connbench: \(text)\n", stderr)
+    }
+
+    static func error(_ text: String) {
+        fputs("connbench: error: \(text)\n", stderr)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = String(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

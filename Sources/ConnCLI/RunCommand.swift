@@ -1,0 +1,115 @@
+import ArgumentParser
+import ConnEngine
+import ConnReport
+import ConnSys
+
+/// `connbench [run]`: the benchmark. Parses, builds a `RunConfig`, runs, prints, writes.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Open connections at a fixed rate (open loop) or as fast as possible (closed loop) and report what connect() cost."
+    )
+
+    @Option(help: "Connects per second over all workers (50000, 50k), or 'max' for closed loop.", transform: ParseValue.rate)
+    var rate: Rate = .fixed(perSecond: 1000)
+
+    @Option(help: "Measured time: 10s, 500ms, 2m.", transform: ParseValue.positiveDuration)
+    var duration: UInt64 = 10_000_000_000
+
+    @Option(help: "Time before measuring starts, excluded from the figures.", transform: ParseValue.duration)
+    var warmup: UInt64 = 0
+
+    @Option(help: "Worker threads (default: one per CPU in --cpus, or per CPU this process may use).", transform: { try ParseValue.positiveInt($0, max: 1024) })
+    var workers: Int?
+
+    @Option(help: "CPUs to pin workers to through libnuma: 0,1 or 0-3.", transform: ParseValue.cpus)
+    var cpus: [Int]?
+
+    @Option(help: "Connects in flight per worker, at most.", transform: { try ParseValue.positiveInt($0) })
+    var concurrency: Int = RunConfig.defaultConcurrency
+
+    @Option(help: "Per-connect timeout; counted as ETIMEDOUT (call 'timeout').", transform: ParseValue.positiveDuration)
+    var timeout: UInt64 = 3_000_000_000
+
+    @Option(help: "fin (normal close, TIME_WAIT on the closer) or rst (SO_LINGER 0, no TIME_WAIT).")
+    var close: CloseMode = .fin
+
+    @Option(help: "Length of one time-series interval.", transform: ParseValue.positiveDuration)
+    var interval: UInt64 = 1_000_000_000
+
+    @Option(help: "HOST:PORT, [IPv6]:PORT or unix:/path; repeat for round-robin. Default: a built-in loopback listener.", transform: ParseValue.target)
+    var target: [SocketAddress] = []
+
+    @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv (default: Results/<UTC time>).")
+    var output: String?
+
+    @Option(help: "Bind to ADDR (port 0) before connect.", transform: ParseValue.address)
+    var bind: SocketAddress?
+
+    @Option(help: "Source address pool ADDR or ADDR-ADDR, bound before connect round-robin.", transform: ParseValue.sources)
+    var source: [SocketAddress]?
+
+    @Flag(help: "Set SO_REUSEADDR on each connecting socket.")
+    var reuseaddr = false
+
+    @Flag(name: .customLong("bind-no-port"), help: "Set IP_BIND_ADDRESS_NO_PORT (with --bind/--source).")
+    var bindNoPort = false
+
+    @Option(name: .customLong("port-range"), help: "Per-socket ephemeral range LOW-HIGH (IP_LOCAL_PORT_RANGE, Linux 6.3+).", transform: ParseValue.portRange)
+    var portRange: ClosedRange<UInt16>?
+
+    @Option(name: .customLong("max-attempts"), help: "Stop each worker after this many attempts.", transform: { try ParseValue.positiveInt($0, max: Int.max) })
+    var maxAttempts: Int?
+
+    @Option(name: .customLong("listener-threads"), help: "Accept threads of the built-in listener (default: one per worker CPU).", transform: { try ParseValue.positiveInt($0, max: 1024) })
+    var listenerThreads: Int?
+
+    @Option(name: .customLong("listener-close"), help: "Built-in listener: immediate (close after accept) or peer (wait for the client's FIN).")
+    var listenerClose: ListenerClose = .immediate
+
+    @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
+    var listenerAddress: SocketAddress?
+
+    func makeConfig() -> RunConfig {
+        var c = RunConfig()
+        c.targets = target
+        c.rate = rate
+        c.durationNs = duration
+        c.warmupNs = warmup
+        c.workers = workers
+        c.cpus = cpus
+        c.concurrency = concurrency
+        c.timeoutNs = timeout
+        c.close = close
+        c.intervalNs = interval
+        c.strategy = SocketStrategy(sources: source ?? bind.map { [$0] } ?? [], reuseAddress: reuseaddr,
+                                    bindAddressNoPort: bindNoPort, portRange: portRange)
+        c.maxAttemptsPerWorker = UInt64(maxAttempts ?? 0)
+        c.listener.threads = listenerThreads
+        c.listener.close = listenerClose
+        if let a = listenerAddress { c.listener.address = a }
+        return c
+    }
+
+    func validate() throws {
+        if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
+        let allowed = (try? CPUAffinity.allowedCPUs()) ?? []
+        do { _ = try makeConfig().validate(allowedCPUs: allowed) } catch { throw ValidationError(error.description) }
+    }
+
+    func run() throws {
+        let config = makeConfig()
+        let directory = output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
+        do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
+
+        let signals = StopSignals()
+        signals.block()
+        let what = config.targets.isEmpty ? "the built-in loopback listener" : config.targets.map(\.description).joined(separator: ", ")
+        Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
+        let report: RunReport
+        do { report = try BenchmarkRunner.run(config, signals: signals) } catch { throw CLIFailure(error.description) }
+        Console.out(TextReporter.render(report))
+        do { try ReportWriter.write(RunFiles.files(for: report), to: directory) } catch { throw CLIFailure(error.description) }
+        Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv")
+    }
+}

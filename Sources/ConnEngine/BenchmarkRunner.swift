@@ -1,0 +1,142 @@
+@preconcurrency import Glibc
+import ConnSys
+
+/// Runs one benchmark: the listener (when built in), the pinned workers, the wait for the
+/// end or for a signal, and the merge of what the workers measured.
+public enum BenchmarkRunner {
+    public enum Failure: Error, CustomStringConvertible {
+        case config(ConfigError)
+        case listener(Listener.Failure)
+        case system(String)
+
+        public var description: String {
+            switch self {
+            case .config(let e): e.description
+            case .listener(let e): e.description
+            case .system(let s): s
+            }
+        }
+    }
+
+    /// Runs `config` to its end, or until `stop` is set or one of `signals` arrives (the
+    /// caller blocks them first). Returns what was measured either way.
+    public static func run(_ config: RunConfig, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(Failure) -> RunReport {
+        let startedAt = WallClock.nowNanoseconds()
+        let allowed: [Int]
+        do { allowed = try CPUAffinity.allowedCPUs() } catch { throw .system("sched_getaffinity failed: \(error.name)") }
+        let cpus: [Int]
+        do { cpus = try config.validate(allowedCPUs: allowed) } catch { throw .config(error) }
+        let openFiles = ResourceLimits.raiseOpenFiles()
+        let workerCount = config.workers ?? cpus.count
+
+        var notes: [String] = []
+        if !CPUAffinity.numaAvailable {
+            notes.append("libnuma: numa_available() failed; workers pinned with sched_setaffinity instead")
+        }
+        let needed = UInt64(workerCount * config.concurrency) + 64
+        if openFiles.soft < needed {
+            notes.append("RLIMIT_NOFILE is \(openFiles.soft), below workers x concurrency (\(needed)): expect EMFILE")
+        }
+
+        var listener: Listener?
+        var targets = config.targets
+        if targets.isEmpty {
+            do { listener = try Listener(config: config.listener, defaultCPUs: cpus) } catch { throw .listener(error) }
+            targets = [listener!.address]
+        }
+        defer { listener?.stop() }
+
+        let startNs = MonotonicClock.now() + 20_000_000  // room for threads to start and pin
+        let measureStartNs = startNs + config.warmupNs
+        let endNs = measureStartNs + config.durationNs
+        let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
+
+        let boxes = (0..<workerCount).map { _ in ResultBox() }
+        let finished = SharedCounter()
+        var threads: [PosixThread] = []
+        for id in 0..<workerCount {
+            let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: cpus.isEmpty ? nil : cpus[id % cpus.count],
+                                  targets: targets, config: config, startNs: startNs,
+                                  measureStartNs: measureStartNs, endNs: endNs,
+                                  perWorkerIntervalNs: perWorkerInterval)
+            let box = boxes[id]
+            do {
+                threads.append(try PosixThread.spawn {
+                    box.result = runWorker(plan, stop: stop)
+                    finished.add(1)
+                })
+            } catch {
+                stop.stop()
+                threads.forEach { $0.join() }
+                throw .system("pthread_create failed: \(error.name)")
+            }
+        }
+
+        // Wait for the workers, turning SIGINT/SIGTERM into a stop request.
+        while finished.value < UInt64(workerCount) {
+            if let signals {
+                if signals.wait(nanoseconds: 50_000_000) != nil { stop.stop() }
+            } else {
+                var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                nanosleep(&ts, nil)
+            }
+        }
+        threads.forEach { $0.join() }
+        let stoppedNs = MonotonicClock.now()
+        listener?.stop()
+        let listenerInfo = listener.map {
+            ListenerInfo(address: $0.address.description, threads: $0.threadCount, backlog: $0.effectiveBacklog,
+                         accepted: $0.acceptedCount, close: config.listener.close)
+        }
+        listener = nil
+
+        let results = boxes.map { $0.result ?? WorkerResult(id: -1, fatal: "worker produced no result") }
+        for r in results { if let f = r.fatal { notes.append("worker \(r.id): \(f)") } }
+        let pinFailures = results.filter { $0.pinError != nil }
+        if let first = pinFailures.first {
+            notes.append("pinning failed for \(pinFailures.count) worker(s): \(first.pinError!.name); they ran unpinned")
+        }
+        let interrupted = stop.isStopped && stoppedNs < endNs
+        let measuredEnd = Swift.min(stoppedNs, endNs)
+        let measuredNs = measuredEnd > measureStartNs ? measuredEnd - measureStartNs : 0
+
+        return ReportBuilder(config: config, workerCount: workerCount, cpus: cpus, targets: targets,
+                             results: results, startNs: startNs, measureStartNs: measureStartNs,
+                             measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
+                             listener: listenerInfo, openFiles: openFiles.soft, notes: notes).build()
+    }
+
+    /// A worker thread's whole life: pin, build its state locally, wait for the start
+    /// line, run, hand back the result.
+    static func runWorker(_ plan: WorkerPlan, stop: StopFlag) -> WorkerResult {
+        var pinMethod: CPUAffinity.Method?
+        var pinError: Errno?
+        if let cpu = plan.cpu {
+            do { pinMethod = try CPUAffinity.pinCurrentThread(to: cpu) } catch { pinError = error }
+        }
+        var loop: WorkerLoop
+        do {
+            loop = try WorkerLoop(plan: plan)
+        } catch {
+            return WorkerResult(id: plan.id, cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError,
+                                fatal: "epoll_create1 failed: \(error.name)")
+        }
+        let now = MonotonicClock.now()
+        if plan.startNs > now {
+            var ts = timespec(tv_sec: Int((plan.startNs - now) / 1_000_000_000), tv_nsec: Int((plan.startNs - now) % 1_000_000_000))
+            nanosleep(&ts, nil)
+        }
+        let cpu0 = CPUAffinity.threadCPUTimeNanoseconds()
+        let wall0 = MonotonicClock.now()
+        loop.run(stop: stop)
+        let cpuNs = CPUAffinity.threadCPUTimeNanoseconds() - cpu0
+        let wallNs = MonotonicClock.now() - wall0
+        return loop.finish(cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError, cpuNs: cpuNs, wallNs: wallNs)
+    }
+}
+
+/// Where a worker leaves its result; read only after the thread is joined, which orders
+/// the write before the read.
+private final class ResultBox: @unchecked Sendable {
+    var result: WorkerResult?
+}

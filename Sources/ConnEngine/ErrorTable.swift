@@ -1,0 +1,66 @@
+import ConnSys
+
+/// Counts per (call, errno), with when and at which attempt each first appeared.
+///
+/// A flat table allocated once per worker: counting an error on the hot path is an index
+/// and an add, never a dictionary insert.
+struct ErrorTable: ~Copyable {
+    struct Cell {
+        var count: UInt64 = 0
+        var firstNs: UInt64 = 0
+        var firstLocalAttempt: UInt64 = 0
+    }
+
+    static let errnoSlots = Int(Errno.highestLinuxValue) + 2  // 0…133, and one for "other"
+    static let sites = SyscallSite.allCases.count
+    let cells: UnsafeMutablePointer<Cell>
+
+    init() {
+        cells = .allocate(capacity: Self.errnoSlots * Self.sites)
+        cells.initialize(repeating: Cell(), count: Self.errnoSlots * Self.sites)
+    }
+
+    deinit { cells.deallocate() }
+
+    @inline(__always)
+    static func slot(_ errno: Errno) -> Int {
+        let v = Int(errno.rawValue)
+        return v >= 0 && v < errnoSlots - 1 ? v : errnoSlots - 1
+    }
+
+    @inline(__always)
+    func count(_ errno: Errno, at site: SyscallSite, nowNs: UInt64, localAttempt: UInt64) {
+        let i = Int(site.rawValue) * Self.errnoSlots + Self.slot(errno)
+        if cells[i].count == 0 {
+            cells[i].firstNs = nowNs
+            cells[i].firstLocalAttempt = localAttempt
+        }
+        cells[i].count &+= 1
+    }
+
+    /// The non-empty cells, for merging after the worker stops.
+    func entries() -> [WorkerErrorEntry] {
+        var out: [WorkerErrorEntry] = []
+        for site in SyscallSite.allCases {
+            for e in 0..<Self.errnoSlots {
+                let c = cells[Int(site.rawValue) * Self.errnoSlots + e]
+                if c.count > 0 {
+                    out.append(WorkerErrorEntry(errno: Int32(e), site: site, count: c.count,
+                                                firstNs: c.firstNs, firstLocalAttempt: c.firstLocalAttempt))
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// One (call, errno) count of one worker, with its first occurrence in that worker's terms.
+public struct WorkerErrorEntry: Sendable {
+    public var errno: Int32
+    public var site: SyscallSite
+    public var count: UInt64
+    /// Nanoseconds since the run started.
+    public var firstNs: UInt64
+    /// 1-based index among this worker's attempts.
+    public var firstLocalAttempt: UInt64
+}

@@ -1,0 +1,31 @@
+import Histogram
+
+/// Latencies in nanoseconds, 3 significant digits, up to an hour.
+///
+/// Values past the top are clamped, not dropped, so the count always equals the number of
+/// events and the maximum still shows that something took an hour.
+public enum LatencyHistogram {
+    public static let highestNs: UInt64 = 3_600_000_000_000
+
+    public static func make() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highestNs, numberOfSignificantValueDigits: .three)
+    }
+
+    /// Per-interval histograms: microseconds and 2 digits keep a long run's series small.
+    public static func makeInterval() -> Histogram<UInt32> {
+        Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestNs / 1000, numberOfSignificantValueDigits: .two)
+    }
+}
+
+extension Histogram {
+    @inlinable @inline(__always)
+    mutating func recordClamped(_ ns: UInt64) {
+        record(ns < LatencyHistogram.highestNs ? ns : LatencyHistogram.highestNs)
+    }
+
+    @inlinable @inline(__always)
+    mutating func recordClampedMicros(_ ns: UInt64) {
+        let us = ns / 1000
+        record(us < LatencyHistogram.highestNs / 1000 ? us : LatencyHistogram.highestNs / 1000)
+    }
+}

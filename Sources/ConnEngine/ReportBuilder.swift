@@ -1,0 +1,198 @@
+@preconcurrency import Glibc
+import ConnSys
+import Histogram
+
+/// Merges the workers' results into one ``RunReport`` after they have stopped.
+struct ReportBuilder {
+    var config: RunConfig
+    var workerCount: Int
+    var cpus: [Int]
+    var targets: [SocketAddress]
+    var results: [WorkerResult]
+    var startNs: UInt64
+    var measureStartNs: UInt64
+    var measuredNs: UInt64
+    var interrupted: Bool
+    var startedAtNs: UInt64
+    var listener: ListenerInfo?
+    var openFiles: UInt64
+    var notes: [String]
+
+    func build() -> RunReport {
+        var tally = Tally()
+        var warmup = Tally()
+        var latency = LatencyHistogram.make()
+        var service = LatencyHistogram.make()
+        var connectCall = LatencyHistogram.make()
+        var startLag = LatencyHistogram.make()
+        var late: UInt64 = 0, capStalls: UInt64 = 0, capStallNs: UInt64 = 0, selfConnects: UInt64 = 0
+        for r in results where r.fatal == nil {
+            tally = tally + r.measured
+            warmup = warmup + r.warmup
+            latency.add(r.latency)
+            service.add(r.service)
+            connectCall.add(r.connectCall)
+            startLag.add(r.startLag)
+            late += r.late
+            capStalls += r.capStalls
+            capStallNs += r.capStallNs
+            selfConnects += r.selfConnects
+        }
+        let measuredSeconds = Double(measuredNs) / 1e9
+        var scheduled: UInt64?
+        if let rate = config.rate.perSecond {
+            // Global schedule slots j with start + j/R inside [measureStart, measureStart + measured).
+            let first = (Double(config.warmupNs) * rate / 1e9).rounded(.up)
+            let end = ((Double(config.warmupNs) + Double(measuredNs)) * rate / 1e9).rounded(.up)
+            scheduled = UInt64(Swift.max(0, end - first))
+        }
+        var report = RunReport(
+            settings: settings(),
+            startedAtUTC: WallClock.utcStamp(nanoseconds: startedAtNs),
+            kernelRelease: Self.kernelRelease(),
+            rate: config.rate,
+            measuredSeconds: measuredSeconds,
+            plannedSeconds: Double(config.durationNs) / 1e9,
+            interrupted: interrupted,
+            scheduled: scheduled,
+            tally: tally,
+            warmup: warmup,
+            latency: LatencySummary(latency),
+            service: LatencySummary(service),
+            connectCall: LatencySummary(connectCall),
+            startLag: LatencySummary(startLag),
+            lateStarts: late,
+            lateThresholdNs: config.lateThresholdNs,
+            capStalls: capStalls,
+            capStallSeconds: Double(capStallNs) / 1e9,
+            errors: errorRows(),
+            intervals: intervalRows(),
+            workers: results.filter { $0.fatal == nil }.map { r in
+                WorkerInfo(id: r.id, cpu: r.cpu, pinning: r.pinMethod?.rawValue ?? "none",
+                           cpuUtilization: r.wallNs > 0 ? Double(r.cpuNs) / Double(r.wallNs) : 0,
+                           attempts: r.measured.attempts + r.warmup.attempts)
+            },
+            listener: listener,
+            openFilesLimit: openFiles,
+            selfConnects: selfConnects,
+            notes: notes,
+            verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
+            histograms: .init(latency: latency, service: service, connectCall: connectCall))
+        report.verdict = VerdictAssessment.assess(report, concurrency: config.concurrency)
+        return report
+    }
+
+    func settings() -> [RunReport.Setting] {
+        typealias S = RunReport.Setting
+        var s: [S] = [
+            S("rate", config.rate.description),
+            S("duration", DurationParser.format(config.durationNs)),
+            S("warmup", DurationParser.format(config.warmupNs)),
+            S("workers", String(workerCount)),
+            S("cpus", cpus.map(String.init).joined(separator: ",")),
+            S("concurrency", String(config.concurrency)),
+            S("timeout", DurationParser.format(config.timeoutNs)),
+            S("close", config.close.rawValue),
+            S("interval", DurationParser.format(config.intervalNs)),
+            S("target", config.targets.isEmpty ? "builtin" : config.targets.map(\.description).joined(separator: " ")),
+            S("strategy", config.strategy.name),
+        ]
+        if !config.strategy.sources.isEmpty {
+            let srcs = config.strategy.sources
+            s.append(S("source", srcs.count == 1 ? srcs[0].host : "\(srcs.first!.host)-\(srcs.last!.host)"))
+        }
+        if let r = config.strategy.portRange { s.append(S("port-range", "\(r.lowerBound)-\(r.upperBound)")) }
+        if config.targets.isEmpty {
+            s.append(S("listener-address", config.listener.address.host))
+            s.append(S("listener-close", config.listener.close.rawValue))
+            if let t = config.listener.threads { s.append(S("listener-threads", String(t))) }
+        }
+        if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
+        return s
+    }
+
+    /// Run-wide attempt number of a worker's local attempt at time `t`.
+    func globalAttempt(worker: Int, local: UInt64, atNs t: UInt64) -> UInt64 {
+        if config.rate.perSecond != nil {
+            return (local - 1) * UInt64(workerCount) + UInt64(worker) + 1
+        }
+        var total = local
+        for r in results where r.id != worker && r.fatal == nil && !r.marks.isEmpty {
+            let step = ProgressMarks.stepNs
+            let i = Int(t / step)
+            let lo = UInt64(r.marks[Swift.min(i, r.marks.count - 1)])
+            let hi = UInt64(r.marks[Swift.min(i + 1, r.marks.count - 1)])
+            let frac = Double(t % step) / Double(step)
+            total += lo + UInt64(Double(hi >= lo ? hi - lo : 0) * frac)
+        }
+        return total
+    }
+
+    func errorRows() -> [ErrorRow] {
+        struct Key: Hashable { var errno: Int32; var site: SyscallSite }
+        var rows: [Key: ErrorRow] = [:]
+        for r in results where r.fatal == nil {
+            for e in r.errors {
+                let key = Key(errno: e.errno, site: e.site)
+                let seconds = Double(e.firstNs) / 1e9
+                let attempt = globalAttempt(worker: r.id, local: e.firstLocalAttempt, atNs: e.firstNs)
+                if var row = rows[key] {
+                    row.count += e.count
+                    if (seconds, attempt) < (row.firstSeconds, row.firstAttempt) {
+                        row.firstSeconds = seconds
+                        row.firstAttempt = attempt
+                    }
+                    rows[key] = row
+                } else {
+                    rows[key] = ErrorRow(errno: e.errno, name: Errno(rawValue: e.errno).name, site: e.site,
+                                         count: e.count, firstSeconds: seconds, firstAttempt: attempt)
+                }
+            }
+        }
+        return rows.values.sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
+    }
+
+    func intervalRows() -> [IntervalRow] {
+        let live = results.filter { $0.fatal == nil }
+        guard let n = live.map(\.intervalStarted.count).max(), n > 0 else { return [] }
+        let step = Double(config.intervalNs) / 1e9
+        let totalNs = config.warmupNs + measuredNs
+        let used = Swift.min(n, Int((totalNs + config.intervalNs - 1) / config.intervalNs))
+        var rows: [IntervalRow] = []
+        for i in 0..<used {
+            var lat = LatencyHistogram.makeInterval()
+            var call = LatencyHistogram.makeInterval()
+            var row = IntervalRow(index: i, startSeconds: Double(i) * step,
+                                  seconds: Swift.min(step, Double(totalNs) / 1e9 - Double(i) * step),
+                                  warmup: UInt64(i) * config.intervalNs < config.warmupNs,
+                                  started: 0, established: 0, failed: 0, timedOut: 0,
+                                  p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0, errors: [:])
+            for r in live where i < r.intervalStarted.count {
+                row.started += r.intervalStarted[i]
+                row.established += r.intervalEstablished[i]
+                row.failed += r.intervalFailed[i]
+                row.timedOut += r.intervalTimedOut[i]
+                lat.add(r.intervalLatency[i])
+                call.add(r.intervalConnectCall[i])
+                let base = i * ErrorTable.errnoSlots
+                for e in 0..<ErrorTable.errnoSlots where r.intervalErrors[base + e] > 0 {
+                    row.errors[Errno(rawValue: Int32(e)).name, default: 0] += UInt64(r.intervalErrors[base + e])
+                }
+            }
+            let l = LatencySummary(lat, unitNs: 1000)
+            let c = LatencySummary(call, unitNs: 1000)
+            row.p50 = l.p50; row.p90 = l.p90; row.p99 = l.p99; row.max = l.max
+            row.connectCallP50 = c.p50; row.connectCallP99 = c.p99
+            rows.append(row)
+        }
+        return rows
+    }
+
+    static func kernelRelease() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: &u.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

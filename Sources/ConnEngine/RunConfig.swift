@@ -1,0 +1,56 @@
+import ConnSys
+
+/// Everything that defines a run. Its `keyValues` are printed at the top of every report,
+/// so a saved report is enough to repeat the run.
+public struct RunConfig: Sendable, Codable, Equatable {
+    /// Where to connect. Empty: start the built-in loopback listener and connect to it.
+    public var targets: [SocketAddress] = []
+    public var rate: Rate = .fixed(perSecond: 1000)
+    public var durationNs: UInt64 = 10_000_000_000
+    /// Excluded from the figures: caches, the listener's accept queue and the port
+    /// allocator warm up before measuring starts.
+    public var warmupNs: UInt64 = 0
+    /// Nil: one worker per CPU the process may run on (or per CPU in `cpus`).
+    public var workers: Int?
+    /// Nil: every CPU the process may run on.
+    public var cpus: [Int]?
+    /// The most connects in flight per worker.
+    public var concurrency: Int = RunConfig.defaultConcurrency
+    public var timeoutNs: UInt64 = 3_000_000_000
+    public var close: CloseMode = .fin
+    public var intervalNs: UInt64 = 1_000_000_000
+    public var strategy = SocketStrategy()
+    /// A start counts as late when it begins more than this after its intended time.
+    public var lateThresholdNs: UInt64 = 1_000_000
+    /// Upper bound on attempts per worker (0: none); keeps test runs bounded by count too.
+    public var maxAttemptsPerWorker: UInt64 = 0
+    public var listener = ListenerConfig()
+
+    /// Measured with `--rate max` on this 2-core machine (README, "Choosing --concurrency"):
+    /// the closed-loop rate stops rising past about 16–32 in flight per worker, while p99
+    /// keeps growing with the queue, and 64 leaves an open-loop run room to absorb a stall
+    /// of a few milliseconds before the schedule is held back.
+    public static let defaultConcurrency = 64
+
+    public init() {}
+
+    public var usesBuiltInListener: Bool { targets.isEmpty }
+}
+
+/// The built-in listener: a real accept loop on loopback, so `connbench --rate N` works on
+/// a machine with nothing else running.
+public struct ListenerConfig: Sendable, Codable, Equatable {
+    /// Where to listen; port 0 picks an ephemeral port.
+    public var address = SocketAddress(ip: "127.0.0.1", port: 0)!
+    /// Accept threads, each with its own SO_REUSEPORT socket. Nil: one per generator worker.
+    public var threads: Int?
+    /// Nil: the generator's CPUs.
+    public var cpus: [Int]?
+    /// Requested backlog; the kernel caps it at net.core.somaxconn.
+    public var backlog: Int32 = 65535
+    public var close: ListenerClose = .immediate
+    /// False: never accept (fills the backlog) — for tests of SYN drops and EAGAIN.
+    public var accepts = true
+
+    public init() {}
+}

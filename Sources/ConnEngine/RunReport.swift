@@ -1,0 +1,147 @@
+import ConnSys
+import Histogram
+
+/// Everything a run measured, as a value: reporters are pure functions of it, and
+/// reports from several runs (or hosts) can be merged or compared without re-running.
+public struct RunReport: Sendable, Codable {
+    /// The resolved configuration, in the order reports print it (`key=value`).
+    public var settings: [Setting]
+    public var startedAtUTC: String
+    public var kernelRelease: String
+    public var rate: Rate
+    /// Seconds of the measured window that actually ran (shorter when interrupted).
+    public var measuredSeconds: Double
+    public var plannedSeconds: Double
+    public var interrupted: Bool
+    /// Open loop: attempts the schedule had due in the measured window.
+    public var scheduled: UInt64?
+    public var tally: Tally
+    public var warmup: Tally
+    /// From each attempt's intended start (coordinated-omission corrected).
+    public var latency: LatencySummary
+    /// From the connect() call to established (what a closed-loop tool would report).
+    public var service: LatencySummary
+    /// The connect() call alone: where port selection happens.
+    public var connectCall: LatencySummary
+    /// How long after its intended time each attempt started (open loop).
+    public var startLag: LatencySummary
+    public var lateStarts: UInt64
+    public var lateThresholdNs: UInt64
+    /// How often, and for how long in all, attempts were due while every slot was busy.
+    public var capStalls: UInt64
+    public var capStallSeconds: Double
+    public var errors: [ErrorRow]
+    public var intervals: [IntervalRow]
+    public var workers: [WorkerInfo]
+    public var listener: ListenerInfo?
+    public var openFilesLimit: UInt64
+    public var selfConnects: UInt64
+    public var notes: [String]
+    public var verdict: Verdict
+    public var histograms: Histograms
+
+    public struct Setting: Sendable, Codable, Equatable {
+        public var key: String
+        public var value: String
+        public init(_ key: String, _ value: String) { self.key = key; self.value = value }
+    }
+
+    public struct Histograms: Sendable, Codable {
+        public var latency: Histogram<UInt64>
+        public var service: Histogram<UInt64>
+        public var connectCall: Histogram<UInt64>
+    }
+
+    /// Attempts started per second of measured time.
+    public var achievedRate: Double { measuredSeconds > 0 ? Double(tally.attempts) / measuredSeconds : 0 }
+    public var establishedPerSecond: Double { measuredSeconds > 0 ? Double(tally.established) / measuredSeconds : 0 }
+
+    /// The earliest error of the measured window, if any.
+    public var firstError: ErrorRow? {
+        errors.min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
+    }
+}
+
+/// Percentiles in nanoseconds; `count` says how many values stand behind them.
+public struct LatencySummary: Sendable, Codable, Equatable {
+    public var count: UInt64
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var p9999: UInt64
+    public var max: UInt64
+    public var mean: Double
+
+    public init<C>(_ h: Histogram<C>, unitNs: UInt64 = 1) {
+        count = h.totalCount
+        p50 = h.valueAtPercentile(50) * unitNs
+        p90 = h.valueAtPercentile(90) * unitNs
+        p99 = h.valueAtPercentile(99) * unitNs
+        p999 = h.valueAtPercentile(99.9) * unitNs
+        p9999 = h.valueAtPercentile(99.99) * unitNs
+        max = (h.totalCount == 0 ? 0 : h.max) * unitNs
+        mean = h.totalCount == 0 ? 0 : h.mean * Double(unitNs)
+    }
+}
+
+public struct ErrorRow: Sendable, Codable, Equatable {
+    public var errno: Int32
+    public var name: String
+    public var site: SyscallSite
+    public var count: UInt64
+    /// Seconds since the run started (warm-up included).
+    public var firstSeconds: Double
+    /// 1-based attempt number, run-wide, of the first occurrence. Exact in open loop (it is
+    /// the attempt's place in the schedule); in closed loop other workers' attempts are
+    /// counted from millisecond progress marks, so it is exact to within one millisecond's
+    /// attempts.
+    public var firstAttempt: UInt64
+}
+
+public struct IntervalRow: Sendable, Codable, Equatable {
+    public var index: Int
+    public var startSeconds: Double
+    public var seconds: Double
+    public var warmup: Bool
+    public var started: UInt64
+    public var established: UInt64
+    public var failed: UInt64
+    public var timedOut: UInt64
+    /// Corrected latency of the connects established in this interval, in ns.
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p99: UInt64
+    public var max: UInt64
+    public var connectCallP50: UInt64
+    public var connectCallP99: UInt64
+    /// errno name → count (all calls, timeouts as ETIMEDOUT).
+    public var errors: [String: UInt64]
+}
+
+public struct WorkerInfo: Sendable, Codable, Equatable {
+    public var id: Int
+    public var cpu: Int?
+    public var pinning: String
+    /// CPU time over wall time of the worker thread: near 1.0 means the generator is
+    /// the bottleneck.
+    public var cpuUtilization: Double
+    public var attempts: UInt64
+}
+
+public struct ListenerInfo: Sendable, Codable, Equatable {
+    public var address: String
+    public var threads: Int
+    public var backlog: Int32
+    public var accepted: UInt64
+    public var close: ListenerClose
+}
+
+public struct Verdict: Sendable, Codable, Equatable {
+    /// nil in closed loop, where there is no requested rate to hold.
+    public var held: Bool?
+    public var shortfallPercent: Double
+    public var cause: String?
+    /// The whole line, beginning `verdict:`.
+    public var line: String
+}

@@ -1,0 +1,51 @@
+import ConnSys
+
+/// What is done to a socket between `socket()` and `connect()`.
+///
+/// These are the choices that decide whether and how a host runs out of ephemeral ports
+/// (see kernel-facts: plain connect fails with EADDRNOTAVAIL from connect, bind-before-
+/// connect with EADDRINUSE from bind), so a run names its strategy in the report.
+public struct SocketStrategy: Sendable, Equatable, Codable {
+    /// Source addresses to bind (port 0) before connect, used round-robin. Empty: no bind.
+    public var sources: [SocketAddress]
+    /// SO_REUSEADDR on the connecting socket.
+    public var reuseAddress: Bool
+    /// IP_BIND_ADDRESS_NO_PORT: bind picks the address only, connect picks the port
+    /// (so the port can be shared across destinations again).
+    public var bindAddressNoPort: Bool
+    /// IP_LOCAL_PORT_RANGE (Linux 6.3+): a per-socket ephemeral range.
+    public var portRange: ClosedRange<UInt16>?
+
+    public init(sources: [SocketAddress] = [], reuseAddress: Bool = false,
+                bindAddressNoPort: Bool = false, portRange: ClosedRange<UInt16>? = nil) {
+        self.sources = sources
+        self.reuseAddress = reuseAddress
+        self.bindAddressNoPort = bindAddressNoPort
+        self.portRange = portRange
+    }
+
+    /// A short name for tables: `plain`, `bind`, `bind+reuseaddr`, `bind+no-port`, ….
+    public var name: String {
+        var parts: [String] = []
+        parts.append(sources.isEmpty ? "plain" : "bind")
+        if reuseAddress { parts.append("reuseaddr") }
+        if bindAddressNoPort { parts.append("no-port") }
+        if portRange != nil { parts.append("port-range") }
+        return parts.joined(separator: "+")
+    }
+}
+
+extension SocketAddress: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let parsed = try? TargetParser.parse(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

@@ -1,0 +1,24 @@
+/// How attempts ended. Every attempt lands in exactly one field, so
+/// `attempts == established + failed + timedOut + inFlight` is an identity, not a hope.
+public struct Tally: Sendable, Codable, Equatable {
+    public var attempts: UInt64 = 0
+    public var established: UInt64 = 0
+    public var failed: UInt64 = 0
+    public var timedOut: UInt64 = 0
+    /// Still connecting when the run ended; abandoned, not guessed at.
+    public var inFlight: UInt64 = 0
+
+    public init() {}
+
+    public var isBalanced: Bool { attempts == established + failed + timedOut + inFlight }
+
+    public static func + (a: Tally, b: Tally) -> Tally {
+        var t = a
+        t.attempts += b.attempts
+        t.established += b.established
+        t.failed += b.failed
+        t.timedOut += b.timedOut
+        t.inFlight += b.inFlight
+        return t
+    }
+}

@@ -1,0 +1,67 @@
+/// RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled.
+public enum CSV {
+    public static func field(_ s: String) -> String {
+        if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    public static func row(_ fields: [String]) -> String {
+        fields.map(field).joined(separator: ",") + "\n"
+    }
+
+    /// Parses CSV text into rows of fields (used by tests and by tools reading results back).
+    public static func parse(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var it = Array(text).makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? it.next() {
+            pending = nil
+            if quoted {
+                if c == "\"" {
+                    if let n = it.next() {
+                        if n == "\"" { field.append("\"") } else { quoted = false; pending = n }
+                    } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                row.append(field); field = ""
+            } else if c == "\n" {
+                row.append(field); field = ""
+                rows.append(row); row = []
+            } else if c != "\r" {
+                field.append(c)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for ch in self { if ch == target { out += replacement } else { out.append(ch) } }
+        return out
+    }
+}
+
+/// Number formatting shared by the reporters (no Foundation formatters needed).
+enum Num {
+    /// Microseconds with one decimal from nanoseconds.
+    static func us(_ ns: UInt64) -> String { String(format1: Double(ns) / 1000) }
+    static func us(_ ns: Double) -> String { String(format1: ns / 1000) }
+    static func f1(_ v: Double) -> String { String(format1: v) }
+    static func f3(_ v: Double) -> String {
+        let scaled = (v * 1000).rounded()
+        let whole = Int64(scaled / 1000)
+        let frac = Int64(abs(scaled.truncatingRemainder(dividingBy: 1000)))
+        let fracText = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
+        return "\(whole).\(fracText)"
+    }
+}
