@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -73,3 +74,5 @@ uint64_t cbs_thread_cpu_ns(void) {
 }
 
 const char *cbs_errno_name(int e) { return strerrorname_np(e); }
+
+int cbs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

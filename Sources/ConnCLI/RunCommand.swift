@@ -64,6 +64,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-threads"), help: "Accept threads of the built-in listener (default: one per worker CPU).", transform: { try ParseValue.positiveInt($0, max: 1024) })
     var listenerThreads: Int?
 
+    @Option(name: .customLong("listener-cpus"), help: "CPUs for the built-in listener's threads (default: the workers' CPUs).", transform: ParseValue.cpus)
+    var listenerCPUs: [Int]?
+
     @Option(name: .customLong("listener-close"), help: "Built-in listener: immediate (close after accept) or peer (wait for the client's FIN).")
     var listenerClose: ListenerClose = .immediate
 
@@ -87,6 +90,7 @@ struct RunCommand: ParsableCommand {
         c.maxAttemptsPerWorker = UInt64(maxAttempts ?? 0)
         c.listener.threads = listenerThreads
         c.listener.close = listenerClose
+        c.listener.cpus = listenerCPUs
         if let a = listenerAddress { c.listener.address = a }
         return c
     }

@@ -46,6 +46,8 @@ public enum BenchmarkRunner {
         }
         defer { listener?.stop() }
 
+        let usedCPUs = Array(Set(cpus + (config.targets.isEmpty ? (config.listener.cpus ?? cpus) : [])))
+        let cpuAtStart = CPUStat.read(cpus: usedCPUs)
         let startNs = MonotonicClock.now() + 20_000_000  // room for threads to start and pin
         let measureStartNs = startNs + config.warmupNs
         let endNs = measureStartNs + config.durationNs
@@ -83,6 +85,7 @@ public enum BenchmarkRunner {
         }
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
+        let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
         listener?.stop()
         let listenerInfo = listener.map {
             ListenerInfo(address: $0.address.description, threads: $0.threadCount, backlog: $0.effectiveBacklog,
@@ -103,7 +106,7 @@ public enum BenchmarkRunner {
         return ReportBuilder(config: config, workerCount: workerCount, cpus: cpus, targets: targets,
                              results: results, startNs: startNs, measureStartNs: measureStartNs,
                              measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
-                             listener: listenerInfo, openFiles: openFiles.soft, notes: notes).build()
+                             listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes).build()
     }
 
     /// A worker thread's whole life: pin, build its state locally, wait for the start
@@ -114,6 +117,7 @@ public enum BenchmarkRunner {
         if let cpu = plan.cpu {
             do { pinMethod = try CPUAffinity.pinCurrentThread(to: cpu) } catch { pinError = error }
         }
+        try? CPUAffinity.setTimerSlack(nanoseconds: 1)
         var loop: WorkerLoop
         do {
             loop = try WorkerLoop(plan: plan)

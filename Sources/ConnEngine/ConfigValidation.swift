@@ -36,6 +36,9 @@ extension RunConfig {
             cpus = allowedCPUs
         }
         if let w = workers, w < 1 || w > 1024 { throw ConfigError("--workers must be 1 to 1024") }
+        if let bad = listener.cpus?.first(where: { !allowedCPUs.contains($0) }) {
+            throw ConfigError("--listener-cpus: CPU \(bad) is not one this process may run on (\(Self.format(allowedCPUs)))")
+        }
         if let t = listener.threads, t < 1 || t > 1024 { throw ConfigError("--listener-threads must be 1 to 1024") }
         if let r = strategy.portRange, r.lowerBound == 0 {
             throw ConfigError("--port-range must lie within 1-65535 (got \(r.lowerBound)-\(r.upperBound))")

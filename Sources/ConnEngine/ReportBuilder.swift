@@ -16,6 +16,7 @@ struct ReportBuilder {
     var startedAtNs: UInt64
     var listener: ListenerInfo?
     var openFiles: UInt64
+    var cpuBusy: Double?
     var notes: [String]
 
     func build() -> RunReport {
@@ -74,6 +75,7 @@ struct ReportBuilder {
             },
             listener: listener,
             openFilesLimit: openFiles,
+            cpuBusy: cpuBusy,
             selfConnects: selfConnects,
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
@@ -106,6 +108,7 @@ struct ReportBuilder {
             s.append(S("listener-address", config.listener.address.host))
             s.append(S("listener-close", config.listener.close.rawValue))
             if let t = config.listener.threads { s.append(S("listener-threads", String(t))) }
+            if let c = config.listener.cpus { s.append(S("listener-cpus", c.map(String.init).joined(separator: ","))) }
         }
         if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
         return s

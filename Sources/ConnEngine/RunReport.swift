@@ -35,6 +35,9 @@ public struct RunReport: Sendable, Codable {
     public var workers: [WorkerInfo]
     public var listener: ListenerInfo?
     public var openFilesLimit: UInt64
+    /// Busy share (0…1) of the CPUs the run used (workers and built-in listener), from
+    /// /proc/stat over the run: user, system and softirq time of every thread on them.
+    public var cpuBusy: Double?
     public var selfConnects: UInt64
     public var notes: [String]
     public var verdict: Verdict

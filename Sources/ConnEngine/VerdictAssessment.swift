@@ -26,6 +26,8 @@ public enum VerdictAssessment {
             let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
             if capShare > 0.05 {
                 cause = "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)"
+            } else if let busy = r.cpuBusy, busy > 0.9 {
+                cause = "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)"
             } else if busiest > 0.85 {
                 cause = "CPU: the busiest worker used \(pct(busiest)) of its core"
             } else {

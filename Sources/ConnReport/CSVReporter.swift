@@ -10,7 +10,7 @@ public enum CSVReporter {
         "workers", "concurrency", "close", "p50_us", "p90_us", "p99_us", "p999_us", "p9999_us", "max_us",
         "service_p50_us", "service_p99_us", "connect_call_p50_us", "connect_call_p99_us", "connect_call_max_us",
         "late_starts", "start_lag_p99_us", "cap_stall_s", "first_error", "first_error_call", "first_error_s",
-        "first_error_attempt", "self_connects", "listener_accepted", "verdict_held", "shortfall_pct",
+        "first_error_attempt", "self_connects", "listener_accepted", "cpu_busy_pct", "verdict_held", "shortfall_pct",
     ]
 
     /// One header row and one row for the run.
@@ -60,6 +60,7 @@ public enum CSVReporter {
             "first_error_attempt": first.map { String($0.firstAttempt) } ?? "",
             "self_connects": String(r.selfConnects),
             "listener_accepted": r.listener.map { String($0.accepted) } ?? "",
+            "cpu_busy_pct": r.cpuBusy.map { Num.f1($0 * 100) } ?? "",
             "verdict_held": r.verdict.held.map { $0 ? "true" : "false" } ?? "",
             "shortfall_pct": Num.f1(r.verdict.shortfallPercent),
         ]

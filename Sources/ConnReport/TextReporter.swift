@@ -32,7 +32,7 @@ public enum TextReporter {
         out += "\n" + seriesTable(r)
         out += "\nworkers: " + r.workers.map { w in
             "#\(w.id) cpu \(w.cpu.map(String.init) ?? "-") (\(w.pinning)) busy \(Num.f1(w.cpuUtilization * 100))%"
-        }.joined(separator: "; ") + "\n"
+        }.joined(separator: "; ") + (r.cpuBusy.map { "; cores used \(Num.f1($0 * 100))% busy overall" } ?? "") + "\n"
         for n in r.notes { out += "note: \(n)\n" }
         out += r.verdict.line + "\n"
         return out

@@ -45,6 +45,12 @@ public enum CPUAffinity {
         numaAvailable ? Int(numa_node_of_cpu(Int32(cpu))) : 0
     }
 
+    /// Sets the calling thread's timer slack: an open-loop worker sleeps until the next
+    /// intended start, and the default 50 µs slack would make every start that late.
+    public static func setTimerSlack(nanoseconds: UInt) throws(Errno) {
+        _ = try syscall { cbs_set_timer_slack(nanoseconds) }
+    }
+
     /// This thread's CPU time so far, to tell a CPU-bound generator from a starved one.
     public static func threadCPUTimeNanoseconds() -> UInt64 { cbs_thread_cpu_ns() }
 }

@@ -74,6 +74,10 @@ int cbs_setns_net(int fd);
 /* Set or clear IFF_UP on an interface through an AF_INET datagram socket. */
 int cbs_set_link_up(const char *name, int up);
 
+/* Timer slack of the calling thread in ns (prctl PR_SET_TIMERSLACK). The default 50 µs
+ * would make every scheduled wake-up of an open-loop worker that much late. */
+int cbs_set_timer_slack(unsigned long ns);
+
 /* The calling thread's CPU time in nanoseconds (RUSAGE_THREAD), or 0. */
 uint64_t cbs_thread_cpu_ns(void);
 
