@@ -25,8 +25,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "CPUs to pin workers to through libnuma: 0,1 or 0-3.", transform: ParseValue.cpus)
     var cpus: [Int]?
 
-    @Option(help: "Connects in flight per worker, at most.", transform: { try ParseValue.positiveInt($0) })
-    var concurrency: Int = RunConfig.defaultConcurrency
+    @Option(help: "Connects in flight per worker, at most (default: 16 with --rate max, 1024 with a fixed rate).", transform: { try ParseValue.positiveInt($0) })
+    var concurrency: Int?
 
     @Option(help: "Per-connect timeout; counted as ETIMEDOUT (call 'timeout').", transform: ParseValue.positiveDuration)
     var timeout: UInt64 = 3_000_000_000

@@ -33,7 +33,7 @@ public enum BenchmarkRunner {
         if !CPUAffinity.numaAvailable {
             notes.append("libnuma: numa_available() failed; workers pinned with sched_setaffinity instead")
         }
-        let needed = UInt64(workerCount * config.concurrency) + 64
+        let needed = UInt64(workerCount * config.resolvedConcurrency) + 64
         if openFiles.soft < needed {
             notes.append("RLIMIT_NOFILE is \(openFiles.soft), below workers x concurrency (\(needed)): expect EMFILE")
         }

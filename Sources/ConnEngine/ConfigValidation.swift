@@ -21,7 +21,7 @@ extension RunConfig {
         if (durationNs + warmupNs) / intervalNs > 100_000 {
             throw ConfigError("--interval is too short for --duration (more than 100000 intervals)")
         }
-        if concurrency < 1 || concurrency > 1_000_000 { throw ConfigError("--concurrency must be 1 to 1000000") }
+        if let concurrency, concurrency < 1 || concurrency > 1_000_000 { throw ConfigError("--concurrency must be 1 to 1000000") }
         let cpus: [Int]
         if let wanted = self.cpus {
             if wanted.count > allowedCPUs.count {

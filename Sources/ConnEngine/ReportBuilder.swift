@@ -80,7 +80,7 @@ struct ReportBuilder {
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
             histograms: .init(latency: latency, service: service, connectCall: connectCall))
-        report.verdict = VerdictAssessment.assess(report, concurrency: config.concurrency)
+        report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report
     }
 
@@ -92,7 +92,7 @@ struct ReportBuilder {
             S("warmup", DurationParser.format(config.warmupNs)),
             S("workers", String(workerCount)),
             S("cpus", cpus.map(String.init).joined(separator: ",")),
-            S("concurrency", String(config.concurrency)),
+            S("concurrency", String(config.resolvedConcurrency)),
             S("timeout", DurationParser.format(config.timeoutNs)),
             S("close", config.close.rawValue),
             S("interval", DurationParser.format(config.intervalNs)),

@@ -14,8 +14,9 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var workers: Int?
     /// Nil: every CPU the process may run on.
     public var cpus: [Int]?
-    /// The most connects in flight per worker.
-    public var concurrency: Int = RunConfig.defaultConcurrency
+    /// The most connects in flight per worker. Nil: a default that depends on the mode
+    /// (`resolvedConcurrency`).
+    public var concurrency: Int?
     public var timeoutNs: UInt64 = 3_000_000_000
     public var close: CloseMode = .fin
     public var intervalNs: UInt64 = 1_000_000_000
@@ -26,11 +27,24 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var maxAttemptsPerWorker: UInt64 = 0
     public var listener = ListenerConfig()
 
-    /// Measured with `--rate max` on this 2-core machine (README, "Choosing --concurrency"):
-    /// the closed-loop rate stops rising past about 16–32 in flight per worker, while p99
-    /// keeps growing with the queue, and 64 leaves an open-loop run room to absorb a stall
-    /// of a few milliseconds before the schedule is held back.
-    public static let defaultConcurrency = 64
+    /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
+    /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with
+    /// RST, ~30.5k/s with FIN) while p99 keeps growing with the queue (101 µs at 4, 359 µs
+    /// at 16, 1.35 ms at 64, 5.2 ms at 256). 16 sits on the plateau with room for a faster
+    /// host, without measuring mostly queueing.
+    public static let closedLoopDefaultConcurrency = 16
+    /// Open loop: the cap is a safety bound, not a knob. An open-loop generator must keep
+    /// starting attempts on schedule while the system backs up, so that the backlog shows
+    /// in the corrected latency instead of being hidden by a full slot table; 1024 per
+    /// worker absorbs a 20 ms stall at 50k/s and still bounds the descriptors a run holds.
+    public static let openLoopDefaultConcurrency = 1024
+
+    /// The in-flight cap the run uses.
+    public var resolvedConcurrency: Int {
+        if let concurrency { return concurrency }
+        if case .max = rate { return RunConfig.closedLoopDefaultConcurrency }
+        return RunConfig.openLoopDefaultConcurrency
+    }
 
     public init() {}
 

@@ -54,7 +54,7 @@ struct WorkerLoop: ~Copyable {
         self.plan = plan
         let config = plan.config
         epoll = try Epoll()
-        capacity = Swift.max(1, config.concurrency)
+        capacity = Swift.max(1, config.resolvedConcurrency)
         events = EpollEventBuffer(capacity: capacity)
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: ConnSlot(), count: capacity)
