@@ -33,6 +33,15 @@ enum ParseValue {
         return ns
     }
 
+    static func sysctl(_ text: String) throws -> SysctlSetting {
+        do {
+            return try SysctlSetting.parse(text)
+        } catch {
+            let d = error.description
+            throw ValidationError(d.hasPrefix("--sysctl: ") ? String(d.dropFirst(10)) : d)
+        }
+    }
+
     static func cpus(_ text: String) throws -> [Int] {
         guard let list = CPUListParser.parse(text) else { throw ValidationError("must be a CPU list like 0,1 or 0-3") }
         return list

@@ -73,6 +73,18 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
     var listenerAddress: SocketAddress?
 
+    @Flag(help: "Run generator and built-in listener in a fresh network namespace (loopback up), deleted at the end. Needs root.")
+    var netns = false
+
+    @Option(help: "KEY=VALUE, repeatable: a net.* tunable set inside the --netns namespace only (e.g. net.ipv4.ip_local_port_range=\"40000 40999\").", transform: ParseValue.sysctl)
+    var sysctl: [SysctlSetting] = []
+
+    @Flag(name: .customLong("until-exhausted"), help: "End the run at exhaustion onset (plus --tail) instead of at --duration.")
+    var untilExhausted = false
+
+    @Option(help: "With --until-exhausted: how long to keep measuring after onset.", transform: ParseValue.duration)
+    var tail: UInt64 = 300_000_000
+
     func makeConfig() -> RunConfig {
         var c = RunConfig()
         c.targets = target
@@ -92,11 +104,17 @@ struct RunCommand: ParsableCommand {
         c.listener.close = listenerClose
         c.listener.cpus = listenerCPUs
         if let a = listenerAddress { c.listener.address = a }
+        c.isolation = Isolation(netns: netns, sysctls: sysctl)
+        c.untilExhausted = untilExhausted
+        c.tailNs = tail
         return c
     }
 
     func validate() throws {
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
+        if !sysctl.isEmpty && !netns {
+            throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
+        }
         let allowed = (try? CPUAffinity.allowedCPUs()) ?? []
         do { _ = try makeConfig().validate(allowedCPUs: allowed) } catch { throw ValidationError(error.description) }
     }

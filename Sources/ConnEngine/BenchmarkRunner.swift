@@ -7,12 +7,14 @@ public enum BenchmarkRunner {
     public enum Failure: Error, CustomStringConvertible {
         case config(ConfigError)
         case listener(Listener.Failure)
+        case namespace(NamespaceRun.Failure)
         case system(String)
 
         public var description: String {
             switch self {
             case .config(let e): e.description
             case .listener(let e): e.description
+            case .namespace(let e): e.description
             case .system(let s): s
             }
         }
@@ -21,12 +23,36 @@ public enum BenchmarkRunner {
     /// Runs `config` to its end, or until `stop` is set or one of `signals` arrives (the
     /// caller blocks them first). Returns what was measured either way.
     public static func run(_ config: RunConfig, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(Failure) -> RunReport {
+        if !config.isolation.sysctls.isEmpty && !config.isolation.netns {
+            throw .config(ConfigError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host"))
+        }
+        guard config.isolation.netns else { return try runHere(config, stop: stop, signals: signals) }
+        let outcome: Result<RunReport, Failure>
+        do {
+            outcome = try NamespaceRun.run(sysctls: config.isolation.sysctls) { [signals] in
+                do throws(Failure) {
+                    return .success(try runHere(config, stop: stop, signals: signals))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw .namespace(error)
+        }
+        return try outcome.get()
+    }
+
+    /// Runs in the calling thread's network namespace.
+    static func runHere(_ config: RunConfig, stop: StopFlag, signals: StopSignals?) throws(Failure) -> RunReport {
         let startedAt = WallClock.nowNanoseconds()
         let allowed: [Int]
         do { allowed = try CPUAffinity.allowedCPUs() } catch { throw .system("sched_getaffinity failed: \(error.name)") }
         let cpus: [Int]
         do { cpus = try config.validate(allowedCPUs: allowed) } catch { throw .config(error) }
+        if config.strategy.portRange != nil { try checkPortRangeSupport() }
         let openFiles = ResourceLimits.raiseOpenFiles()
+        let tunables = KernelContext.readTunables()
+        let countersBefore = NetCounters.read()
         let workerCount = config.workers ?? cpus.count
 
         var notes: [String] = []
@@ -48,6 +74,9 @@ public enum BenchmarkRunner {
 
         let usedCPUs = Array(Set(cpus + (config.targets.isEmpty ? (config.listener.cpus ?? cpus) : [])))
         let cpuAtStart = CPUStat.read(cpus: usedCPUs)
+        let sampler = try? SockstatSampler()
+        var ports = PortSamples()
+        ports.samples.reserveCapacity(Int((config.durationNs + config.warmupNs) / sampleStepNs) + 16)
         let startNs = MonotonicClock.now() + 20_000_000  // room for threads to start and pin
         let measureStartNs = startNs + config.warmupNs
         let endNs = measureStartNs + config.durationNs
@@ -55,12 +84,13 @@ public enum BenchmarkRunner {
 
         let boxes = (0..<workerCount).map { _ in ResultBox() }
         let finished = SharedCounter()
+        let onsetStop = StopFlag()
         var threads: [PosixThread] = []
         for id in 0..<workerCount {
             let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: cpus.isEmpty ? nil : cpus[id % cpus.count],
                                   targets: targets, config: config, startNs: startNs,
                                   measureStartNs: measureStartNs, endNs: endNs,
-                                  perWorkerIntervalNs: perWorkerInterval)
+                                  perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop)
             let box = boxes[id]
             do {
                 threads.append(try PosixThread.spawn {
@@ -74,15 +104,31 @@ public enum BenchmarkRunner {
             }
         }
 
-        // Wait for the workers, turning SIGINT/SIGTERM into a stop request.
+        // Wait for the workers, turning SIGINT/SIGTERM into a stop request, and sample
+        // the namespace's TCP sockets (ports in use, TIME_WAIT) every `sampleStepNs`.
+        var sampleCostNs: UInt64 = 0
+        func takeSample() {
+            guard let sampler else { return }
+            let t0 = MonotonicClock.now()
+            guard let s = sampler.sample() else { return }
+            let t1 = MonotonicClock.now()
+            sampleCostNs += t1 - t0
+            let at = t0 > startNs ? t0 - startNs : 0
+            let sample = PortSamples.Sample(atNs: at, timeWait: s.timeWait, inUse: s.inUse)
+            if ports.baseline == nil { ports.baseline = sample } else { ports.samples.append(sample) }
+        }
+        takeSample()
         while finished.value < UInt64(workerCount) {
             if let signals {
-                if signals.wait(nanoseconds: 50_000_000) != nil { stop.stop() }
+                if signals.wait(nanoseconds: sampleStepNs) != nil { stop.stop() }
             } else {
-                var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                var ts = timespec(tv_sec: 0, tv_nsec: Int(sampleStepNs))
                 nanosleep(&ts, nil)
             }
+            if MonotonicClock.now() >= startNs { takeSample() }
         }
+        takeSample()
+        ports.meanSampleNs = ports.samples.isEmpty ? 0 : Double(sampleCostNs) / Double(ports.samples.count + 1)
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
         let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
@@ -99,14 +145,33 @@ public enum BenchmarkRunner {
         if let first = pinFailures.first {
             notes.append("pinning failed for \(pinFailures.count) worker(s): \(first.pinError!.name); they ran unpinned")
         }
-        let interrupted = stop.isStopped && stoppedNs < endNs
+        let interrupted = stop.isStopped && !onsetStop.isStopped && stoppedNs < endNs
+        let kernel = KernelContext(release: KernelInfo.release(), namespace: config.isolation.netns ? "fresh" : "host",
+                                   sysctlsApplied: config.isolation.sysctls, tunables: tunables,
+                                   counters: KernelContext.deltas(before: countersBefore, after: NetCounters.read()))
         let measuredEnd = Swift.min(stoppedNs, endNs)
         let measuredNs = measuredEnd > measureStartNs ? measuredEnd - measureStartNs : 0
 
         return ReportBuilder(config: config, workerCount: workerCount, cpus: cpus, targets: targets,
                              results: results, startNs: startNs, measureStartNs: measureStartNs,
                              measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
-                             listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes).build()
+                             listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes,
+                             kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped).build()
+    }
+
+    /// How often the runner samples sockstat: fine enough to date an onset to ~10 ms.
+    static let sampleStepNs: UInt64 = 10_000_000
+
+    /// IP_LOCAL_PORT_RANGE arrived in Linux 6.3; on an older kernel every attempt would
+    /// fail at setsockopt, so say it once, up front.
+    static func checkPortRangeSupport() throws(Failure) {
+        guard let fd = try? FileDescriptor.socket(domain: AF_INET) else { return }
+        defer { fd.closeSocket() }
+        do {
+            try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange, value: UInt32(60999) << 16 | 32768)
+        } catch {
+            throw .config(ConfigError("--port-range needs IP_LOCAL_PORT_RANGE (Linux 6.3+); this kernel (\(KernelInfo.release())) answered \(error.name)"))
+        }
     }
 
     /// A worker thread's whole life: pin, build its state locally, wait for the start

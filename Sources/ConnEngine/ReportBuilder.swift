@@ -18,6 +18,9 @@ struct ReportBuilder {
     var openFiles: UInt64
     var cpuBusy: Double?
     var notes: [String]
+    var kernel: KernelContext
+    var ports: PortSamples
+    var endedAtOnset: Bool
 
     func build() -> RunReport {
         var tally = Tally()
@@ -50,8 +53,9 @@ struct ReportBuilder {
         var report = RunReport(
             settings: settings(),
             startedAtUTC: WallClock.utcStamp(nanoseconds: startedAtNs),
-            kernelRelease: Self.kernelRelease(),
+            kernelRelease: kernel.release,
             rate: config.rate,
+            strategy: config.strategy,
             measuredSeconds: measuredSeconds,
             plannedSeconds: Double(config.durationNs) / 1e9,
             interrupted: interrupted,
@@ -77,9 +81,17 @@ struct ReportBuilder {
             openFilesLimit: openFiles,
             cpuBusy: cpuBusy,
             selfConnects: selfConnects,
+            kernel: kernel,
+            ports: ports,
+            onset: nil,
+            endedAtOnset: endedAtOnset,
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
             histograms: .init(latency: latency, service: service, connectCall: connectCall))
+        let merged = mergedBuckets()
+        report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
+                                     errors: report.errors, ports: ports).onset()
+        report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report
     }
@@ -109,6 +121,14 @@ struct ReportBuilder {
             s.append(S("listener-close", config.listener.close.rawValue))
             if let t = config.listener.threads { s.append(S("listener-threads", String(t))) }
             if let c = config.listener.cpus { s.append(S("listener-cpus", c.map(String.init).joined(separator: ","))) }
+        }
+        if config.strategy.reuseAddress { s.append(S("reuseaddr", "yes")) }
+        if config.strategy.bindAddressNoPort { s.append(S("bind-no-port", "yes")) }
+        if config.isolation.netns { s.append(S("netns", "yes")) }
+        for x in config.isolation.sysctls { s.append(S("sysctl", x.description)) }
+        if config.untilExhausted {
+            s.append(S("until-exhausted", "yes"))
+            s.append(S("tail", DurationParser.format(config.tailNs)))
         }
         if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
         return s
@@ -169,7 +189,8 @@ struct ReportBuilder {
                                   seconds: Swift.min(step, Double(totalNs) / 1e9 - Double(i) * step),
                                   warmup: UInt64(i) * config.intervalNs < config.warmupNs,
                                   started: 0, established: 0, failed: 0, timedOut: 0,
-                                  p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0, errors: [:])
+                                  p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0,
+                                  portsInUse: nil, timeWait: nil, evenPorts: 0, oddPorts: 0, errors: [:])
             for r in live where i < r.intervalStarted.count {
                 row.started += r.intervalStarted[i]
                 row.established += r.intervalEstablished[i]
@@ -191,11 +212,40 @@ struct ReportBuilder {
         return rows
     }
 
-    static func kernelRelease() -> String {
-        var u = utsname()
-        uname(&u)
-        return withUnsafeBytes(of: &u.release) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    /// The workers' onset buckets added up, and how many of them the detector may look at:
+    /// none after the first worker stopped starting attempts (its count cap, the end of
+    /// the schedule, a stop) — the rate falls there for reasons that are not exhaustion.
+    func mergedBuckets() -> (buckets: [OnsetBucket], bucketNs: UInt64, feedUpTo: Int) {
+        let live = results.filter { $0.fatal == nil }
+        let bucketNs = live.first?.onsetBucketNs ?? 5_000_000
+        let n = live.map(\.onsetBuckets.count).max() ?? 0
+        var buckets = Array(repeating: OnsetBucket(), count: n)
+        for r in live { for (i, b) in r.onsetBuckets.enumerated() { buckets[i] = buckets[i] + b } }
+        let lastStart = live.map(\.lastStartNs).min() ?? 0
+        let measuredEnd = (config.warmupNs + measuredNs) / bucketNs
+        let feedUpTo = Swift.min(n, Int(Swift.min(lastStart / bucketNs, measuredEnd)))
+        return (buckets, bucketNs, feedUpTo)
+    }
+
+    func addPortColumns(_ rows: [IntervalRow], buckets: [OnsetBucket], bucketNs: UInt64) -> [IntervalRow] {
+        var out = rows
+        for i in out.indices {
+            let startNs = UInt64(i) * config.intervalNs
+            let endNs = startNs + config.intervalNs
+            let first = Int(startNs / bucketNs)
+            let last = Swift.min(buckets.count, Int((endNs + bucketNs - 1) / bucketNs))
+            if first < last {
+                for b in buckets[first..<last] {
+                    out[i].evenPorts += UInt64(b.evenPorts)
+                    out[i].oddPorts += UInt64(b.oddPorts)
+                }
+            }
+            let sampleAt = Swift.min(endNs, config.warmupNs + measuredNs)
+            if let s = ports.nearest(atNs: sampleAt) {
+                out[i].timeWait = s.timeWait
+                out[i].portsInUse = ports.portsInUse(atNs: sampleAt)
+            }
         }
+        return out
     }
 }

@@ -26,6 +26,11 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// Upper bound on attempts per worker (0: none); keeps test runs bounded by count too.
     public var maxAttemptsPerWorker: UInt64 = 0
     public var listener = ListenerConfig()
+    /// `--netns` and `--sysctl`: run in a fresh network namespace with these tunables.
+    public var isolation = Isolation()
+    /// End the run at exhaustion onset plus `tailNs`, instead of at the duration.
+    public var untilExhausted = false
+    public var tailNs: UInt64 = 300_000_000
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with

@@ -9,6 +9,7 @@ public struct RunReport: Sendable, Codable {
     public var startedAtUTC: String
     public var kernelRelease: String
     public var rate: Rate
+    public var strategy: SocketStrategy
     /// Seconds of the measured window that actually ran (shorter when interrupted).
     public var measuredSeconds: Double
     public var plannedSeconds: Double
@@ -39,6 +40,14 @@ public struct RunReport: Sendable, Codable {
     /// /proc/stat over the run: user, system and softirq time of every thread on them.
     public var cpuBusy: Double?
     public var selfConnects: UInt64
+    /// Kernel release, tunables and counter deltas of the namespace the run ran in.
+    public var kernel: KernelContext
+    /// sockstat samples over the run: ports in use and TIME_WAIT.
+    public var ports: PortSamples
+    /// When and why the run began to run out of connects; nil when it did not.
+    public var onset: Onset?
+    /// The run ended at onset (`--until-exhausted`), not at its duration.
+    public var endedAtOnset: Bool
     public var notes: [String]
     public var verdict: Verdict
     public var histograms: Histograms
@@ -118,6 +127,12 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public var max: UInt64
     public var connectCallP50: UInt64
     public var connectCallP99: UInt64
+    /// sockstat at the interval's end: ports held beyond the baseline, TIME_WAIT sockets.
+    public var portsInUse: Int64?
+    public var timeWait: Int64?
+    /// Parity of the source ports connect() was given.
+    public var evenPorts: UInt64
+    public var oddPorts: UInt64
     /// errno name → count (all calls, timeouts as ETIMEDOUT).
     public var errors: [String: UInt64]
 }
@@ -147,4 +162,34 @@ public struct Verdict: Sendable, Codable, Equatable {
     public var cause: String?
     /// The whole line, beginning `verdict:`.
     public var line: String
+}
+
+/// The exhaustion onset: the first sign that the host is running out of connects.
+public struct Onset: Sendable, Codable, Equatable {
+    /// The errno name (EADDRNOTAVAIL, EADDRINUSE, EWOULDBLOCK) or the non-errno signal
+    /// that fired first (`connect-call-cost`, `rate-drop`).
+    public var signal: String
+    /// The call that returned the errno; nil for a non-errno signal.
+    public var call: String?
+    /// Seconds since the run started.
+    public var seconds: Double
+    /// Run-wide 1-based attempt number at onset.
+    public var attempt: UInt64
+    /// TCP sockets holding a port at onset (sockstat, TIME_WAIT + in use, beyond baseline).
+    public var portsInUse: Int64?
+    /// The first exhaustion errno, when a non-errno signal came before it.
+    public var laterErrno: String?
+    public var laterErrnoSeconds: Double?
+    /// connect() call mean before onset (the detector's baseline) and after it.
+    public var callMeanBeforeNs: Double?
+    public var callMeanAfterNs: Double?
+    /// Established per second before onset and after it (the sustained rate).
+    public var rateBefore: Double
+    public var sustainedRate: Double
+    /// Failed attempts (any errno, timeouts included) per second after onset.
+    public var errorsPerSecond: Double
+    /// Share of odd source ports before and after onset: connect() prefers even ports,
+    /// so odd ports appearing means the even half is gone.
+    public var oddShareBefore: Double?
+    public var oddShareAfter: Double?
 }

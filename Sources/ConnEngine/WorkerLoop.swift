@@ -42,6 +42,15 @@ struct WorkerLoop: ~Copyable {
     var selfConnects: UInt64 = 0
     let errors = ErrorTable()
     var series: IntervalSeries
+    var onset: OnsetTrack
+    /// `--until-exhausted` only: the online detector and when to stop after it fired.
+    let untilExhausted: Bool
+    let tailNs: UInt64
+    var detector: OnsetDetector
+    var detectorFed = 0
+    var exhaustStopNs: UInt64 = .max
+    var lastStartNs: UInt64 = 0
+    let trackPorts: Bool
     var marks: ProgressMarks
     var intervalIndex = 0
     var intervalEndNs: UInt64 = 0
@@ -79,6 +88,11 @@ struct WorkerLoop: ~Copyable {
         }
         let total = plan.endNs - plan.startNs
         series = IntervalSeries(totalNs: total, intervalNs: config.intervalNs)
+        onset = OnsetTrack(totalNs: total)
+        untilExhausted = config.untilExhausted
+        tailNs = config.tailNs
+        detector = OnsetDetector(bucketNs: onset.bucketNs)
+        trackPorts = plan.targets.contains { $0.family != .unix }
         marks = ProgressMarks(totalNs: total, enabled: !openLoop)
         intervalEndNs = plan.startNs + series.intervalNs
         if openLoop { nextIntendedNs = intended(0) }
@@ -142,6 +156,14 @@ struct WorkerLoop: ~Copyable {
                 now = MonotonicClock.now()
             }
             if !mayStart && freeCount == capacity { break }
+            if untilExhausted {
+                feedDetector(now: now)
+                if now >= exhaustStopNs {
+                    plan.onsetStop.stop()
+                    stop.stop()
+                    break
+                }
+            }
             if now >= nextScanNs {
                 expireTimeouts(now: now)
                 nextScanNs = now + scanStepNs
@@ -156,6 +178,18 @@ struct WorkerLoop: ~Copyable {
         }
         if capStallSince != 0 { capStallNs += now - capStallSince }
         abandonInFlight()
+    }
+
+    /// Feeds the online detector every bucket that has closed; when it fires, the run
+    /// ends `tailNs` later (so the report still shows the rate after onset).
+    mutating func feedDetector(now: UInt64) {
+        let current = onset.index(now - plan.startNs)
+        while detectorFed < current {
+            if detector.feed(onset.buckets[detectorFed]) != nil {
+                exhaustStopNs = Swift.min(exhaustStopNs, now + tailNs)
+            }
+            detectorFed += 1
+        }
     }
 
     // MARK: one attempt
@@ -215,6 +249,12 @@ struct WorkerLoop: ~Copyable {
             }
         }
         series.connectCall[interval(at: callStart)].recordClampedMicros(callEnd - callStart)
+        let b = onset.index(callStart - plan.startNs)
+        onset.buckets[b].calls &+= 1
+        onset.buckets[b].callNs &+= callEnd - callStart
+        if trackPorts, case .success = result, let port = try? fd.localPort() {
+            if port & 1 == 0 { onset.buckets[b].evenPorts &+= 1 } else { onset.buckets[b].oddPorts &+= 1 }
+        }
         switch result {
         case .success(true):
             established(slotIndex: slotIndex, now: callEnd, targetIndex: targetIndex)
@@ -261,6 +301,8 @@ struct WorkerLoop: ~Copyable {
     mutating func tallyStart(measured isMeasured: Bool, at t: UInt64) {
         if isMeasured { measured.attempts += 1 } else { warmup.attempts += 1 }
         series.started[interval(at: t)] += 1
+        onset.buckets[onset.index(t - plan.startNs)].started &+= 1
+        lastStartNs = t
     }
 
     // MARK: endings
@@ -298,6 +340,7 @@ struct WorkerLoop: ~Copyable {
         }
         let i = interval(at: now)
         series.established[i] += 1
+        onset.buckets[onset.index(now - plan.startNs)].established &+= 1
         series.latency[i].recordClampedMicros(now - slot.intendedNs)
         if selfConnectPossibleAny { checkSelfConnect(fd) }
         if closeWithReset { try? fd.setLingerZero() }
@@ -340,6 +383,12 @@ struct WorkerLoop: ~Copyable {
             if isMeasured { measured.failed += 1 } else { warmup.failed += 1 }
         }
         if isMeasured { errors.count(errno, at: site, nowNs: now - plan.startNs, localAttempt: localAttempt) }
+        let b = onset.index(now - plan.startNs)
+        onset.buckets[b].failed &+= 1
+        if site != .timeout && OnsetBucket.isExhaustion(errno) {
+            onset.buckets[b].exhaustion &+= 1
+            if untilExhausted && exhaustStopNs == .max { exhaustStopNs = now + tailNs }
+        }
     }
 
     @inline(__always)
@@ -391,6 +440,9 @@ struct WorkerLoop: ~Copyable {
         r.intervalConnectCall = series.connectCall
         r.marks = marks.marks
         r.selfConnects = selfConnects
+        r.onsetBucketNs = onset.bucketNs
+        r.onsetBuckets = onset.snapshot(upTo: onset.index(MonotonicClock.now() - plan.startNs) + 1)
+        r.lastStartNs = lastStartNs > plan.startNs ? lastStartNs - plan.startNs : 0
         r.cpuNs = cpuNs
         r.wallNs = wallNs
         return r

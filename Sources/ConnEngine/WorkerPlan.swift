@@ -15,6 +15,9 @@ struct WorkerPlan: Sendable {
     /// Open loop: nanoseconds between this worker's intended starts, as a Double so
     /// that rates that do not divide a second stay exact over a long run.
     var perWorkerIntervalNs: Double?
+    /// Set (with the run's stop flag) by a worker that ended the run at exhaustion onset
+    /// (`--until-exhausted`), so the run is not reported as interrupted.
+    var onsetStop = StopFlag()
 }
 
 /// Read by every worker once per loop turn, written only to stop: a relaxed load on a

@@ -27,6 +27,10 @@ struct WorkerResult: Sendable {
     var intervalConnectCall: [Histogram<UInt32>] = []
     var marks: [UInt32] = []
     var selfConnects: UInt64 = 0
+    var onsetBucketNs: UInt64 = 5_000_000
+    var onsetBuckets: [OnsetBucket] = []
+    /// Nanoseconds since the run started of this worker's last attempt.
+    var lastStartNs: UInt64 = 0
     var cpuNs: UInt64 = 0
     var wallNs: UInt64 = 0
     /// Set when the worker could not run at all (e.g. epoll_create failed).

@@ -11,6 +11,18 @@ public enum CSVReporter {
         "service_p50_us", "service_p99_us", "connect_call_p50_us", "connect_call_p99_us", "connect_call_max_us",
         "late_starts", "start_lag_p99_us", "cap_stall_s", "first_error", "first_error_call", "first_error_s",
         "first_error_attempt", "self_connects", "listener_accepted", "cpu_busy_pct", "verdict_held", "shortfall_pct",
+        // Socket strategy and isolation.
+        "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "sysctls",
+        // Exhaustion onset.
+        "onset_s", "onset_attempt", "onset_ports_in_use", "onset_signal", "onset_call", "onset_later_errno",
+        "onset_rate_before_per_s", "onset_sustained_rate_per_s", "onset_errors_per_s",
+        "onset_call_mean_before_us", "onset_call_mean_after_us", "onset_odd_share_before", "onset_odd_share_after",
+        "ended_at_onset",
+        // Kernel context.
+        "ip_local_port_range", "tcp_tw_reuse", "tcp_tw_reuse_delay", "somaxconn", "tcp_max_syn_backlog",
+        "tcp_syncookies", "tcp_timestamps", "tcp_fin_timeout", "tcp_max_tw_buckets",
+        "d_listen_overflows", "d_listen_drops", "d_tw_overflow", "d_tw", "d_tw_recycled", "d_active_opens",
+        "d_attempt_fails", "d_out_rsts", "time_wait_end", "sockstat_sample_us",
     ]
 
     /// One header row and one row for the run.
@@ -21,7 +33,7 @@ public enum CSVReporter {
     public static func summaryRow(_ r: RunReport) -> [String] {
         let setting = { (k: String) in r.settings.first { $0.key == k }?.value ?? "" }
         let first = r.firstError
-        let values: [String: String] = [
+        var values: [String: String] = [
             "started_at": r.startedAtUTC,
             "kernel": r.kernelRelease,
             "target": setting("target"),
@@ -64,6 +76,46 @@ public enum CSVReporter {
             "verdict_held": r.verdict.held.map { $0 ? "true" : "false" } ?? "",
             "shortfall_pct": Num.f1(r.verdict.shortfallPercent),
         ]
+        let st = r.strategy
+        values["bind"] = st.sources.count == 1 ? st.sources[0].host : ""
+        values["reuseaddr"] = st.reuseAddress ? "true" : "false"
+        values["bind_no_port"] = st.bindAddressNoPort ? "true" : "false"
+        values["port_range"] = st.portRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? ""
+        values["sources"] = st.sources.count > 1 ? "\(st.sources.first!.host)-\(st.sources.last!.host)" : ""
+        values["netns"] = r.kernel.namespace == "fresh" ? "true" : "false"
+        values["sysctls"] = r.kernel.sysctlsApplied.map(\.description).joined(separator: ";")
+        if let o = r.onset {
+            values["onset_s"] = Num.f3(o.seconds)
+            values["onset_attempt"] = String(o.attempt)
+            values["onset_ports_in_use"] = o.portsInUse.map(String.init) ?? ""
+            values["onset_signal"] = o.signal
+            values["onset_call"] = o.call ?? ""
+            values["onset_later_errno"] = o.laterErrno ?? ""
+            values["onset_rate_before_per_s"] = Num.f1(o.rateBefore)
+            values["onset_sustained_rate_per_s"] = Num.f1(o.sustainedRate)
+            values["onset_errors_per_s"] = Num.f1(o.errorsPerSecond)
+            values["onset_call_mean_before_us"] = o.callMeanBeforeNs.map { Num.f1($0 / 1000) } ?? ""
+            values["onset_call_mean_after_us"] = o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? ""
+            values["onset_odd_share_before"] = o.oddShareBefore.map { Num.f3($0) } ?? ""
+            values["onset_odd_share_after"] = o.oddShareAfter.map { Num.f3($0) } ?? ""
+        }
+        values["ended_at_onset"] = r.endedAtOnset ? "true" : "false"
+        let k = r.kernel
+        for (column, key) in [("ip_local_port_range", "net.ipv4.ip_local_port_range"), ("tcp_tw_reuse", "net.ipv4.tcp_tw_reuse"),
+                              ("tcp_tw_reuse_delay", "net.ipv4.tcp_tw_reuse_delay"), ("somaxconn", "net.core.somaxconn"),
+                              ("tcp_max_syn_backlog", "net.ipv4.tcp_max_syn_backlog"), ("tcp_syncookies", "net.ipv4.tcp_syncookies"),
+                              ("tcp_timestamps", "net.ipv4.tcp_timestamps"), ("tcp_fin_timeout", "net.ipv4.tcp_fin_timeout"),
+                              ("tcp_max_tw_buckets", "net.ipv4.tcp_max_tw_buckets")] {
+            values[column] = k.tunable(key) ?? ""
+        }
+        for (column, name) in [("d_listen_overflows", "TcpExt.ListenOverflows"), ("d_listen_drops", "TcpExt.ListenDrops"),
+                               ("d_tw_overflow", "TcpExt.TCPTimeWaitOverflow"), ("d_tw", "TcpExt.TW"),
+                               ("d_tw_recycled", "TcpExt.TWRecycled"), ("d_active_opens", "Tcp.ActiveOpens"),
+                               ("d_attempt_fails", "Tcp.AttemptFails"), ("d_out_rsts", "Tcp.OutRsts")] {
+            values[column] = k.counter(name).map { String($0.delta) } ?? ""
+        }
+        values["time_wait_end"] = k.counter("sockstat.TCP.tw").map { String($0.after) } ?? ""
+        values["sockstat_sample_us"] = Num.f3(r.ports.meanSampleNs / 1000)
         return summaryColumns.map { values[$0] ?? "" }
     }
 
@@ -80,6 +132,7 @@ public enum CSVReporter {
     public static let timeseriesColumns = [
         "t_s", "interval_s", "phase", "started", "established", "failed", "timed_out", "rate_per_s",
         "p50_us", "p90_us", "p99_us", "max_us", "connect_call_p50_us", "connect_call_p99_us",
+        "ports_in_use", "time_wait", "even_ports", "odd_ports",
     ]
 
     /// One row per interval; one `err_NAME` column per errno seen anywhere in the run.
@@ -91,7 +144,9 @@ public enum CSVReporter {
             var row = [Num.f3(i.startSeconds), Num.f3(i.seconds), i.warmup ? "warmup" : "measure",
                        String(i.started), String(i.established), String(i.failed), String(i.timedOut), Num.f1(rate),
                        Num.us(i.p50), Num.us(i.p90), Num.us(i.p99), Num.us(i.max),
-                       Num.us(i.connectCallP50), Num.us(i.connectCallP99)]
+                       Num.us(i.connectCallP50), Num.us(i.connectCallP99),
+                       i.portsInUse.map(String.init) ?? "", i.timeWait.map(String.init) ?? "",
+                       String(i.evenPorts), String(i.oddPorts)]
             row += names.map { String(i.errors[$0] ?? 0) }
             out += CSV.row(row)
         }

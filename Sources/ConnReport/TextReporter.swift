@@ -29,12 +29,52 @@ public enum TextReporter {
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
         out += "\n" + latencyTable(r)
         out += "\n" + errorTable(r)
+        out += "\n" + onsetSection(r)
+        out += "\n" + kernelSection(r)
         out += "\n" + seriesTable(r)
         out += "\nworkers: " + r.workers.map { w in
             "#\(w.id) cpu \(w.cpu.map(String.init) ?? "-") (\(w.pinning)) busy \(Num.f1(w.cpuUtilization * 100))%"
         }.joined(separator: "; ") + (r.cpuBusy.map { "; cores used \(Num.f1($0 * 100))% busy overall" } ?? "") + "\n"
         for n in r.notes { out += "note: \(n)\n" }
         out += r.verdict.line + "\n"
+        return out
+    }
+
+    static func onsetSection(_ r: RunReport) -> String {
+        guard let o = r.onset else {
+            return "exhaustion onset: none (no exhaustion errno, no sharp rise in connect() cost or fall in rate)\n"
+        }
+        var out = "exhaustion onset: \(o.signal)"
+        if let c = o.call { out += " from \(c)" }
+        out += " at \(Num.f3(o.seconds)) s, attempt \(o.attempt)"
+        if let p = o.portsInUse { out += ", \(p) ports in use" }
+        out += r.endedAtOnset ? " (run ended at onset + tail)\n" : "\n"
+        if let e = o.laterErrno, let t = o.laterErrnoSeconds {
+            out += "  first exhaustion errno came later: \(e) at \(Num.f3(t)) s\n"
+        } else if o.call == nil {
+            out += "  no exhaustion errno appeared in the run\n"
+        }
+        out += "  before: \(Num.f1(o.rateBefore))/s established, connect() mean \(o.callMeanBeforeNs.map { Num.f1($0 / 1000) } ?? "-") µs"
+        if let odd = o.oddShareBefore { out += ", \(Num.f1(odd * 100))% odd source ports" }
+        out += "\n  after:  \(Num.f1(o.sustainedRate))/s established (sustained), \(Num.f1(o.errorsPerSecond)) errors/s, connect() mean \(o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? "-") µs"
+        if let odd = o.oddShareAfter { out += ", \(Num.f1(odd * 100))% odd source ports" }
+        return out + "\n"
+    }
+
+    static func kernelSection(_ r: RunReport) -> String {
+        let k = r.kernel
+        var out = "kernel: \(k.release), namespace \(k.namespace == "fresh" ? "fresh (--netns, deleted at the end)" : "host")"
+        if !k.sysctlsApplied.isEmpty { out += ", set: " + k.sysctlsApplied.map(\.description).joined(separator: " ") }
+        out += "\n  " + k.tunables.map { "\($0.key.split(separator: ".").last!)=\($0.value)" }.joined(separator: " ") + "\n"
+        let moved = k.counters.filter { $0.delta != 0 || $0.name.hasPrefix("sockstat") }
+        if !moved.isEmpty {
+            out += "  counters over the run: " + moved.map { c in
+                c.name.hasPrefix("sockstat") ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
+            }.joined(separator: ", ") + "\n"
+        }
+        if r.ports.meanSampleNs > 0 {
+            out += "  sockstat sampled \(r.ports.samples.count)× at \(Num.f1(r.ports.meanSampleNs / 1000)) µs each (runner thread)\n"
+        }
         return out
     }
 

@@ -111,6 +111,21 @@ extension FileDescriptor {
         return SocketAddress(storage: storage, length: len)
     }
 
+    /// The local port alone, read into stack storage: cheap enough to call per connect
+    /// (the source-port parity the kernel chose says how full the ephemeral range is).
+    @inline(__always)
+    public func localPort() throws(Errno) -> UInt16 {
+        var storage = sockaddr_in6()
+        var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { ptr throws(Errno) -> Int32 in
+            try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(Errno) -> Int32 in
+                try syscall { Glibc.getsockname(rawValue, sa, &len) }
+            }
+        }
+        // sin_port and sin6_port sit at the same offset.
+        return UInt16(bigEndian: storage.sin6_port)
+    }
+
     public func peerAddress() throws(Errno) -> SocketAddress {
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)

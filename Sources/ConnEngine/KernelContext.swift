@@ -1,0 +1,94 @@
+import ConnSys
+
+/// The kernel a run ran under: release, the per-namespace tunables that shape connect(),
+/// and what the kernel's own counters say happened during the run. Two runs are only
+/// comparable when these are.
+public struct KernelContext: Sendable, Codable, Equatable {
+    public var release: String
+    /// `fresh` (--netns: a namespace created for this run) or `host`.
+    public var namespace: String
+    public var sysctlsApplied: [SysctlSetting]
+    /// Tunable key → value as read inside the run's namespace at its start.
+    public var tunables: [RunReport.Setting]
+    public var counters: [CounterDelta]
+
+    public struct CounterDelta: Sendable, Codable, Equatable {
+        public var name: String
+        public var before: Int64
+        public var after: Int64
+        public var delta: Int64 { after - before }
+    }
+
+    /// The tunables kernel-facts names as shaping connect(), port choice and TIME_WAIT.
+    public static let tunableKeys = [
+        "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_tw_reuse",
+        "net.ipv4.tcp_tw_reuse_delay", "net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog",
+        "net.ipv4.tcp_syncookies", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_max_tw_buckets", "net.ipv4.tcp_syn_retries",
+    ]
+
+    /// Counters whose movement explains a result: listen-queue overflows (dropped SYNs),
+    /// TIME_WAIT created, recycled and overflowed, opens and failed opens, resets.
+    public static let counterNames = [
+        "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeWaitOverflow", "TcpExt.TW",
+        "TcpExt.TWRecycled", "TcpExt.TWKilled", "TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies",
+        "TcpExt.SyncookiesSent", "TcpExt.TCPAbortOnClose", "Tcp.ActiveOpens", "Tcp.PassiveOpens",
+        "Tcp.AttemptFails", "Tcp.EstabResets", "Tcp.RetransSegs", "Tcp.OutRsts",
+        "sockstat.TCP.inuse", "sockstat.TCP.tw", "sockstat.TCP.orphan",
+    ]
+
+    /// Reads the tunables of the calling thread's namespace.
+    static func readTunables() -> [RunReport.Setting] {
+        tunableKeys.map { key in
+            let raw = ProcFiles.read(ProcFiles.sysctlPath(key))?.trimmingWhitespace() ?? "n/a"
+            return RunReport.Setting(key, String(raw.map { $0 == "\t" ? " " : $0 }))
+        }
+    }
+
+    static func deltas(before: [String: Int64], after: [String: Int64]) -> [CounterDelta] {
+        counterNames.compactMap { name in
+            guard let b = before[name], let a = after[name] else { return nil }
+            return CounterDelta(name: name, before: b, after: a)
+        }
+    }
+
+    public func tunable(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
+    public func counter(_ name: String) -> CounterDelta? { counters.first { $0.name == name } }
+}
+
+/// sockstat samples taken by the runner thread while the workers run (never by a worker).
+public struct PortSamples: Sendable, Codable, Equatable {
+    public struct Sample: Sendable, Codable, Equatable {
+        /// Nanoseconds since the run started.
+        public var atNs: UInt64
+        public var timeWait: Int64
+        public var inUse: Int64
+    }
+
+    /// Taken just before the workers start: the listener's and any other sockets, which
+    /// `portsInUse` subtracts.
+    public var baseline: Sample?
+    public var samples: [Sample] = []
+    /// Mean cost of one sample, to show the tracking is cheap.
+    public var meanSampleNs: Double = 0
+
+    /// TCP sockets holding a port in the namespace beyond the baseline — TIME_WAIT plus
+    /// in use, from sockstat — at the sample nearest `atNs`. In a fresh namespace that is
+    /// this run's sockets; on the host it includes other processes' churn.
+    public func portsInUse(atNs t: UInt64) -> Int64? {
+        guard let s = nearest(atNs: t) else { return nil }
+        let b = baseline ?? Sample(atNs: 0, timeWait: 0, inUse: 0)
+        return Swift.max(0, (s.timeWait + s.inUse) - (b.timeWait + b.inUse))
+    }
+
+    public func nearest(atNs t: UInt64) -> Sample? {
+        guard !samples.isEmpty else { return nil }
+        var lo = 0, hi = samples.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if samples[mid].atNs < t { lo = mid + 1 } else { hi = mid }
+        }
+        if lo > 0, t - samples[lo - 1].atNs < (samples[lo].atNs > t ? samples[lo].atNs - t : 0) { return samples[lo - 1] }
+        return samples[lo]
+    }
+}

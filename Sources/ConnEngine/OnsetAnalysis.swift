@@ -1,0 +1,66 @@
+/// Turns the merged onset buckets, the errors table and the sockstat samples into the
+/// report's ``Onset``: which signal came first, when, at which attempt, with how many
+/// ports held, and what the run sustained afterwards.
+struct OnsetAnalysis {
+    var buckets: [OnsetBucket]
+    var bucketNs: UInt64
+    var feedUpTo: Int
+    var errors: [ErrorRow]
+    var ports: PortSamples
+    var parameters = OnsetDetector.Parameters()
+
+    static let exhaustionNames: Set<String> = ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK", "EAGAIN"]
+
+    func onset() -> Onset? {
+        let firstErrno = errors.filter { Self.exhaustionNames.contains($0.name) && $0.site != .timeout }
+            .min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
+        var detector = OnsetDetector(bucketNs: bucketNs, parameters: parameters)
+        var fired: OnsetDetector.Fired?
+        for i in 0..<Swift.min(feedUpTo, buckets.count) {
+            var b = buckets[i]
+            b.exhaustion = 0  // errnos are dated exactly from the errors table below
+            if let f = detector.feed(b) { fired = f; break }
+        }
+        let signalSeconds = fired.map { Double(UInt64($0.bucket) * bucketNs) / 1e9 }
+        var onset: Onset
+        let onsetBucket: Int
+        if let e = firstErrno, signalSeconds == nil || e.firstSeconds <= signalSeconds! {
+            onsetBucket = Int(UInt64(e.firstSeconds * 1e9) / bucketNs)
+            onset = Onset(signal: e.name, call: e.site.description, seconds: e.firstSeconds, attempt: e.firstAttempt,
+                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0)
+        } else if let fired, let signalSeconds {
+            onsetBucket = fired.bucket
+            let attempt = buckets[0..<fired.bucket].reduce(UInt64(0)) { $0 + UInt64($1.started) } + 1
+            onset = Onset(signal: fired.signal.rawValue, call: nil, seconds: signalSeconds, attempt: attempt,
+                          laterErrno: firstErrno?.name, laterErrnoSeconds: firstErrno?.firstSeconds,
+                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0)
+        } else {
+            return nil
+        }
+        onset.portsInUse = ports.portsInUse(atNs: UInt64(onset.seconds * 1e9))
+        let settle = 0
+        let before = sum(settle..<onsetBucket)
+        let end = Swift.max(onsetBucket, Swift.min(buckets.count, Swift.max(feedUpTo, onsetBucket + 1)))
+        let after = sum(onsetBucket..<end)
+        let beforeSeconds = Double(onsetBucket - settle) * Double(bucketNs) / 1e9
+        let afterSeconds = Double(end - onsetBucket) * Double(bucketNs) / 1e9
+        onset.rateBefore = beforeSeconds > 0 ? Double(before.established) / beforeSeconds : 0
+        onset.sustainedRate = afterSeconds > 0 ? Double(after.established) / afterSeconds : 0
+        onset.errorsPerSecond = afterSeconds > 0 ? Double(after.failed) / afterSeconds : 0
+        onset.callMeanBeforeNs = before.calls > 0 ? Double(before.callNs) / Double(before.calls) : nil
+        onset.callMeanAfterNs = after.calls > 0 ? Double(after.callNs) / Double(after.calls) : nil
+        onset.oddShareBefore = oddShare(before)
+        onset.oddShareAfter = oddShare(after)
+        return onset
+    }
+
+    func sum(_ r: Range<Int>) -> OnsetBucket {
+        guard r.lowerBound < r.upperBound, r.upperBound <= buckets.count else { return OnsetBucket() }
+        return buckets[r].reduce(OnsetBucket(), +)
+    }
+
+    func oddShare(_ b: OnsetBucket) -> Double? {
+        let n = b.evenPorts + b.oddPorts
+        return n > 0 ? Double(b.oddPorts) / Double(n) : nil
+    }
+}

@@ -1,0 +1,70 @@
+import ConnSys
+
+/// One worker's fine-grained record for exhaustion onset: per bucket of a few
+/// milliseconds, attempts started, connect() calls and their summed duration,
+/// established, failed, exhaustion errnos, and the parity of the source ports the kernel
+/// chose. The 1 s time series is far too coarse: a 1000-port range runs out in ~40 ms.
+///
+/// Allocated once before the first connect; recording is an index and a few adds.
+struct OnsetTrack: ~Copyable {
+    let bucketNs: UInt64
+    let count: Int
+    let buckets: UnsafeMutablePointer<OnsetBucket>
+
+    init(totalNs: UInt64) {
+        bucketNs = OnsetTrack.bucketNs(totalNs: totalNs)
+        count = Int(totalNs / bucketNs) + 2
+        buckets = .allocate(capacity: count)
+        buckets.initialize(repeating: OnsetBucket(), count: count)
+    }
+
+    deinit { buckets.deallocate() }
+
+    /// 5 ms, or coarser for long runs so a worker holds at most 50 000 buckets (2.4 MB).
+    static func bucketNs(totalNs: UInt64) -> UInt64 {
+        Swift.max(5_000_000, totalNs / 50_000)
+    }
+
+    @inline(__always)
+    func index(_ sinceStartNs: UInt64) -> Int {
+        let i = Int(sinceStartNs / bucketNs)
+        return i < count ? i : count - 1
+    }
+
+    func snapshot(upTo n: Int) -> [OnsetBucket] {
+        Array(UnsafeBufferPointer(start: buckets, count: Swift.min(n, count)))
+    }
+}
+
+/// Per-bucket counts; merged across workers by adding.
+public struct OnsetBucket: Sendable, Codable, Equatable {
+    public var started: UInt32 = 0
+    public var calls: UInt32 = 0
+    public var callNs: UInt64 = 0
+    public var established: UInt32 = 0
+    public var failed: UInt32 = 0
+    /// EADDRNOTAVAIL, EADDRINUSE, EAGAIN: the errnos that mean "no port left".
+    public var exhaustion: UInt32 = 0
+    public var evenPorts: UInt32 = 0
+    public var oddPorts: UInt32 = 0
+
+    public init() {}
+
+    public static func + (a: OnsetBucket, b: OnsetBucket) -> OnsetBucket {
+        var r = a
+        r.started &+= b.started
+        r.calls &+= b.calls
+        r.callNs &+= b.callNs
+        r.established &+= b.established
+        r.failed &+= b.failed
+        r.exhaustion &+= b.exhaustion
+        r.evenPorts &+= b.evenPorts
+        r.oddPorts &+= b.oddPorts
+        return r
+    }
+
+    @inline(__always)
+    static func isExhaustion(_ e: Errno) -> Bool {
+        e == .addressNotAvailable || e == .addressInUse || e == .resourceTemporarilyUnavailable
+    }
+}
