@@ -24,7 +24,7 @@ public enum ProbeRender {
         return out
     }
 
-    static let widths = (errno: 14, observed: 14, call: 12, verdict: 14)
+    static let widths = (errno: 18, observed: 15, call: 12, verdict: 14)
 
     static func tableHeader() -> String {
         pad("errno", widths.errno) + pad("observed", widths.observed) + pad("call", widths.call)
