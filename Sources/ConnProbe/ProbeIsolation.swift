@@ -64,14 +64,16 @@ enum ProbeIsolation {
 }
 
 /// A temporary directory under /tmp that remembers what the scenario made in it, so it can
-/// be removed entry by entry (sockets bound to paths leave their files behind).
-final class ProbeTempDir {
-    static let prefix = "/tmp/connbench-probe-"
+/// be removed entry by entry (sockets bound to paths leave their files behind). Its name
+/// carries the process id, so a check for leftovers can tell one run's from another's.
+public final class ProbeTempDir {
+    /// `/tmp/connbench-probe-<pid>-`: every temporary directory of process `pid` starts so.
+    public static func prefix(pid: Int32 = getpid()) -> String { "/tmp/connbench-probe-\(pid)-" }
     let path: String
     private var created: [(path: String, directory: Bool)] = []
 
     init() throws(ProbeSetupFailure) {
-        var template = Array((ProbeTempDir.prefix + "XXXXXX").utf8CString)
+        var template = Array((ProbeTempDir.prefix() + "XXXXXX").utf8CString)
         let made = try setup("mkdtemp") { () throws(Errno) -> Int32 in
             try syscall { template.withUnsafeMutableBufferPointer { buf -> Int32 in
                 guard let base = buf.baseAddress else { return -1 }
