@@ -83,7 +83,16 @@ enum ScenariosTCP {
         let outcome = observe("connect") { () throws(Errno) in try ProbeSockets.connect(fd, target.address) }
         let took = MonotonicClock.now() - start
         let sent = interrupter.stop()
-        return ProbeObservation(outcome, detail: "blocking connect, SYN unanswered; SIGURG handler without SA_RESTART, pthread_kill every 100 ms (\(sent) sent); connect returned after \(ProbeSockets.millis(took))")
+        // The seed: "the connection will be established asynchronously". The handshake goes
+        // on after EINTR: a nonblocking connect on the same socket now says EALREADY.
+        var after = ""
+        if case .failed(let e, _) = outcome, e == .interrupted {
+            let flags = (try? syscall { fcntl(fd.rawValue, F_GETFL) }) ?? 0
+            _ = try? syscall { fcntl(fd.rawValue, F_SETFL, flags | O_NONBLOCK) }
+            let again = observe("connect") { () throws(Errno) in try ProbeSockets.connect(fd, target.address) }
+            after = "; then a nonblocking connect on it: \(again.observedText) (the handshake went on)"
+        }
+        return ProbeObservation(outcome, detail: "blocking connect, SYN unanswered; SIGURG handler without SA_RESTART, pthread_kill every 100 ms (\(sent) sent); connect returned after \(ProbeSockets.millis(took))" + after)
     }
 
     static func eafnosupport() throws(ProbeSetupFailure) -> ProbeObservation {
