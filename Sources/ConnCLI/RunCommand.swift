@@ -122,8 +122,10 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let config = makeConfig()
         let directory = output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
+        if config.isolation.netns {
+            do { try NamespaceRun.check(sysctls: config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
+        }
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
-
         let signals = StopSignals()
         signals.block()
         let what = config.targets.isEmpty ? "the built-in loopback listener" : config.targets.map(\.description).joined(separator: ", ")

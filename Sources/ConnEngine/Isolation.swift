@@ -95,6 +95,12 @@ public enum NamespaceRun {
         }
     }
 
+    /// Creates a namespace, applies the sysctls, and lets it go: a cheap (~ms) check that
+    /// a run will be able to isolate itself, made before anything is printed or started.
+    public static func check(sysctls: [SysctlSetting]) throws(Failure) {
+        try run(sysctls: sysctls) { () }
+    }
+
     private static func enterAndRun<T>(sysctls: [SysctlSetting], _ body: () -> T) -> Result<T, Failure> {
         let before = NetNamespace.currentIdentity()
         do {

@@ -34,6 +34,7 @@ public struct OnsetDetector: Sendable {
     public struct Fired: Sendable, Equatable {
         public var bucket: Int
         public var signal: Signal
+        public init(bucket: Int, signal: Signal) { self.bucket = bucket; self.signal = signal }
     }
 
     let p: Parameters

@@ -85,6 +85,7 @@ struct ReportBuilder {
             ports: ports,
             onset: nil,
             endedAtOnset: endedAtOnset,
+            matrixCase: nil,
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
             histograms: .init(latency: latency, service: service, connectCall: connectCall))

@@ -48,6 +48,8 @@ public struct RunReport: Sendable, Codable {
     public var onset: Onset?
     /// The run ended at onset (`--until-exhausted`), not at its duration.
     public var endedAtOnset: Bool
+    /// Set for a run of `connbench exhaust`: the row of the matrix it was.
+    public var matrixCase: ExhaustMatrix.Case?
     public var notes: [String]
     public var verdict: Verdict
     public var histograms: Histograms

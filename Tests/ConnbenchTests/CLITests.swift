@@ -23,6 +23,11 @@ struct CLITests {
         (["--port-range", "9-1"], "--port-range"),
         (["--output", "/proc/connbench-cannot-write"], "--output"),
         (["--no-such-flag"], "--no-such-flag"),
+        (["--sysctl", "net.ipv4.tcp_tw_reuse=0"], "--sysctl"),
+        (["--netns", "--sysctl", "kernel.panic=1"], "--sysctl"),
+        (["--netns", "--sysctl", "net.ipv4.tcp_tw_reuse"], "--sysctl"),
+        (["--netns", "--sysctl", "net.ipv4.no_such_tunable=1", "--duration", "100ms"], "--sysctl"),
+        (["exhaust", "--port-range", "100-200"], "--port-range"),
     ])
     func invalidInputGivesOneLineNamingTheFlagAndNonZeroExit(arguments: [String], flag: String) throws {
         let o = try TestSupport.run(arguments, timeLimit: 30)

@@ -95,6 +95,19 @@ enum TestSupport {
         return Outcome(status: p.terminationStatus, stdout: outData.text(), stderr: errData.text())
     }
 
+    /// Runs a shell command and returns its stdout (e.g. `ip netns list`).
+    static func shell(_ command: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", command]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "connbench-test-" + UUID().uuidString
         return path
