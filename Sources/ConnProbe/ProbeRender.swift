@@ -97,6 +97,7 @@ public enum ProbeRender {
                 "\"note\": \(q(row.note))",
             ]
             fields.append("\"elapsed_ms\": \(seconds(row.elapsedNs * 1000))")
+            if let call = row.callNs { fields.append("\"call_ms\": \(seconds(call * 1000))") }
             return "    {" + fields.joined(separator: ", ") + "}"
         }.joined(separator: ",\n")
         out += "\n  ],\n"

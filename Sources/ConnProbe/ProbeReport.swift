@@ -8,6 +8,8 @@ public struct ProbeRow: Sendable {
     public let outcome: ProbeOutcome
     public let detail: String
     public let elapsedNs: UInt64
+    /// The call under test alone, where the scenario timed it.
+    public let callNs: UInt64?
     public let verdict: ProbeVerdict
     /// What Linux does instead, or why not (empty when reproduced).
     public let note: String

@@ -30,7 +30,7 @@ public enum ProbeRunner {
         return ProbeRow(scenarioID: scenario.id, errnoName: scenario.errnoName, primary: scenario.primary,
                         seedDescription: SeedErrorTable.description(of: scenario.errnoName),
                         scenario: scenario.summary, outcome: observation.outcome, detail: observation.detail,
-                        elapsedNs: observation.elapsedNs, verdict: c.verdict, note: c.note)
+                        elapsedNs: observation.elapsedNs, callNs: observation.callNs, verdict: c.verdict, note: c.note)
     }
 
     /// The slow scenarios (a SYN that is never answered) wait on timers, not the CPU, so the

@@ -35,11 +35,15 @@ public struct ProbeObservation: Sendable {
     public var outcome: ProbeOutcome
     /// What else the scenario saw, in a few words (ports, timings, follow-up calls).
     public var detail: String
+    /// The whole scenario, setup (thread, namespace, files) included.
     public var elapsedNs: UInt64 = 0
+    /// How long the call under test itself took, where the scenario times it.
+    public var callNs: UInt64?
 
-    public init(_ outcome: ProbeOutcome, detail: String = "") {
+    public init(_ outcome: ProbeOutcome, detail: String = "", callNs: UInt64? = nil) {
         self.outcome = outcome
         self.detail = detail
+        self.callNs = callNs
     }
 }
 

@@ -67,7 +67,7 @@ enum ScenariosTCP {
         let start = MonotonicClock.now()
         let outcome = observe("connect") { () throws(Errno) in try ProbeSockets.connect(fd, target.address) }
         let took = MonotonicClock.now() - start
-        return ProbeObservation(outcome, detail: "blocking connect, SYNs dropped (accept queue full), TCP_SYNCNT 1, TCP_USER_TIMEOUT 1000 ms; returned after \(ProbeSockets.millis(took))")
+        return ProbeObservation(outcome, detail: "blocking connect, SYNs dropped (accept queue full), TCP_SYNCNT 1, TCP_USER_TIMEOUT 1000 ms; returned after \(ProbeSockets.millis(took))", callNs: took)
     }
 
     static func eintr() throws(ProbeSetupFailure) -> ProbeObservation {
@@ -92,7 +92,7 @@ enum ScenariosTCP {
             let again = observe("connect") { () throws(Errno) in try ProbeSockets.connect(fd, target.address) }
             after = "; then a nonblocking connect on it: \(again.observedText) (the handshake went on)"
         }
-        return ProbeObservation(outcome, detail: "blocking connect, SYN unanswered; SIGURG handler without SA_RESTART, pthread_kill every 100 ms (\(sent) sent); connect returned after \(ProbeSockets.millis(took))" + after)
+        return ProbeObservation(outcome, detail: "blocking connect, SYN unanswered; SIGURG handler without SA_RESTART, pthread_kill every 100 ms (\(sent) sent); connect returned after \(ProbeSockets.millis(took))" + after, callNs: took)
     }
 
     static func eafnosupport() throws(ProbeSetupFailure) -> ProbeObservation {

@@ -57,7 +57,8 @@ struct ProbeScenarioTests {
         #expect(row.outcome.observedText == want.observed, "\(id): \(row.detail) \(row.note)")
         #expect(row.outcome.callText == want.call, "\(id): \(row.detail)")
         #expect(row.verdict == want.verdict, "\(id): \(row.note)")
-        #expect(row.elapsedNs < 5_000_000_000, "\(id) took \(row.elapsedNs) ns")
+        // Setup included (a new namespace can take a while when many are made at once).
+        #expect(row.elapsedNs < 10_000_000_000, "\(id) took \(row.elapsedNs) ns")
         if row.verdict != .reproduced {
             #expect(!row.note.isEmpty, "\(id): a verdict other than reproduced must say why")
         }
@@ -75,7 +76,10 @@ struct ProbeScenarioTests {
 
     @Test func timedOutHandshakeEndsWithinTheUserTimeoutNotTheDefaultRetries() throws {
         let row = ProbeRunner.run(try #require(ProbeCatalog.scenario(id: "ETIMEDOUT")))
-        #expect(row.elapsedNs < 3_000_000_000, "ETIMEDOUT took \(row.elapsedNs) ns")
+        #expect(row.outcome.observedText == "ETIMEDOUT")
+        // TCP_USER_TIMEOUT 1000 ms: well before the 3 s that TCP_SYNCNT 1 alone would take.
+        let took = try #require(row.callNs)
+        #expect(took >= 900_000_000 && took < 2_500_000_000, "connect took \(took) ns")
     }
 }
 
