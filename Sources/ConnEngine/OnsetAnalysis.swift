@@ -41,9 +41,12 @@ struct OnsetAnalysis {
         let settle = 0
         let before = sum(settle..<onsetBucket)
         let end = Swift.max(onsetBucket, Swift.min(buckets.count, Swift.max(feedUpTo, onsetBucket + 1)))
-        let after = sum(onsetBucket..<end)
+        // After: from the bucket following onset, so connects that completed in the onset
+        // bucket before the first failure do not count as sustained.
+        let afterStart = Swift.min(onsetBucket + 1, end)
+        let after = sum(afterStart..<end)
         let beforeSeconds = Double(onsetBucket - settle) * Double(bucketNs) / 1e9
-        let afterSeconds = Double(end - onsetBucket) * Double(bucketNs) / 1e9
+        let afterSeconds = Double(end - afterStart) * Double(bucketNs) / 1e9
         onset.rateBefore = beforeSeconds > 0 ? Double(before.established) / beforeSeconds : 0
         onset.sustainedRate = afterSeconds > 0 ? Double(after.established) / afterSeconds : 0
         onset.errorsPerSecond = afterSeconds > 0 ? Double(after.failed) / afterSeconds : 0

@@ -54,7 +54,16 @@ public enum ExhaustReporter {
                 return "onset at attempt \(o.attempt), \(o.signal)\(o.call.map { " from \($0)" } ?? "")"
             }
             let a = describe(without), b = describe(with)
-            out += "SO_REUSEADDR on \(c.label): \(a) → \(b)\(a == b ? " (no change)" : "")\n"
+            // Attempts at onset differ by up to the connects in flight when the range ran
+            // out; a change smaller than that is noise, not an effect of the option.
+            let slack = UInt64(with.workers.count * (Int(with.settings.first { $0.key == "concurrency" }?.value ?? "16") ?? 16))
+            let same: Bool
+            if let x = without.onset, let y = with.onset {
+                same = x.signal == y.signal && x.call == y.call && (x.attempt > y.attempt ? x.attempt - y.attempt : y.attempt - x.attempt) <= slack
+            } else {
+                same = without.onset == nil && with.onset == nil
+            }
+            out += "SO_REUSEADDR on \(c.label): without: \(a); with: \(b) — \(same ? "no change (same errno and call, onset within the \(slack) connects in flight)" : "changed")\n"
         }
         return out.isEmpty ? "" : "\n" + out
     }
