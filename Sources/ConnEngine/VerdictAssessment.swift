@@ -21,6 +21,12 @@ public enum VerdictAssessment {
         if failedShare > 0.01 {
             cause = errorCause
         }
+        let onsetNote = r.onset.map { o in
+            "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)\(o.portsInUse.map { ", \($0) ports in use" } ?? "")"
+        }
+        if !held && cause == nil, let onsetNote, r.onset?.call == nil {
+            cause = onsetNote
+        }
         if !held && cause == nil {
             let capShare = r.measuredSeconds > 0 ? r.capStallSeconds / r.measuredSeconds : 0
             let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
@@ -41,6 +47,7 @@ public enum VerdictAssessment {
                 line += ", \(pct(Double(r.lateStarts) / Double(Swift.max(1, r.tally.attempts)))) of starts more than \(r.lateThresholdNs / 1000) µs late"
             }
             if let cause { line += "; but \(pct(failedShare)) of attempts failed: \(cause)" }
+            if cause == nil, let onsetNote { line += "; but \(onsetNote)" }
         } else {
             line = "verdict: rate not held: \(fmt(achieved))/s of \(fmt(requested))/s requested (\(String(format1: shortfall * 100))% short); likely cause: \(cause!)"
         }
