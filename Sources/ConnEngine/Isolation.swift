@@ -75,47 +75,27 @@ public enum NamespaceRun {
         }
     }
 
-    /// Runs `body` in a new namespace with `sysctls` applied, and returns its result after
-    /// the namespace's thread has ended.
-    public static func run<T: Sendable>(sysctls: [SysctlSetting], _ body: @escaping @Sendable () -> T) throws(Failure) -> T {
-        let box = Box<T>()
-        let thread: PosixThread
-        do {
-            thread = try PosixThread.spawn {
-                box.value = enterAndRun(sysctls: sysctls, body)
-            }
-        } catch {
-            throw .thread(error)
-        }
-        thread.join()
-        switch box.value {
-        case .success(let v)?: return v
-        case .failure(let f)?: throw f
-        case nil: throw .thread(.ioError)
-        }
-    }
-
     /// Creates a namespace, applies the sysctls, and lets it go: a cheap (~ms) check that
     /// a run will be able to isolate itself, made before anything is printed or started.
     public static func check(sysctls: [SysctlSetting]) throws(Failure) {
         try run(sysctls: sysctls) { () }
     }
 
-    private static func enterAndRun<T>(sysctls: [SysctlSetting], _ body: () -> T) -> Result<T, Failure> {
-        let before = NetNamespace.currentIdentity()
-        do {
-            try NetNamespace.enterFresh()
-        } catch {
-            return .failure(error == .notPermitted || error == .permissionDenied ? .notPermitted(error) : .unshare(error))
+    /// Runs `body` in a new namespace with `sysctls` applied, and returns its result after
+    /// the namespace's thread has ended.
+    public static func run<T: Sendable>(sysctls: [SysctlSetting], _ body: @escaping @Sendable () -> T) throws(Failure) -> T {
+        let outcome = NetNamespace.onFreshThread { () -> Result<T, Failure> in
+            for s in sysctls {
+                do throws(Errno) { try ProcFiles.write(ProcFiles.sysctlPath(s.key), s.value) } catch { return .failure(.sysctl(s, error)) }
+            }
+            return .success(body())
         }
-        guard let after = NetNamespace.currentIdentity(), after != before else { return .failure(.notIsolated) }
-        for s in sysctls {
-            do { try ProcFiles.write(ProcFiles.sysctlPath(s.key), s.value) } catch { return .failure(.sysctl(s, error)) }
+        switch outcome {
+        case .success(.success(let v)): return v
+        case .success(.failure(let f)): throw f
+        case .failure(.enter(let e)): throw e == .notPermitted || e == .permissionDenied ? .notPermitted(e) : .unshare(e)
+        case .failure(.notIsolated): throw .notIsolated
+        case .failure(.thread(let e)): throw .thread(e)
         }
-        return .success(body())
-    }
-
-    private final class Box<T>: @unchecked Sendable {
-        var value: Result<T, Failure>?
     }
 }

@@ -15,31 +15,19 @@ enum ProbeIsolation {
     /// it when the thread ends, so nothing can be left behind; sysctls set in it never reach
     /// the host.
     static func inFreshNetworkNamespace(_ body: @escaping @Sendable () throws(ProbeSetupFailure) -> ProbeObservation) -> ProbeObservation {
-        let slot = ResultSlot<ProbeObservation>()
-        do throws(Errno) {
-            let thread = try PosixThread.spawn {
-                let before = NetNamespace.currentIdentity()
-                do throws(Errno) {
-                    try NetNamespace.enterFresh()
-                } catch {
-                    slot.value = ProbeObservation(.setupFailed(error, step: "unshare(CLONE_NEWNET)"))
-                    return
-                }
-                guard let after = NetNamespace.currentIdentity(), after != before else {
-                    slot.value = ProbeObservation(.setupFailed(.permissionDenied, step: "check fresh namespace"))
-                    return
-                }
-                do throws(ProbeSetupFailure) {
-                    slot.value = try body()
-                } catch {
-                    slot.value = ProbeObservation(.setupFailed(error.errno, step: error.step))
-                }
+        let outcome = NetNamespace.onFreshThread { () -> ProbeObservation in
+            do throws(ProbeSetupFailure) {
+                return try body()
+            } catch {
+                return ProbeObservation(.setupFailed(error.errno, step: error.step))
             }
-            thread.join()
-        } catch {
-            return ProbeObservation(.setupFailed(error, step: "pthread_create"))
         }
-        return slot.value ?? ProbeObservation(.setupFailed(.ioError, step: "scenario thread"))
+        switch outcome {
+        case .success(let observation): return observation
+        case .failure(.enter(let e)): return ProbeObservation(.setupFailed(e, step: "unshare(CLONE_NEWNET)"))
+        case .failure(.notIsolated): return ProbeObservation(.setupFailed(.permissionDenied, step: "check fresh namespace"))
+        case .failure(.thread(let e)): return ProbeObservation(.setupFailed(e, step: "pthread_create"))
+        }
     }
 
     /// Writes a sysctl of the calling thread's network namespace, and refuses to unless that

@@ -13,6 +13,48 @@ public enum NetNamespace {
         try setLinkUp("lo")
     }
 
+    /// Why ``onFreshThread(_:)`` could not run its body.
+    public enum FreshThreadFailure: Error, Sendable {
+        /// unshare(CLONE_NEWNET) or bringing loopback up failed.
+        case enter(Errno)
+        /// The thread is still in the namespace it started in: nothing may be tuned there.
+        case notIsolated
+        case thread(Errno)
+    }
+
+    /// Runs `body` on a new thread that first enters a fresh namespace (loopback up) and
+    /// checks that it really left the one it started in; returns after the thread ended,
+    /// which frees the namespace. The one way connbench isolates work: runs, exhaust
+    /// cases and probe scenarios all go through here.
+    public static func onFreshThread<T>(_ body: @escaping @Sendable () -> T) -> Result<T, FreshThreadFailure> {
+        let box = ResultBox<Result<T, FreshThreadFailure>>()
+        do throws(Errno) {
+            let thread = try PosixThread.spawn {
+                let before = currentIdentity()
+                do throws(Errno) {
+                    try enterFresh()
+                } catch {
+                    box.value = .failure(.enter(error))
+                    return
+                }
+                guard let after = currentIdentity(), after != before else {
+                    box.value = .failure(.notIsolated)
+                    return
+                }
+                box.value = .success(body())
+            }
+            thread.join()
+        } catch {
+            return .failure(.thread(error))
+        }
+        return box.value ?? .failure(.thread(.ioError))
+    }
+
+    /// Written by the namespace's thread before it ends, read after the join.
+    private final class ResultBox<T>: @unchecked Sendable {
+        var value: T?
+    }
+
     public static func setLinkUp(_ name: String, up: Bool = true) throws(Errno) {
         _ = try syscall { cbs_set_link_up(name, up ? 1 : 0) }
     }
