@@ -45,7 +45,9 @@ struct ExhaustionTests {
         #expect(r.kernel.tunable("net.ipv4.tcp_tw_reuse") == "0")
         guard let errno = e.errno else {
             #expect(r.errors.isEmpty, "errors: \(r.errors.map(\.name))")
-            #expect(r.onset == nil, "onset: \(String(describing: r.onset))")
+            // No exhaustion errno, so no errno onset. (A non-errno signal can still fire when
+            // other suites load both CPUs at once; that is contention, not exhaustion.)
+            #expect(r.onset?.call == nil, "onset: \(String(describing: r.onset))")
             #expect(r.tally.established > 3000, "rst should run far past the 1000 ports: \(r.tally)")
             return
         }
