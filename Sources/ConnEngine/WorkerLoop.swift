@@ -18,8 +18,12 @@ struct WorkerLoop: ~Copyable {
     var freeCount: Int
     let targets: [SocketAddress]
     var nextTarget: Int
-    let selfConnectPossible: [Bool]
+    /// Some target is a local port inside the ephemeral range, so a connect to it can be
+    /// given that very port and connect to itself; decided once, not per connect.
+    let selfConnectPossible: Bool
     let sources: [SocketAddress]
+    let reuseAddress: Bool
+    let bindAddressNoPort: Bool
     var nextSource = 0
     let openLoop: Bool
     let closeWithReset: Bool
@@ -73,8 +77,10 @@ struct WorkerLoop: ~Copyable {
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         let ephemeral = EphemeralPorts.current()
-        selfConnectPossible = plan.targets.map { $0.family != .unix && ephemeral.contains($0.port) }
+        selfConnectPossible = plan.targets.contains { $0.family != .unix && ephemeral.contains($0.port) }
         sources = config.strategy.sources
+        reuseAddress = config.strategy.reuseAddress
+        bindAddressNoPort = config.strategy.bindAddressNoPort
         nextSource = plan.id % Swift.max(1, sources.count)
         openLoop = plan.perWorkerIntervalNs != nil
         closeWithReset = config.close == .rst
@@ -276,10 +282,9 @@ struct WorkerLoop: ~Copyable {
     /// Socket options and bind, per the strategy. Returns the failing call, if any.
     @inline(__always)
     mutating func prepare(_ fd: FileDescriptor) -> (site: SyscallSite, errno: Errno)? {
-        let strategy = plan.config.strategy
         do {
-            if strategy.reuseAddress { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: Int32(1)) }
-            if strategy.bindAddressNoPort {
+            if reuseAddress { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: Int32(1)) }
+            if bindAddressNoPort {
                 try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort, value: Int32(1))
             }
             if portRangeValue != 0 {
@@ -342,12 +347,10 @@ struct WorkerLoop: ~Copyable {
         series.established[i] += 1
         onset.buckets[onset.index(now - plan.startNs)].established &+= 1
         series.latency[i].recordClampedMicros(now - slot.intendedNs)
-        if selfConnectPossibleAny { checkSelfConnect(fd) }
+        if selfConnectPossible { checkSelfConnect(fd) }
         if closeWithReset { try? fd.setLingerZero() }
         release(slotIndex: slotIndex)
     }
-
-    var selfConnectPossibleAny: Bool { selfConnectPossible.contains(true) }
 
     /// A connect to a local port inside the ephemeral range, with no listener there, can
     /// be given that very port as its source and connect to itself (simultaneous open).
