@@ -77,32 +77,45 @@ public enum BenchmarkRunner {
         let sampler = try? SockstatSampler()
         var ports = PortSamples()
         ports.samples.reserveCapacity(Int((config.durationNs + config.warmupNs) / sampleStepNs) + 16)
-        let startNs = MonotonicClock.now() + 20_000_000  // room for threads to start and pin
-        let measureStartNs = startNs + config.warmupNs
-        let endNs = measureStartNs + config.durationNs
         let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
 
         let boxes = (0..<workerCount).map { _ in ResultBox() }
         let finished = SharedCounter()
         let onsetStop = StopFlag()
+        let line = StartLine()
         var threads: [PosixThread] = []
         for id in 0..<workerCount {
             let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: cpus.isEmpty ? nil : cpus[id % cpus.count],
-                                  targets: targets, config: config, startNs: startNs,
-                                  measureStartNs: measureStartNs, endNs: endNs,
+                                  targets: targets, config: config,
                                   perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop)
             let box = boxes[id]
             do {
                 threads.append(try PosixThread.spawn {
-                    box.result = runWorker(plan, stop: stop)
+                    box.result = runWorker(plan, line: line, stop: stop)
                     finished.add(1)
                 })
             } catch {
                 stop.stop()
+                line.cancel()
                 threads.forEach { $0.join() }
                 throw .system("pthread_create failed: \(error.name)")
             }
         }
+        // The start line: every worker pinned, built and ready — then the clock starts.
+        while line.readyCount < workerCount && !stop.isStopped {
+            if let signals {
+                if signals.wait(nanoseconds: 100_000) != nil { stop.stop() }
+            } else {
+                var ts = timespec(tv_sec: 0, tv_nsec: 100_000)
+                nanosleep(&ts, nil)
+            }
+        }
+        let timeline = Timeline(startNs: MonotonicClock.now() + StartLine.leadNs,
+                                warmupNs: config.warmupNs, durationNs: config.durationNs)
+        if stop.isStopped { line.cancel() } else { line.go(at: timeline.startNs) }
+        let startNs = timeline.startNs
+        let measureStartNs = timeline.measureStartNs
+        let endNs = timeline.endNs
 
         // Wait for the workers, turning SIGINT/SIGTERM into a stop request, and sample
         // the namespace's TCP sockets (ports in use, TIME_WAIT) every `sampleStepNs`.
@@ -174,9 +187,9 @@ public enum BenchmarkRunner {
         }
     }
 
-    /// A worker thread's whole life: pin, build its state locally, wait for the start
-    /// line, run, hand back the result.
-    static func runWorker(_ plan: WorkerPlan, stop: StopFlag) -> WorkerResult {
+    /// A worker thread's whole life: pin, build its state locally, arrive at the start
+    /// line and wait there, run, hand back the result.
+    static func runWorker(_ plan: WorkerPlan, line: StartLine, stop: StopFlag) -> WorkerResult {
         var pinMethod: CPUAffinity.Method?
         var pinError: Errno?
         if let cpu = plan.cpu {
@@ -187,17 +200,18 @@ public enum BenchmarkRunner {
         do {
             loop = try WorkerLoop(plan: plan)
         } catch {
+            line.arrive()
             return WorkerResult(id: plan.id, cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError,
                                 fatal: "epoll_create1 failed: \(error.name)")
         }
-        let now = MonotonicClock.now()
-        if plan.startNs > now {
-            var ts = timespec(tv_sec: Int((plan.startNs - now) / 1_000_000_000), tv_nsec: Int((plan.startNs - now) % 1_000_000_000))
-            nanosleep(&ts, nil)
+        line.arrive()
+        guard let startNs = line.waitForStart() else {
+            return loop.finish(cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError, cpuNs: 0, wallNs: 0)
         }
+        let timeline = Timeline(startNs: startNs, warmupNs: plan.config.warmupNs, durationNs: plan.config.durationNs)
         let cpu0 = CPUAffinity.threadCPUTimeNanoseconds()
         let wall0 = MonotonicClock.now()
-        loop.run(stop: stop)
+        loop.run(timeline, stop: stop)
         let cpuNs = CPUAffinity.threadCPUTimeNanoseconds() - cpu0
         let wallNs = MonotonicClock.now() - wall0
         return loop.finish(cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError, cpuNs: cpuNs, wallNs: wallNs)

@@ -31,7 +31,9 @@ struct ErrorTable: ~Copyable {
     @inline(__always)
     func count(_ errno: Errno, at site: SyscallSite, nowNs: UInt64, localAttempt: UInt64) {
         let i = Int(site.rawValue) * Self.errnoSlots + Self.slot(errno)
-        if cells[i].count == 0 {
+        // Timeouts are dated at their deadline, which can be earlier than the last
+        // error counted: keep the earliest.
+        if cells[i].count == 0 || nowNs < cells[i].firstNs {
             cells[i].firstNs = nowNs
             cells[i].firstLocalAttempt = localAttempt
         }

@@ -29,6 +29,9 @@ struct ReportBuilder {
         var service = LatencyHistogram.make()
         var connectCall = LatencyHistogram.make()
         var startLag = LatencyHistogram.make()
+        var gap = LatencyHistogram.make()
+        var scheduledSum: UInt64 = 0, notStarted: UInt64 = 0, foundEstablished: UInt64 = 0, foundFailed: UInt64 = 0
+        var spinNs: UInt64 = 0, wallNs: UInt64 = 0, lastStart: UInt64 = 0
         var late: UInt64 = 0, capStalls: UInt64 = 0, capStallNs: UInt64 = 0, selfConnects: UInt64 = 0
         for r in results where r.fatal == nil {
             tally = tally + r.measured
@@ -41,15 +44,20 @@ struct ReportBuilder {
             capStalls += r.capStalls
             capStallNs += r.capStallNs
             selfConnects += r.selfConnects
+            gap.add(r.gap)
+            scheduledSum += r.scheduled
+            notStarted += r.notStarted
+            foundEstablished += r.timeoutsFoundEstablished
+            foundFailed += r.timeoutsFoundFailed
+            spinNs += r.spinNs
+            wallNs += r.wallNs
+            lastStart = Swift.max(lastStart, r.lastStartNs)
         }
         let measuredSeconds = Double(measuredNs) / 1e9
-        var scheduled: UInt64?
-        if let rate = config.rate.perSecond {
-            // Global schedule slots j with start + j/R inside [measureStart, measureStart + measured).
-            let first = (Double(config.warmupNs) * rate / 1e9).rounded(.up)
-            let end = ((Double(config.warmupNs) + Double(measuredNs)) * rate / 1e9).rounded(.up)
-            scheduled = UInt64(Swift.max(0, end - first))
-        }
+        // Open loop: what each worker's share of the schedule had due in the window it
+        // ran, and what it never started — counted, not started late past the end.
+        let openLoop = config.rate.perSecond != nil
+        let scheduled: UInt64? = openLoop ? scheduledSum : nil
         var report = RunReport(
             settings: settings(),
             startedAtUTC: WallClock.utcStamp(nanoseconds: startedAtNs),
@@ -60,6 +68,12 @@ struct ReportBuilder {
             plannedSeconds: Double(config.durationNs) / 1e9,
             interrupted: interrupted,
             scheduled: scheduled,
+            notStarted: openLoop ? notStarted : nil,
+            lastStartSeconds: Double(lastStart) / 1e9,
+            observationGap: LatencySummary(gap),
+            spinShare: wallNs > 0 ? Double(spinNs) / Double(wallNs) : 0,
+            timeoutsFoundEstablished: foundEstablished,
+            timeoutsFoundFailed: foundFailed,
             tally: tally,
             warmup: warmup,
             latency: LatencySummary(latency),
@@ -75,7 +89,11 @@ struct ReportBuilder {
             workers: results.filter { $0.fatal == nil }.map { r in
                 WorkerInfo(id: r.id, cpu: r.cpu, pinning: r.pinMethod?.rawValue ?? "none",
                            cpuUtilization: r.wallNs > 0 ? Double(r.cpuNs) / Double(r.wallNs) : 0,
-                           attempts: r.measured.attempts + r.warmup.attempts)
+                           attempts: r.measured.attempts + r.warmup.attempts,
+                           gapP50Ns: r.gap.totalCount > 0 ? r.gap.valueAtPercentile(50) : 0,
+                           gapP99Ns: r.gap.totalCount > 0 ? r.gap.valueAtPercentile(99) : 0,
+                           gapMaxNs: r.gap.totalCount > 0 ? r.gap.max : 0,
+                           spinShare: r.wallNs > 0 ? Double(r.spinNs) / Double(r.wallNs) : 0)
             },
             listener: listener,
             openFilesLimit: openFiles,
@@ -93,6 +111,7 @@ struct ReportBuilder {
         report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
                                      errors: report.errors, ports: ports).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
+        report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report
     }
@@ -131,6 +150,7 @@ struct ReportBuilder {
             s.append(S("until-exhausted", "yes"))
             s.append(S("tail", DurationParser.format(config.tailNs)))
         }
+        if config.spinNs > 0 { s.append(S("spin", DurationParser.format(config.spinNs))) }
         if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
         return s
     }

@@ -23,6 +23,11 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var strategy = SocketStrategy()
     /// A start counts as late when it begins more than this after its intended time.
     public var lateThresholdNs: UInt64 = 1_000_000
+    /// Open loop: waits for the next start shorter than this are spun (zero-timeout
+    /// polls) instead of slept, because a timer wake-up on this kind of machine comes
+    /// tens of µs late. 0: never spin. Costs a core per worker when set above the gap
+    /// between a worker's attempts.
+    public var spinNs: UInt64 = 0
     /// Upper bound on attempts per worker (0: none); keeps test runs bounded by count too.
     public var maxAttemptsPerWorker: UInt64 = 0
     public var listener = ListenerConfig()

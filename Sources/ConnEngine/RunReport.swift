@@ -16,6 +16,22 @@ public struct RunReport: Sendable, Codable {
     public var interrupted: Bool
     /// Open loop: attempts the schedule had due in the measured window.
     public var scheduled: UInt64?
+    /// Open loop: of those, attempts never started because the generator was behind;
+    /// `scheduled == attempts + notStarted`. An attempt is never started past the end.
+    public var notStarted: UInt64?
+    /// Seconds since the run's start of the last attempt started (≤ warm-up + duration).
+    public var lastStartSeconds: Double = 0
+    /// Time from one epoll poll's return to the next poll, all workers: how long a
+    /// completed connect could wait unseen. Latencies below it are the generator's.
+    public var observationGap: LatencySummary
+    /// Share of the workers' wall time spent spinning instead of sleeping (`--spin`).
+    public var spinShare: Double = 0
+    /// Connects whose deadline passed but whose socket the check found connected (counted
+    /// established) or failed (counted by errno) — not timeouts.
+    public var timeoutsFoundEstablished: UInt64 = 0
+    public var timeoutsFoundFailed: UInt64 = 0
+    /// Plain-language warnings about the figures themselves (e.g. the observation gap).
+    public var warnings: [String] = []
     public var tally: Tally
     public var warmup: Tally
     /// From each attempt's intended start (coordinated-omission corrected).
@@ -147,6 +163,11 @@ public struct WorkerInfo: Sendable, Codable, Equatable {
     /// the bottleneck.
     public var cpuUtilization: Double
     public var attempts: UInt64
+    /// This worker's observation gap, ns.
+    public var gapP50Ns: UInt64 = 0
+    public var gapP99Ns: UInt64 = 0
+    public var gapMaxNs: UInt64 = 0
+    public var spinShare: Double = 0
 }
 
 public struct ListenerInfo: Sendable, Codable, Equatable {

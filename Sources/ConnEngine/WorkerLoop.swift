@@ -1,167 +1,117 @@
-@preconcurrency import Glibc
 import ConnSys
-import Histogram
 
-/// One worker's epoll loop and everything it owns.
+/// One worker's loop: it asks the schedule what is due, takes a slot, lets the driver
+/// make the calls and hands every outcome to the recorders.
 ///
-/// A noncopyable struct run as a `mutating` method on a local variable: its counters and
-/// histograms are then reached through `inout self`, so the per-connect path has no
-/// dynamic exclusivity checks, no reference counting, no locks and no shared atomics.
-/// It is built on the worker's own thread after pinning, so its memory is node-local.
+/// The loop never stops observing. Starts come in bounded turns (`startBatch` attempts
+/// or `startBudgetNs`, whichever ends first), and every turn ends with an epoll poll —
+/// zero timeout while more is due — so completions are seen within one turn even when
+/// the generator is far behind (after an exhaustion onset each connect() costs ms) or
+/// the listener is slow. No attempt starts once the clock is past the end of the window.
+///
+/// A noncopyable struct run as a `mutating` method on a local variable, built on the
+/// worker's own thread after pinning: its memory is node-local and the per-connect path
+/// has no reference counting, locks or shared atomics.
 struct WorkerLoop: ~Copyable {
     let plan: WorkerPlan
-    let epoll: Epoll
-    let events: EpollEventBuffer
-    let slots: UnsafeMutablePointer<ConnSlot>
-    let freeList: UnsafeMutablePointer<Int32>
-    let capacity: Int
-    var freeCount: Int
+    var slots: SlotTable
+    var driver: EpollDriver
+    var rec: WorkerRecorders
+    var schedule: OpenLoopSchedule?
+    var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
     let targets: [SocketAddress]
     var nextTarget: Int
-    /// Some target is a local port inside the ephemeral range, so a connect to it can be
-    /// given that very port and connect to itself; decided once, not per connect.
+    /// A target is a local port inside the ephemeral range, so a connect to it can be
+    /// given that very port as its source and connect to itself; decided once.
     let selfConnectPossible: Bool
-    let sources: [SocketAddress]
-    let reuseAddress: Bool
-    let bindAddressNoPort: Bool
-    var nextSource = 0
-    let openLoop: Bool
-    let closeWithReset: Bool
+    let trackPorts: Bool
+    /// Port parity is read for 1 attempt in `paritySampleMask + 1`, every attempt with
+    /// `--until-exhausted` (a 1000-port range runs out in tens of ms).
+    let paritySampleMask: UInt64
     let timeoutNs: UInt64
-    let lateThresholdNs: UInt64
     let maxAttempts: UInt64
-    let portRangeValue: UInt32
-
-    var measured = Tally()
-    var warmup = Tally()
+    let spinNs: UInt64
     var localAttempts: UInt64 = 0
-    var latency = LatencyHistogram.make()
-    var service = LatencyHistogram.make()
-    var connectCall = LatencyHistogram.make()
-    var startLag = LatencyHistogram.make()
-    var late: UInt64 = 0
-    var capStalls: UInt64 = 0
-    var capStallNs: UInt64 = 0
-    var capStallSince: UInt64 = 0
-    var selfConnects: UInt64 = 0
-    let errors = ErrorTable()
-    var series: IntervalSeries
-    var onset: OnsetTrack
     /// `--until-exhausted` only: the online detector and when to stop after it fired.
     let untilExhausted: Bool
     let tailNs: UInt64
     var detector: OnsetDetector
     var detectorFed = 0
     var exhaustStopNs: UInt64 = .max
-    var lastStartNs: UInt64 = 0
-    let trackPorts: Bool
-    var marks: ProgressMarks
-    var intervalIndex = 0
-    var intervalEndNs: UInt64 = 0
+    var onlineOnset: OnsetDetector.Fired?
+    /// When the loop stopped starting attempts (the end, or earlier on a stop).
+    var loopEndNs: UInt64 = 0
 
-    /// Open loop: the next attempt's index in this worker's share of the schedule.
-    var scheduleIndex: UInt64 = 0
-    var nextIntendedNs: UInt64 = 0
+    /// A turn of starts ends after this many attempts or this long, then the loop polls.
+    static let startBatch = 16
+    static let startBudgetNs: UInt64 = 50_000
+    /// After the window, pending connects get this long (at most the timeout) to finish.
+    static let drainNs: UInt64 = 200_000_000
 
     init(plan: WorkerPlan) throws(Errno) {
         self.plan = plan
         let config = plan.config
-        epoll = try Epoll()
-        capacity = Swift.max(1, config.resolvedConcurrency)
-        events = EpollEventBuffer(capacity: capacity)
-        slots = .allocate(capacity: capacity)
-        slots.initialize(repeating: ConnSlot(), count: capacity)
-        freeList = .allocate(capacity: capacity)
-        for i in 0..<capacity { freeList[i] = Int32(capacity - 1 - i) }
-        freeCount = capacity
+        let capacity = Swift.max(1, config.resolvedConcurrency)
+        slots = SlotTable(capacity: capacity)
+        driver = try EpollDriver(capacity: capacity, config: config, workerID: plan.id)
+        let totalNs = config.warmupNs + config.durationNs
+        rec = WorkerRecorders(totalNs: totalNs, intervalNs: config.intervalNs,
+                              lateThresholdNs: config.lateThresholdNs, progressMarks: plan.perWorkerIntervalNs == nil)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         let ephemeral = EphemeralPorts.current()
-        selfConnectPossible = plan.targets.contains { $0.family != .unix && ephemeral.contains($0.port) }
-        sources = config.strategy.sources
-        reuseAddress = config.strategy.reuseAddress
-        bindAddressNoPort = config.strategy.bindAddressNoPort
-        nextSource = plan.id % Swift.max(1, sources.count)
-        openLoop = plan.perWorkerIntervalNs != nil
-        closeWithReset = config.close == .rst
+        selfConnectPossible = plan.targets.contains { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }
+        trackPorts = plan.targets.contains { $0.family != .unix }
+        paritySampleMask = config.untilExhausted ? 0 : 7
         timeoutNs = config.timeoutNs
-        lateThresholdNs = config.lateThresholdNs
         maxAttempts = config.maxAttemptsPerWorker
-        if let r = config.strategy.portRange {
-            portRangeValue = UInt32(r.upperBound) << 16 | UInt32(r.lowerBound)
-        } else {
-            portRangeValue = 0
-        }
-        let total = plan.endNs - plan.startNs
-        series = IntervalSeries(totalNs: total, intervalNs: config.intervalNs)
-        onset = OnsetTrack(totalNs: total)
+        spinNs = config.spinNs
         untilExhausted = config.untilExhausted
         tailNs = config.tailNs
-        detector = OnsetDetector(bucketNs: onset.bucketNs)
-        trackPorts = plan.targets.contains { $0.family != .unix }
-        marks = ProgressMarks(totalNs: total, enabled: !openLoop)
-        intervalEndNs = plan.startNs + series.intervalNs
-        if openLoop { nextIntendedNs = intended(0) }
+        detector = OnsetDetector(bucketNs: rec.onset.bucketNs)
     }
 
-    deinit {
-        slots.deallocate()
-        freeList.deallocate()
-    }
-
-    // MARK: schedule
-
-    /// The global schedule puts attempt j at start + j/R; this worker takes every
-    /// `workerCount`-th attempt, offset by its id, so the workers interleave evenly.
-    @inline(__always)
-    func intended(_ k: UInt64) -> UInt64 {
-        let j = Double(k) * Double(plan.workerCount) + Double(plan.id)
-        return plan.startNs + UInt64(j * plan.perWorkerIntervalNs! / Double(plan.workerCount))
-    }
-
-    @inline(__always)
-    mutating func interval(at t: UInt64) -> Int {
-        if t >= intervalEndNs {
-            intervalIndex = series.index(t - plan.startNs)
-            intervalEndNs = plan.startNs + UInt64(intervalIndex + 1) * series.intervalNs
-        }
-        return intervalIndex
-    }
+    var openLoop: Bool { plan.perWorkerIntervalNs != nil }
 
     // MARK: the loop
 
-    mutating func run(stop: StopFlag) {
+    mutating func run(_ t: Timeline, stop: StopFlag) {
+        timeline = t
+        rec.begin(t)
+        if let interval = plan.perWorkerIntervalNs {
+            schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
+        }
         let scanStepNs = Swift.max(200_000, Swift.min(timeoutNs / 20, 5_000_000))
-        var nextScanNs = plan.startNs + scanStepNs
+        var nextScanNs = t.startNs + scanStepNs
         var now = MonotonicClock.now()
-        while true {
-            if now >= plan.endNs || stop.isStopped { break }
-            if !openLoop { marks.advance(to: now - plan.startNs, attempts: localAttempts) }
-            var backoff = false
+        var lastPollNs = now
+        while now < t.endNs && !stop.isStopped {
+            if schedule == nil { rec.marks.advance(to: now - t.startNs, attempts: localAttempts) }
             let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
-            if openLoop {
-                if mayStart && nextIntendedNs <= now {
-                    if freeCount == 0 {
-                        if capStallSince == 0 { capStallSince = now; capStalls += 1 }
+            if !mayStart && slots.busyCount == 0 { break }
+            // A bounded turn of starts.
+            var backoff = false
+            var moreDue = false
+            if mayStart {
+                let turnEnd = now + Self.startBudgetNs
+                var n = 0
+                while now < t.endNs && (maxAttempts == 0 || localAttempts < maxAttempts) {
+                    if var s = schedule {
+                        guard s.nextNs <= now else { break }
+                        guard slots.freeCount > 0 else { rec.capStall(begins: now); break }
+                        rec.capStall(ends: now)
+                        let intended = s.take()
+                        schedule = s
+                        start(intendedNs: intended)
                     } else {
-                        if capStallSince != 0 { capStallNs += now - capStallSince; capStallSince = 0 }
-                        while freeCount > 0 && nextIntendedNs <= now && nextIntendedNs < plan.endNs
-                                && (maxAttempts == 0 || localAttempts < maxAttempts) {
-                            let idx = scheduleIndex
-                            scheduleIndex += 1
-                            startAttempt(intendedNs: nextIntendedNs, globalIndex: idx)
-                            nextIntendedNs = intended(scheduleIndex)
-                            now = MonotonicClock.now()
-                        }
+                        guard slots.freeCount > 0 else { break }
+                        if !start(intendedNs: nil) { backoff = true; break }
                     }
+                    now = MonotonicClock.now()
+                    n += 1
+                    if n == Self.startBatch || now >= turnEnd { moreDue = true; break }
                 }
-            } else if mayStart {
-                while freeCount > 0 && (maxAttempts == 0 || localAttempts < maxAttempts) {
-                    if !startAttempt(intendedNs: 0, globalIndex: 0) { backoff = true; break }
-                }
-                now = MonotonicClock.now()
             }
-            if !mayStart && freeCount == capacity { break }
             if untilExhausted {
                 feedDetector(now: now)
                 if now >= exhaustStopNs {
@@ -170,28 +120,55 @@ struct WorkerLoop: ~Copyable {
                     break
                 }
             }
+            // How long the poll may wait: not past the next due start, scan or end. A
+            // wait shorter than `--spin` is not slept: the timer would wake too late.
+            var timeout: Int64 = 0
+            var spinning = false
+            if !moreDue {
+                var wake = Swift.min(t.endNs, nextScanNs, now + 50_000_000)
+                if let s = schedule, slots.freeCount > 0, mayStart { wake = Swift.min(wake, s.nextNs) }
+                if backoff { wake = Swift.min(wake, now + 1_000_000) }
+                let wait = wake > now ? wake - now : 0
+                if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait) }
+            }
+            rec.gap.recordClamped(now - lastPollNs)
+            let n = driver.poll(timeoutNs: timeout)
+            let polled = MonotonicClock.now()
+            if spinning && n == 0 { rec.spinNs += polled - now }
+            now = polled
+            lastPollNs = now
+            if n > 0 { complete(count: n, now: now) }
             if now >= nextScanNs {
-                expireTimeouts(now: now)
+                expireTimeouts(upTo: Swift.min(now, t.endNs), now: now)
                 nextScanNs = now + scanStepNs
             }
-            var wakeNs = Swift.min(plan.endNs, nextScanNs, now + 50_000_000)
-            if openLoop && freeCount > 0 && mayStart { wakeNs = Swift.min(wakeNs, nextIntendedNs) }
-            if backoff { wakeNs = Swift.min(wakeNs, now + 1_000_000) }
-            let timeout: Int64 = wakeNs > now ? Int64(wakeNs - now) : 0
-            let n = (try? epoll.wait(into: events, timeoutNanoseconds: timeout)) ?? 0
-            now = MonotonicClock.now()
-            if n > 0 { completeEvents(count: n, now: now) }
         }
-        if capStallSince != 0 { capStallNs += now - capStallSince }
+        rec.capStall(ends: now)
+        loopEndNs = Swift.min(now, t.endNs)
+        if !stop.isStopped || plan.onsetStop.isStopped { drain(stop: stop) }
         abandonInFlight()
+    }
+
+    /// After the window: no new starts; pending connects get a short time to finish, and
+    /// those whose deadline fell inside the window are checked and counted there.
+    mutating func drain(stop: StopFlag) {
+        let until = MonotonicClock.now() + Swift.min(timeoutNs, Self.drainNs)
+        expireTimeouts(upTo: timeline.endNs, now: MonotonicClock.now())
+        while slots.busyCount > 0 && !(stop.isStopped && !plan.onsetStop.isStopped) {
+            let now = MonotonicClock.now()
+            if now >= until { break }
+            let n = driver.poll(timeoutNs: Int64(Swift.min(until - now, 5_000_000)))
+            if n > 0 { complete(count: n, now: MonotonicClock.now()) }
+        }
     }
 
     /// Feeds the online detector every bucket that has closed; when it fires, the run
     /// ends `tailNs` later (so the report still shows the rate after onset).
     mutating func feedDetector(now: UInt64) {
-        let current = onset.index(now - plan.startNs)
+        let current = rec.bucket(at: now)
         while detectorFed < current {
-            if detector.feed(onset.buckets[detectorFed]) != nil {
+            if let f = detector.feed(rec.onset.buckets[detectorFed]) {
+                onlineOnset = f
                 exhaustStopNs = Swift.min(exhaustStopNs, now + tailNs)
             }
             detectorFed += 1
@@ -202,221 +179,132 @@ struct WorkerLoop: ~Copyable {
 
     /// Starts one attempt. Returns false when it failed at once (closed loop backs off).
     @inline(__always) @discardableResult
-    mutating func startAttempt(intendedNs: UInt64, globalIndex: UInt64) -> Bool {
-        let slotIndex = Int(freeList[freeCount - 1])
-        freeCount -= 1
+    mutating func start(intendedNs: UInt64?) -> Bool {
+        let i = slots.acquire()
         localAttempts += 1
-        let callStart: UInt64
-        var isMeasured: Bool
         let target = targets[nextTarget]
-        let targetIndex = nextTarget
         nextTarget += 1
         if nextTarget == targets.count { nextTarget = 0 }
+        slots.slots[i].localAttempt = localAttempts
         let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.socket(domain: target.domain)
-        } catch {
+        switch driver.open(domain: target.domain) {
+        case .success(let f): fd = f
+        case .failure(let e):
             let now = MonotonicClock.now()
-            isMeasured = (openLoop ? intendedNs : now) >= plan.measureStartNs
-            tallyStart(measured: isMeasured, at: now)
-            failNoSocket(slotIndex: slotIndex, errno: error, site: .socket, measured: isMeasured, now: now)
+            let measured = (intendedNs ?? now) >= timeline.measureStartNs
+            rec.started(measured: measured, at: now)
+            rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: now)
+            noteExhaustion(e.errno, site: e.site, at: now)
+            slots.release(i)
             return false
         }
-        var slot = ConnSlot()
-        slot.fd = fd.rawValue
-        slot.generation = slots[slotIndex].generation &+ 1
-        slot.localAttempt = localAttempts
-        if let site = prepare(fd) {
-            let now = MonotonicClock.now()
-            isMeasured = (openLoop ? intendedNs : now) >= plan.measureStartNs
-            slot.measured = isMeasured
-            slots[slotIndex] = slot
-            tallyStart(measured: isMeasured, at: now)
-            fail(slotIndex: slotIndex, errno: site.errno, site: site.site, now: now)
-            return false
+        let callNs = MonotonicClock.now()
+        let measured = (intendedNs ?? callNs) >= timeline.measureStartNs
+        slots.slots[i].fd = fd.rawValue
+        slots.slots[i].measured = measured
+        slots.slots[i].intendedNs = intendedNs ?? callNs
+        slots.slots[i].callNs = callNs
+        slots.slots[i].deadlineNs = callNs + timeoutNs
+        let outcome = driver.connect(fd, to: target)
+        let returnNs = MonotonicClock.now()
+        rec.started(measured: measured, at: callNs)
+        rec.connectCalled(measured: measured, intendedNs: intendedNs, callNs: callNs, returnNs: returnNs)
+        if trackPorts {
+            if case .failed = outcome {} else { sampleSourcePort(fd, target: target, at: callNs) }
         }
-        callStart = MonotonicClock.now()
-        slot.callNs = callStart
-        slot.intendedNs = openLoop ? intendedNs : callStart
-        isMeasured = slot.intendedNs >= plan.measureStartNs
-        slot.measured = isMeasured
-        slot.deadlineNs = callStart + timeoutNs
-        slots[slotIndex] = slot
-        let result: Result<Bool, Errno>
-        do { result = .success(try fd.connect(to: target)) } catch { result = .failure(error) }
-        let callEnd = MonotonicClock.now()
-        tallyStart(measured: isMeasured, at: callStart)
-        if isMeasured {
-            connectCall.recordClamped(callEnd - callStart)
-            if openLoop {
-                let lag = callStart > intendedNs ? callStart - intendedNs : 0
-                startLag.recordClamped(lag)
-                if lag > lateThresholdNs { late += 1 }
-            }
-        }
-        series.connectCall[interval(at: callStart)].recordClampedMicros(callEnd - callStart)
-        let b = onset.index(callStart - plan.startNs)
-        onset.buckets[b].calls &+= 1
-        onset.buckets[b].callNs &+= callEnd - callStart
-        if trackPorts, case .success = result, let port = try? fd.localPort() {
-            if port & 1 == 0 { onset.buckets[b].evenPorts &+= 1 } else { onset.buckets[b].oddPorts &+= 1 }
-        }
-        switch result {
-        case .success(true):
-            established(slotIndex: slotIndex, now: callEnd, targetIndex: targetIndex)
+        switch outcome {
+        case .established:
+            established(i, at: returnNs)
             return true
-        case .success(false):
-            do {
-                try epoll.add(fd, events: Epoll.writable, tag: ConnSlot.tag(slot: slotIndex, generation: slot.generation))
-            } catch {
-                fail(slotIndex: slotIndex, errno: error, site: .connect, now: callEnd)
+        case .pending:
+            if let e = driver.watch(fd, tag: slots.tag(i)) {
+                fail(i, errno: e, site: .connect, at: returnNs)
                 return false
             }
             return true
-        case .failure(let e):
-            fail(slotIndex: slotIndex, errno: e, site: .connect, now: callEnd)
+        case .failed(let site, let e):
+            fail(i, errno: e, site: site, at: returnNs)
             return false
         }
     }
 
-    /// Socket options and bind, per the strategy. Returns the failing call, if any.
+    /// Port parity (for the onset detector) on a sample of attempts, and the self-connect
+    /// check when one is possible — which needs the port of every attempt, and then
+    /// only that: the peer is the target by construction.
     @inline(__always)
-    mutating func prepare(_ fd: FileDescriptor) -> (site: SyscallSite, errno: Errno)? {
-        do {
-            if reuseAddress { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: Int32(1)) }
-            if bindAddressNoPort {
-                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort, value: Int32(1))
-            }
-            if portRangeValue != 0 {
-                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange, value: portRangeValue)
-            }
-        } catch {
-            return (.setsockopt, error)
-        }
-        if !sources.isEmpty {
-            let source = sources[nextSource]
-            nextSource += 1
-            if nextSource == sources.count { nextSource = 0 }
-            do { try fd.bind(to: source) } catch { return (.bind, error) }
-        }
-        return nil
-    }
-
-    @inline(__always)
-    mutating func tallyStart(measured isMeasured: Bool, at t: UInt64) {
-        if isMeasured { measured.attempts += 1 } else { warmup.attempts += 1 }
-        series.started[interval(at: t)] += 1
-        onset.buckets[onset.index(t - plan.startNs)].started &+= 1
-        lastStartNs = t
+    mutating func sampleSourcePort(_ fd: FileDescriptor, target: SocketAddress, at t: UInt64) {
+        let sample = localAttempts & paritySampleMask == 0
+        guard sample || selfConnectPossible, let port = driver.localPort(fd) else { return }
+        if sample { rec.sourcePort(port, at: t) }
+        if selfConnectPossible && port == target.port { rec.selfConnects += 1 }
     }
 
     // MARK: endings
 
     @inline(__always)
-    mutating func completeEvents(count n: Int, now: UInt64) {
-        for i in 0..<n {
-            let tag = events.tag(at: i)
-            let slotIndex = Int(UInt32(truncatingIfNeeded: tag))
-            guard slotIndex < capacity, slots[slotIndex].isBusy,
-                  slots[slotIndex].generation == UInt32(truncatingIfNeeded: tag >> 32) else { continue }
-            let fd = FileDescriptor(rawValue: slots[slotIndex].fd)
-            let pending: Errno?
-            do { pending = try fd.pendingError() } catch { pending = error }
-            if let pending {
-                fail(slotIndex: slotIndex, errno: pending, site: .soError, now: now)
-            } else if events.flags(at: i) & Epoll.writable != 0 {
-                established(slotIndex: slotIndex, now: now, targetIndex: -1)
-            } else {
-                fail(slotIndex: slotIndex, errno: .socketNotConnected, site: .soError, now: now)
+    mutating func complete(count n: Int, now: UInt64) {
+        for k in 0..<n {
+            let tag = driver.events.tag(at: k)
+            guard let i = slots.slot(forTag: tag) else { continue }
+            switch driver.outcome(flags: driver.events.flags(at: k), fd: FileDescriptor(rawValue: slots.slots[i].fd)) {
+            case .established: established(i, at: now)
+            case .failed(let site, let e): fail(i, errno: e, site: site, at: now)
+            case .pending: continue
             }
         }
     }
 
     @inline(__always)
-    mutating func established(slotIndex: Int, now: UInt64, targetIndex: Int) {
-        let slot = slots[slotIndex]
-        let fd = FileDescriptor(rawValue: slot.fd)
-        if slot.measured {
-            measured.established += 1
-            latency.recordClamped(now - slot.intendedNs)
-            service.recordClamped(now - slot.callNs)
-        } else {
-            warmup.established += 1
+    mutating func established(_ i: Int, at now: UInt64) {
+        rec.established(slots.slots[i], at: now)
+        driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: true)
+        slots.release(i)
+    }
+
+    @inline(__always)
+    mutating func fail(_ i: Int, errno: Errno, site: SyscallSite, at t: UInt64) {
+        let slot = slots.slots[i]
+        rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
+        noteExhaustion(errno, site: site, at: t)
+        driver.close(FileDescriptor(rawValue: slot.fd), established: false)
+        slots.release(i)
+    }
+
+    @inline(__always)
+    mutating func noteExhaustion(_ errno: Errno, site: SyscallSite, at t: UInt64) {
+        if untilExhausted && exhaustStopNs == .max && site != .timeout && OnsetBucket.isExhaustion(errno) {
+            exhaustStopNs = t + tailNs
         }
-        let i = interval(at: now)
-        series.established[i] += 1
-        onset.buckets[onset.index(now - plan.startNs)].established &+= 1
-        series.latency[i].recordClampedMicros(now - slot.intendedNs)
-        if selfConnectPossible { checkSelfConnect(fd) }
-        if closeWithReset { try? fd.setLingerZero() }
-        release(slotIndex: slotIndex)
-    }
-
-    /// A connect to a local port inside the ephemeral range, with no listener there, can
-    /// be given that very port as its source and connect to itself (simultaneous open).
-    mutating func checkSelfConnect(_ fd: FileDescriptor) {
-        guard let local = try? fd.localAddress(), let peer = try? fd.peerAddress() else { return }
-        if local == peer { selfConnects += 1 }
-    }
-
-    @inline(__always)
-    mutating func fail(slotIndex: Int, errno: Errno, site: SyscallSite, now: UInt64) {
-        let slot = slots[slotIndex]
-        countFailure(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, now: now)
-        release(slotIndex: slotIndex)
-    }
-
-    /// socket() itself failed: there is no descriptor to close.
-    @inline(__always)
-    mutating func failNoSocket(slotIndex: Int, errno: Errno, site: SyscallSite, measured isMeasured: Bool, now: UInt64) {
-        countFailure(errno: errno, site: site, measured: isMeasured, localAttempt: localAttempts, now: now)
-        freeList[freeCount] = Int32(slotIndex)
-        freeCount += 1
-    }
-
-    @inline(__always)
-    mutating func countFailure(errno: Errno, site: SyscallSite, measured isMeasured: Bool, localAttempt: UInt64, now: UInt64) {
-        let i = interval(at: now)
-        series.errors[i * ErrorTable.errnoSlots + ErrorTable.slot(errno)] += 1
-        if site == .timeout {
-            series.timedOut[i] += 1
-            if isMeasured { measured.timedOut += 1 } else { warmup.timedOut += 1 }
-        } else {
-            series.failed[i] += 1
-            if isMeasured { measured.failed += 1 } else { warmup.failed += 1 }
-        }
-        if isMeasured { errors.count(errno, at: site, nowNs: now - plan.startNs, localAttempt: localAttempt) }
-        let b = onset.index(now - plan.startNs)
-        onset.buckets[b].failed &+= 1
-        if site != .timeout && OnsetBucket.isExhaustion(errno) {
-            onset.buckets[b].exhaustion &+= 1
-            if untilExhausted && exhaustStopNs == .max { exhaustStopNs = now + tailNs }
-        }
-    }
-
-    @inline(__always)
-    mutating func release(slotIndex: Int) {
-        FileDescriptor(rawValue: slots[slotIndex].fd).closeSocket()
-        slots[slotIndex].fd = -1
-        freeList[freeCount] = Int32(slotIndex)
-        freeCount += 1
     }
 
     /// connbench's own timer: a connect whose SYN was dropped can sit in SYN_SENT for
-    /// minutes of kernel retries; the run counts it as ETIMEDOUT and reuses the slot.
-    mutating func expireTimeouts(now: UInt64) {
-        guard freeCount < capacity else { return }
-        for i in 0..<capacity where slots[i].isBusy && slots[i].deadlineNs <= now {
-            fail(slotIndex: i, errno: .timedOut, site: .timeout, now: now)
+    /// minutes of kernel retries. At its deadline the socket's real state is read first:
+    /// a connect the kernel completed is established (stamped now, when first seen), one
+    /// that failed is that errno; only a socket still connecting is a timeout, dated at
+    /// its deadline. Deadlines after `upTo` (the end of the window) stay in flight.
+    mutating func expireTimeouts(upTo limit: UInt64, now: UInt64) {
+        guard slots.busyCount > 0 else { return }
+        for i in 0..<slots.capacity where slots.slots[i].isBusy && slots.slots[i].deadlineNs <= limit {
+            let fd = FileDescriptor(rawValue: slots.slots[i].fd)
+            switch driver.verify(fd) {
+            case .established:
+                rec.timeoutsFoundEstablished += 1
+                established(i, at: now)
+            case .failed(let site, let e):
+                rec.timeoutsFoundFailed += 1
+                fail(i, errno: e, site: site, at: now)
+            case .pending:
+                fail(i, errno: .timedOut, site: .timeout, at: slots.slots[i].deadlineNs)
+            }
         }
     }
 
     /// The run ended with these still connecting: they are counted as in flight.
     mutating func abandonInFlight() {
-        for i in 0..<capacity where slots[i].isBusy {
-            if slots[i].measured { measured.inFlight += 1 } else { warmup.inFlight += 1 }
-            FileDescriptor(rawValue: slots[i].fd).closeSocket()
-            slots[i].fd = -1
+        for i in 0..<slots.capacity where slots.slots[i].isBusy {
+            rec.inFlight(measured: slots.slots[i].measured)
+            driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: false)
+            slots.release(i)
         }
     }
 
@@ -424,45 +312,40 @@ struct WorkerLoop: ~Copyable {
 
     consuming func finish(cpu: Int?, pinMethod: CPUAffinity.Method?, pinError: Errno?, cpuNs: UInt64, wallNs: UInt64) -> WorkerResult {
         var r = WorkerResult(id: plan.id, cpu: cpu, pinMethod: pinMethod, pinError: pinError)
-        r.measured = measured
-        r.warmup = warmup
-        r.latency = latency
-        r.service = service
-        r.connectCall = connectCall
-        r.startLag = startLag
-        r.late = late
-        r.capStalls = capStalls
-        r.capStallNs = capStallNs
-        r.errors = errors.entries()
-        r.intervalStarted = series.started
-        r.intervalEstablished = series.established
-        r.intervalFailed = series.failed
-        r.intervalTimedOut = series.timedOut
-        r.intervalErrors = series.errors
-        r.intervalLatency = series.latency
-        r.intervalConnectCall = series.connectCall
-        r.marks = marks.marks
-        r.selfConnects = selfConnects
-        r.onsetBucketNs = onset.bucketNs
-        r.onsetBuckets = onset.snapshot(upTo: onset.index(MonotonicClock.now() - plan.startNs) + 1)
-        r.lastStartNs = lastStartNs > plan.startNs ? lastStartNs - plan.startNs : 0
+        r.measured = rec.measured
+        r.warmup = rec.warmup
+        r.latency = rec.latency
+        r.service = rec.service
+        r.connectCall = rec.connectCall
+        r.startLag = rec.startLag
+        r.gap = rec.gap
+        r.late = rec.late
+        r.capStalls = rec.capStalls
+        r.capStallNs = rec.capStallNs
+        r.errors = rec.errors.entries()
+        r.intervalStarted = rec.series.started
+        r.intervalEstablished = rec.series.established
+        r.intervalFailed = rec.series.failed
+        r.intervalTimedOut = rec.series.timedOut
+        r.intervalErrors = rec.series.errors
+        r.intervalLatency = rec.series.latency
+        r.intervalConnectCall = rec.series.connectCall
+        r.marks = rec.marks.marks
+        r.selfConnects = rec.selfConnects
+        r.timeoutsFoundEstablished = rec.timeoutsFoundEstablished
+        r.timeoutsFoundFailed = rec.timeoutsFoundFailed
+        r.spinNs = rec.spinNs
+        r.onsetBucketNs = rec.onset.bucketNs
+        r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)
+        r.onlineOnset = onlineOnset
+        r.detectorFed = detectorFed
+        r.lastStartNs = rec.lastStartNs > timeline.startNs ? rec.lastStartNs - timeline.startNs : 0
+        if let s = schedule {
+            r.notStarted = s.notStarted(from: timeline.measureStartNs, to: loopEndNs)
+            r.scheduled = s.due(from: timeline.measureStartNs, to: loopEndNs)
+        }
         r.cpuNs = cpuNs
         r.wallNs = wallNs
         return r
     }
-}
-
-/// The host's (or the namespace's) ephemeral port range, for the self-connect check.
-public struct EphemeralPorts: Sendable, Equatable {
-    public var low: UInt16
-    public var high: UInt16
-
-    public static func current() -> EphemeralPorts {
-        let text = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") ?? ""
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt16($0) }
-        return parts.count == 2 ? EphemeralPorts(low: parts[0], high: parts[1]) : EphemeralPorts(low: 32768, high: 60999)
-    }
-
-    public func contains(_ port: UInt16) -> Bool { port >= low && port <= high }
-    public var count: Int { Int(high) - Int(low) + 1 }
 }

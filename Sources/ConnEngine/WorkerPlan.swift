@@ -8,10 +8,6 @@ struct WorkerPlan: Sendable {
     var cpu: Int?
     var targets: [SocketAddress]
     var config: RunConfig
-    /// Monotonic ns: the run's zero, the end of warm-up, the end of the run.
-    var startNs: UInt64
-    var measureStartNs: UInt64
-    var endNs: UInt64
     /// Open loop: nanoseconds between this worker's intended starts, as a Double so
     /// that rates that do not divide a second stay exact over a long run.
     var perWorkerIntervalNs: Double?

@@ -13,6 +13,8 @@ struct WorkerResult: Sendable {
     var service = LatencyHistogram.make()
     var connectCall = LatencyHistogram.make()
     var startLag = LatencyHistogram.make()
+    /// Time between the loop's epoll polls.
+    var gap = LatencyHistogram.make()
     var late: UInt64 = 0
     /// Attempts that were due while every slot was busy (open loop).
     var capStalls: UInt64 = 0
@@ -27,6 +29,17 @@ struct WorkerResult: Sendable {
     var intervalConnectCall: [Histogram<UInt32>] = []
     var marks: [UInt32] = []
     var selfConnects: UInt64 = 0
+    var timeoutsFoundEstablished: UInt64 = 0
+    var timeoutsFoundFailed: UInt64 = 0
+    /// Time spent in zero-timeout polls instead of sleeping (`--spin`).
+    var spinNs: UInt64 = 0
+    /// Open loop: attempts this worker's share of the schedule had due in the measured
+    /// window, and how many of them it never started.
+    var scheduled: UInt64 = 0
+    var notStarted: UInt64 = 0
+    /// What the online detector saw (`--until-exhausted`): buckets fed, and what fired.
+    var onlineOnset: OnsetDetector.Fired?
+    var detectorFed = 0
     var onsetBucketNs: UInt64 = 5_000_000
     var onsetBuckets: [OnsetBucket] = []
     /// Nanoseconds since the run started of this worker's last attempt.

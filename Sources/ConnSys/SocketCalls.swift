@@ -40,6 +40,32 @@ extension FileDescriptor {
         }
     }
 
+    /// How a nonblocking `connect` answered.
+    public enum ConnectStart: Equatable, Sendable {
+        /// Completed inside the call (unix sockets, some loopback cases).
+        case connected
+        /// EINPROGRESS: the handshake goes on; writability (or an error) will tell.
+        case inProgress
+        case failed(Errno)
+    }
+
+    /// `connect` for the engine's hot path: EINPROGRESS is a value, not a throw.
+    @inlinable @inline(__always)
+    public func startConnect(to address: SocketAddress) -> ConnectStart {
+        switch syscallOutcome({ address.withSockaddr { sa, len in Glibc.connect(rawValue, sa, len) } }) {
+        case .success: return .connected
+        case .failure(let e): return e == .nowInProgress ? .inProgress : .failed(e)
+        }
+    }
+
+    /// Whether the socket is writable right now (poll with a zero timeout): for a
+    /// connecting socket with no pending error, that means the handshake completed.
+    public func isWritableNow() throws(Errno) -> Bool {
+        var pfd = pollfd(fd: rawValue, events: Int16(POLLOUT), revents: 0)
+        let n = try syscall { Glibc.poll(&pfd, 1, 0) }
+        return n > 0 && pfd.revents & Int16(POLLOUT) != 0
+    }
+
     /// `connect` with a raw pointer, for the probe's invalid-pointer (EFAULT) case.
     public func connect(rawPointer: UnsafePointer<sockaddr>?, length: socklen_t) throws(Errno) {
         _ = try syscall { Glibc.connect(rawValue, rawPointer, length) }

@@ -10,9 +10,17 @@
 /// provokes it on purpose); callers that want a retry use ``syscallRetryingEINTR(_:)``.
 @inlinable @inline(__always)
 public func syscall<T: FixedWidthInteger>(_ body: () -> T) throws(Errno) -> T {
+    try syscallOutcome(body).get()
+}
+
+/// The same door for calls whose "failure" is a normal answer — a nonblocking connect's
+/// EINPROGRESS comes back on nearly every attempt, and a throw (and catch) per attempt
+/// would cost more than the value it carries.
+@inlinable @inline(__always)
+public func syscallOutcome<T: FixedWidthInteger>(_ body: () -> T) -> Result<T, Errno> {
     let result = body()
-    if result == -1 { throw Errno(rawValue: Glibc.errno) }
-    return result
+    if result == -1 { return .failure(Errno(rawValue: Glibc.errno)) }
+    return .success(result)
 }
 
 /// For calls that may block in a housekeeping path (reads of /proc, waits on threads),

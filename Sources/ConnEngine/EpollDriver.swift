@@ -1,0 +1,143 @@
+@preconcurrency import Glibc
+import ConnSys
+
+/// What became of an attempt, as the syscall driver sees it.
+enum DriverOutcome: Equatable {
+    case established
+    case failed(SyscallSite, Errno)
+    /// Still connecting.
+    case pending
+}
+
+/// The syscalls of one worker's attempts, on epoll: the only part of the worker loop an
+/// io_uring engine replaces. Schedule, slot table and recorders do not know which
+/// driver runs under them.
+///
+/// The default attempt costs five calls — socket, connect, epoll_ctl, setsockopt
+/// (SO_LINGER, only with `--close rst`), close — plus a share of one epoll_pwait2.
+/// Everything else is asked only when needed: SO_ERROR when an event carries ERR or HUP,
+/// the local port when a sample or the self-connect check wants it.
+struct EpollDriver: ~Copyable {
+    let epoll: Epoll
+    let events: EpollEventBuffer
+    let reuseAddress: Bool
+    let bindAddressNoPort: Bool
+    let portRangeValue: UInt32
+    let sources: [SocketAddress]
+    var nextSource: Int
+    let closeWithReset: Bool
+
+    init(capacity: Int, config: RunConfig, workerID: Int) throws(Errno) {
+        epoll = try Epoll()
+        events = EpollEventBuffer(capacity: capacity)
+        let s = config.strategy
+        reuseAddress = s.reuseAddress
+        bindAddressNoPort = s.bindAddressNoPort
+        if let r = s.portRange {
+            portRangeValue = UInt32(r.upperBound) << 16 | UInt32(r.lowerBound)
+        } else {
+            portRangeValue = 0
+        }
+        sources = s.sources
+        nextSource = workerID % Swift.max(1, s.sources.count)
+        closeWithReset = config.close == .rst
+    }
+
+    /// socket() and the strategy's options and bind. On failure no descriptor is left
+    /// open, and the failing call is named.
+    @inline(__always)
+    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError> {
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.socket(domain: domain) } catch { return .failure(SiteError(site: .socket, errno: error)) }
+        do throws(Errno) {
+            if reuseAddress { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: Int32(1)) }
+            if bindAddressNoPort {
+                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort, value: Int32(1))
+            }
+            if portRangeValue != 0 {
+                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange, value: portRangeValue)
+            }
+        } catch {
+            fd.closeSocket()
+            return .failure(SiteError(site: .setsockopt, errno: error))
+        }
+        if !sources.isEmpty {
+            let source = sources[nextSource]
+            nextSource += 1
+            if nextSource == sources.count { nextSource = 0 }
+            do { try fd.bind(to: source) } catch {
+                fd.closeSocket()
+                return .failure(SiteError(site: .bind, errno: error))
+            }
+        }
+        return .success(fd)
+    }
+
+    /// The connect() call alone, so the loop can time exactly it (port selection).
+    @inline(__always)
+    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome {
+        switch fd.startConnect(to: target) {
+        case .connected: .established
+        case .inProgress: .pending
+        case .failed(let e): .failed(.connect, e)
+        }
+    }
+
+    /// Asks to be told when a pending connect ends.
+    @inline(__always)
+    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno? {
+        do { try epoll.add(fd, events: Epoll.writable, tag: tag) } catch { return error }
+        return nil
+    }
+
+    /// One epoll_pwait2; the completions are then read with ``completion(at:)``.
+    @inline(__always)
+    func poll(timeoutNs: Int64) -> Int {
+        (try? epoll.wait(into: events, timeoutNanoseconds: timeoutNs)) ?? 0
+    }
+
+    /// What an event says about its connect. Writable without ERR/HUP is a completed
+    /// handshake; only ERR/HUP costs a getsockopt(SO_ERROR).
+    @inline(__always)
+    func outcome(flags: UInt32, fd: FileDescriptor) -> DriverOutcome {
+        if flags & (Epoll.error | Epoll.hangUp) == 0 {
+            return flags & Epoll.writable != 0 ? .established : .pending
+        }
+        return errorOutcome(fd)
+    }
+
+    func errorOutcome(_ fd: FileDescriptor) -> DriverOutcome {
+        do {
+            if let e = try fd.pendingError() { return .failed(.soError, e) }
+            return .failed(.soError, .socketNotConnected)
+        } catch {
+            return .failed(.soError, error)
+        }
+    }
+
+    /// The real state of a connect whose deadline passed: a socket the kernel connected
+    /// (or failed) is that, never a timeout.
+    func verify(_ fd: FileDescriptor) -> DriverOutcome {
+        do {
+            if let e = try fd.pendingError() { return .failed(.soError, e) }
+            return try fd.isWritableNow() ? .established : .pending
+        } catch {
+            return .failed(.soError, error)
+        }
+    }
+
+    /// Ends an attempt's socket. close() also drops it from the epoll set.
+    @inline(__always)
+    func close(_ fd: FileDescriptor, established: Bool) {
+        if established && closeWithReset { try? fd.setLingerZero() }
+        fd.closeSocket()
+    }
+
+    func localPort(_ fd: FileDescriptor) -> UInt16? { try? fd.localPort() }
+}
+
+/// A failed call of an attempt and its errno.
+struct SiteError: Error {
+    var site: SyscallSite
+    var errno: Errno
+}

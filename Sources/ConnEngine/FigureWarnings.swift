@@ -1,0 +1,23 @@
+/// Says plainly when a figure is the generator's rather than the system's: a latency
+/// the loop cannot observe finer than its own gap between polls, spinning that costs a
+/// core, a schedule that could not be kept.
+enum FigureWarnings {
+    static func warnings(_ r: RunReport) -> [String] {
+        var out: [String] = []
+        let g = r.observationGap
+        if g.count > 0 && r.service.count > 0 && g.p99 > r.service.p50 {
+            out.append("the loop's observation gap (p99 \(us(g.p99)) µs, max \(us(g.max)) µs) exceeds the service latency p50 (\(us(r.service.p50)) µs): latencies below ~\(us(g.p99)) µs are set by the generator's own loop, not by the system")
+        } else if g.count > 0 && r.service.count > 0 && g.max > r.service.p99 {
+            out.append("the loop once went \(us(g.max)) µs without polling, above the service latency p99 (\(us(r.service.p99)) µs): the slowest completions may include that wait")
+        }
+        if let n = r.notStarted, n > 0, let s = r.scheduled, s > 0 {
+            out.append("\(n) of \(s) scheduled attempts (\(String(format1: Double(n) / Double(s) * 100))%) were never started: the generator was behind when the window ended")
+        }
+        if r.spinShare > 0.01 {
+            out.append("--spin kept the workers polling \(String(format1: r.spinShare * 100))% of their time: that CPU is not available to the listener or the kernel on those cores")
+        }
+        return out
+    }
+
+    static func us(_ ns: UInt64) -> String { String(format1: Double(ns) / 1000) }
+}

@@ -1,0 +1,148 @@
+import ConnSys
+import Histogram
+
+/// Everything one worker records: tallies, histograms, the 1 s series, the onset
+/// buckets, errno counts and the loop's own observation gap.
+///
+/// Owned by the worker and reached through `inout`, so recording is plain stores into
+/// memory allocated before the first connect; merged with the other workers' after they
+/// stop. The driver and the schedule never touch it: an io_uring engine records the
+/// same things the same way.
+struct WorkerRecorders: ~Copyable {
+    var startNs: UInt64 = 0
+    var measureStartNs: UInt64 = 0
+    var measured = Tally()
+    var warmup = Tally()
+    var latency = LatencyHistogram.make()
+    var service = LatencyHistogram.make()
+    var connectCall = LatencyHistogram.make()
+    var startLag = LatencyHistogram.make()
+    /// Time from one epoll poll's return to the next poll's call: how long a completion
+    /// can wait unseen because the loop was busy elsewhere.
+    var gap = LatencyHistogram.make()
+    var late: UInt64 = 0
+    let lateThresholdNs: UInt64
+    var capStalls: UInt64 = 0
+    var capStallNs: UInt64 = 0
+    var capStallSince: UInt64 = 0
+    var selfConnects: UInt64 = 0
+    /// Timeouts whose socket was checked at the deadline and found connected or failed.
+    var timeoutsFoundEstablished: UInt64 = 0
+    var timeoutsFoundFailed: UInt64 = 0
+    var spinNs: UInt64 = 0
+    let errors = ErrorTable()
+    var series: IntervalSeries
+    var onset: OnsetTrack
+    var marks: ProgressMarks
+    var lastStartNs: UInt64 = 0
+    private var intervalIndex = 0
+    private var intervalEndNs: UInt64 = 0
+
+    init(totalNs: UInt64, intervalNs: UInt64, lateThresholdNs: UInt64, progressMarks: Bool) {
+        series = IntervalSeries(totalNs: totalNs, intervalNs: intervalNs)
+        onset = OnsetTrack(totalNs: totalNs)
+        marks = ProgressMarks(totalNs: totalNs, enabled: progressMarks)
+        self.lateThresholdNs = lateThresholdNs
+    }
+
+    mutating func begin(_ t: Timeline) {
+        startNs = t.startNs
+        measureStartNs = t.measureStartNs
+        intervalIndex = 0
+        intervalEndNs = t.startNs + series.intervalNs
+    }
+
+    /// The series interval of `t`; cached because times mostly move forward, exact when
+    /// they do not (a timeout dated at its deadline).
+    @inline(__always)
+    mutating func interval(at t: UInt64) -> Int {
+        if t >= intervalEndNs || t + series.intervalNs < intervalEndNs {
+            intervalIndex = series.index(t > startNs ? t - startNs : 0)
+            intervalEndNs = startNs + UInt64(intervalIndex + 1) * series.intervalNs
+        }
+        return intervalIndex
+    }
+
+    @inline(__always)
+    func bucket(at t: UInt64) -> Int { onset.index(t > startNs ? t - startNs : 0) }
+
+    @inline(__always)
+    mutating func started(measured isMeasured: Bool, at t: UInt64) {
+        if isMeasured { measured.attempts += 1 } else { warmup.attempts += 1 }
+        series.started[interval(at: t)] += 1
+        onset.buckets[bucket(at: t)].started &+= 1
+        lastStartNs = t
+    }
+
+    @inline(__always)
+    mutating func connectCalled(measured isMeasured: Bool, intendedNs: UInt64?, callNs: UInt64, returnNs: UInt64) {
+        let cost = returnNs - callNs
+        if isMeasured {
+            connectCall.recordClamped(cost)
+            if let intendedNs {
+                let lag = callNs > intendedNs ? callNs - intendedNs : 0
+                startLag.recordClamped(lag)
+                if lag > lateThresholdNs { late += 1 }
+            }
+        }
+        series.connectCall[interval(at: callNs)].recordClampedMicros(cost)
+        let b = bucket(at: callNs)
+        onset.buckets[b].calls &+= 1
+        onset.buckets[b].callNs &+= cost
+    }
+
+    @inline(__always)
+    mutating func sourcePort(_ port: UInt16, at t: UInt64) {
+        let b = bucket(at: t)
+        if port & 1 == 0 { onset.buckets[b].evenPorts &+= 1 } else { onset.buckets[b].oddPorts &+= 1 }
+    }
+
+    @inline(__always)
+    mutating func established(_ slot: ConnSlot, at now: UInt64) {
+        if slot.measured {
+            measured.established += 1
+            latency.recordClamped(now - slot.intendedNs)
+            service.recordClamped(now - slot.callNs)
+        } else {
+            warmup.established += 1
+        }
+        let i = interval(at: now)
+        series.established[i] += 1
+        series.latency[i].recordClampedMicros(now - slot.intendedNs)
+        onset.buckets[bucket(at: now)].established &+= 1
+    }
+
+    /// Counts a failed attempt; returns whether its errno means "no port left".
+    @inline(__always) @discardableResult
+    mutating func failed(errno: Errno, site: SyscallSite, measured isMeasured: Bool, localAttempt: UInt64, at t: UInt64) -> Bool {
+        let i = interval(at: t)
+        series.errors[i * ErrorTable.errnoSlots + ErrorTable.slot(errno)] += 1
+        if site == .timeout {
+            series.timedOut[i] += 1
+            if isMeasured { measured.timedOut += 1 } else { warmup.timedOut += 1 }
+        } else {
+            series.failed[i] += 1
+            if isMeasured { measured.failed += 1 } else { warmup.failed += 1 }
+        }
+        if isMeasured { errors.count(errno, at: site, nowNs: t - startNs, localAttempt: localAttempt) }
+        let b = bucket(at: t)
+        onset.buckets[b].failed &+= 1
+        guard site != .timeout && OnsetBucket.isExhaustion(errno) else { return false }
+        onset.buckets[b].exhaustion &+= 1
+        return true
+    }
+
+    mutating func inFlight(measured isMeasured: Bool) {
+        if isMeasured { measured.inFlight += 1 } else { warmup.inFlight += 1 }
+    }
+
+    @inline(__always)
+    mutating func capStall(begins now: UInt64) {
+        if capStallSince == 0 { capStallSince = now; capStalls += 1 }
+    }
+
+    @inline(__always)
+    mutating func capStall(ends now: UInt64) {
+        if capStallSince != 0 { capStallNs += now - capStallSince; capStallSince = 0 }
+    }
+}
