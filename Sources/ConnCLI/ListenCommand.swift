@@ -30,6 +30,9 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "Stop after this long (default: until Ctrl-C).", transform: ParseValue.positiveDuration)
     var duration: UInt64?
 
+    @Flag(name: .customLong("no-accept"), help: "Listen but never accept, so the backlog fills (for studying SYN drops and ListenOverflows).")
+    var noAccept = false
+
     func run() throws {
         var config = ListenerConfig()
         config.address = address
@@ -38,6 +41,7 @@ struct ListenCommand: ParsableCommand {
         config.cpus = cpus
         config.backlog = Int32(backlog)
         config.close = close
+        config.accepts = !noAccept
         let signals = StopSignals()
         signals.block()
         let listener: Listener

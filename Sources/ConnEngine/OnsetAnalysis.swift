@@ -27,13 +27,16 @@ struct OnsetAnalysis {
         if let e = firstErrno, signalSeconds == nil || e.firstSeconds <= signalSeconds! {
             onsetBucket = Int(UInt64(e.firstSeconds * 1e9) / bucketNs)
             onset = Onset(signal: e.name, call: e.site.description, seconds: e.firstSeconds, attempt: e.firstAttempt,
-                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0)
+                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0,
+                          evidence: "\(e.name) from \(e.site) at attempt \(e.firstAttempt): an exhaustion errno is onset by itself")
         } else if let fired, let signalSeconds {
             onsetBucket = fired.bucket
             let attempt = buckets[0..<fired.bucket].reduce(UInt64(0)) { $0 + UInt64($1.started) } + 1
             onset = Onset(signal: fired.signal.rawValue, call: nil, seconds: signalSeconds, attempt: attempt,
                           laterErrno: firstErrno?.name, laterErrnoSeconds: firstErrno?.firstSeconds,
-                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0)
+                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0,
+                          evidence: fired.evidence, costFactorSeen: fired.costFactorSeen,
+                          oddShareBaseline: fired.oddShareBaseline, oddShareWindow: fired.oddShareWindow)
         } else {
             return nil
         }

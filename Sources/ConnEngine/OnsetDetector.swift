@@ -6,21 +6,50 @@
 ///   used up, connect() walks the range for a free odd port and its cost jumps by orders
 ///   of magnitude (kernel-facts: ~0.025 ms → ~4.6 ms), and the rate collapses with it.
 ///   The detector learns a baseline over the first `baselineNs` (after `settleNs`), then
-///   looks at tumbling windows of `windowNs`: a window is bad when its mean connect() call
-///   costs `costFactor` × the baseline, or when it established at most `rateFactor` × the
-///   baseline's rate. `sustain` bad windows in a row fire, dated at the first of them;
-///   one bad window (a VM hiccup, a page-cache stall) does not.
+///   looks at tumbling windows of `windowNs`. `sustain` bad windows in a row fire, dated
+///   at the first of them; one bad window (a VM hiccup, a page-cache stall) does not.
 ///
-/// The same code runs online in each worker (for `--until-exhausted`) and offline on the
-/// merged buckets (for the report), so what the report says is what stopped the run.
+/// A slow connect() or a falling rate alone is also what CPU contention looks like (two
+/// busy loops on two cores fired both signals), so a window is bad only with something
+/// contention cannot produce: the share of odd source ports moving away from the
+/// baseline's (the port search has left the even half), or a connect() cost far beyond
+/// what a preempted call costs. See ``Parameters`` for the thresholds and why.
+///
+/// The same code runs online in each worker (for `--until-exhausted`, once per bucket in
+/// the hot loop, so `feed` allocates nothing) and offline on the merged buckets (for the
+/// report), so what the report says is what stopped the run.
 public struct OnsetDetector: Sendable {
     public struct Parameters: Sendable, Codable, Equatable {
         public var settleNs: UInt64 = 50_000_000
         public var baselineNs: UInt64 = 200_000_000
         public var baselineCalls: UInt64 = 200
         public var windowNs: UInt64 = 50_000_000
+        /// A connect() this many times the baseline's is the start of the odd-port search
+        /// (~180× on this kernel) — but a few × is also a call preempted by a busy loop,
+        /// so this alone is enough only when the target has no ports to sample (unix
+        /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
+        /// `costFactorWithoutParity`.
         public var costFactor: Double = 5
+        /// Far more than contention explains: a 25 µs call preempted for a whole time slice
+        /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
+        /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker
+        /// samples too sparsely to have in a window once connects slow to milliseconds.
+        public var costFactorWithoutParity: Double = 50
+        /// Established in a window at most this share of the baseline's rate.
         public var rateFactor: Double = 0.5
+        /// A rate drop counts only with connect() at least this many times dearer in the
+        /// same window (or parity evidence): a rate that falls while connect() stays cheap
+        /// is the generator starved of CPU or the listener slowing, not a port search.
+        public var costFactorWithRateDrop: Double = 2
+        /// Port parity is sampled (1 in 8 attempts in the worker), so a window's or the
+        /// baseline's odd share is used only from this many samples: with 16 a share
+        /// moves by 0.2 by chance about once in ten windows at worst (p = 0.5), and the
+        /// baseline shares this matters for sit near 0 or 1, where chance moves it far less.
+        public var paritySamplesMin: UInt64 = 16
+        /// Parity evidence: the window's odd share differs from the baseline's by at least
+        /// this. Absolute, because the shift goes either way: connect() prefers even
+        /// ports, bind() odd ones, and exhaustion makes either take the other half.
+        public var parityShift: Double = 0.2
         public var sustain = 3
         public init() {}
     }
@@ -34,7 +63,22 @@ public struct OnsetDetector: Sendable {
     public struct Fired: Sendable, Equatable {
         public var bucket: Int
         public var signal: Signal
-        public init(bucket: Int, signal: Signal) { self.bucket = bucket; self.signal = signal }
+        /// The numbers over the bad windows; nil for an errno, which needs none.
+        public var measured: OnsetEvidence?
+
+        public init(bucket: Int, signal: Signal, measured: OnsetEvidence? = nil) {
+            self.bucket = bucket
+            self.signal = signal
+            self.measured = measured
+        }
+
+        /// Why it fired, for a reader: the rate, cost and odd-port share against the baseline.
+        public var evidence: String {
+            measured?.description ?? "an exhaustion errno (EADDRNOTAVAIL, EADDRINUSE or EAGAIN) in bucket \(bucket)"
+        }
+        public var costFactorSeen: Double? { measured?.costFactorSeen }
+        public var oddShareBaseline: Double? { measured?.oddShareBaseline }
+        public var oddShareWindow: Double? { measured?.oddShareWindow }
     }
 
     let p: Parameters
@@ -43,19 +87,28 @@ public struct OnsetDetector: Sendable {
     let settleBuckets: Int
     let baselineBuckets: Int
     var seen = 0
-    // Baseline.
-    var baseCosts: [Double] = []
-    var baseRates: [Double] = []
+    // Baseline: the last `baselineBuckets` costs and rates, in fixed storage (a slow
+    // baseline that takes longer to reach `baselineCalls` overwrites, never grows).
+    var baseCosts: [Double]
+    var baseRates: [Double]
+    var baseCostCount = 0
+    var baseRateCount = 0
     var baseCalls: UInt64 = 0
+    var baseEven: UInt64 = 0
+    var baseOdd: UInt64 = 0
+    /// Any parity sample at all, ever: without one the target has no ports (unix).
+    var sawParity = false
     public private(set) var baselineCostNs: Double?
     public private(set) var baselineEstablishedPerBucket: Double?
-    // Current window.
+    public private(set) var baselineOddShare: Double?
+    // Current window, and the bad windows in a row so far.
     var window = OnsetBucket()
     var windowFill = 0
     var windowStart = 0
     var badRun = 0
     var badRunStart = 0
     var badRunSignal: Signal = .connectCallCost
+    var badRunSum = OnsetBucket()
     public private(set) var fired: Fired?
 
     public init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
@@ -64,8 +117,8 @@ public struct OnsetDetector: Sendable {
         windowBuckets = Swift.max(1, Int((parameters.windowNs + bucketNs - 1) / bucketNs))
         settleBuckets = Int(parameters.settleNs / bucketNs)
         baselineBuckets = Swift.max(1, Int((parameters.baselineNs + bucketNs - 1) / bucketNs))
-        baseCosts.reserveCapacity(baselineBuckets)
-        baseRates.reserveCapacity(baselineBuckets)
+        baseCosts = Array(repeating: 0, count: baselineBuckets)
+        baseRates = Array(repeating: 0, count: baselineBuckets)
     }
 
     /// Feeds the next bucket; returns what fired, once.
@@ -78,15 +131,10 @@ public struct OnsetDetector: Sendable {
             fired = Fired(bucket: index, signal: .errno)
             return fired
         }
+        if b.evenPorts > 0 || b.oddPorts > 0 { sawParity = true }
         if index < settleBuckets { return nil }
         if baselineCostNs == nil {
-            if b.calls > 0 { baseCosts.append(Double(b.callNs) / Double(b.calls)) }
-            baseRates.append(Double(b.established))
-            baseCalls += UInt64(b.calls)
-            if baseRates.count >= baselineBuckets && baseCalls >= p.baselineCalls && !baseCosts.isEmpty {
-                baselineCostNs = Self.median(baseCosts)
-                baselineEstablishedPerBucket = Self.median(baseRates)
-            }
+            learnBaseline(b)
             return nil
         }
         if windowFill == 0 { windowStart = index }
@@ -94,26 +142,82 @@ public struct OnsetDetector: Sendable {
         windowFill += 1
         guard windowFill == windowBuckets else { return nil }
         defer { window = OnsetBucket(); windowFill = 0 }
-        var signal: Signal?
-        if let base = baselineCostNs, window.calls > 0,
-           Double(window.callNs) / Double(window.calls) >= p.costFactor * Swift.max(base, 1) {
-            signal = .connectCallCost
-        } else if let rate = baselineEstablishedPerBucket, rate > 0,
-                  Double(window.established) <= p.rateFactor * rate * Double(windowBuckets) {
-            signal = .rateDrop
-        }
-        guard let signal else { badRun = 0; return nil }
-        if badRun == 0 { badRunStart = windowStart; badRunSignal = signal }
+        guard let signal = judge(window) else { badRun = 0; return nil }
+        if badRun == 0 { badRunStart = windowStart; badRunSignal = signal; badRunSum = OnsetBucket() }
         badRun += 1
+        badRunSum = badRunSum + window
         if badRun >= p.sustain {
-            fired = Fired(bucket: badRunStart, signal: badRunSignal)
+            fired = Fired(bucket: badRunStart, signal: badRunSignal, measured: evidence(badRunSum, windows: badRun))
             return fired
         }
         return nil
     }
 
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.sorted()
-        return s.isEmpty ? 0 : s[s.count / 2]
+    mutating func learnBaseline(_ b: OnsetBucket) {
+        if b.calls > 0 {
+            baseCosts[baseCostCount % baselineBuckets] = Double(b.callNs) / Double(b.calls)
+            baseCostCount += 1
+        }
+        baseRates[baseRateCount % baselineBuckets] = Double(b.established)
+        baseRateCount += 1
+        baseCalls += UInt64(b.calls)
+        baseEven += UInt64(b.evenPorts)
+        baseOdd += UInt64(b.oddPorts)
+        guard baseRateCount >= baselineBuckets && baseCalls >= p.baselineCalls && baseCostCount > 0 else { return }
+        baselineCostNs = Self.medianInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets))
+        baselineEstablishedPerBucket = Self.medianInPlace(&baseRates, count: baselineBuckets)
+        baselineOddShare = share(even: baseEven, odd: baseOdd)
+    }
+
+    /// Which signal, if any, makes this window bad.
+    func judge(_ w: OnsetBucket) -> Signal? {
+        guard let baseCost = baselineCostNs else { return nil }
+        let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
+        var parityMoved = false
+        if let base = baselineOddShare, let now = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts)) {
+            parityMoved = abs(now - base) >= p.parityShift
+        }
+        if let f = factor, f >= p.costFactor,
+           parityMoved || f >= p.costFactorWithoutParity || !sawParity {
+            return .connectCallCost
+        }
+        if let rate = baselineEstablishedPerBucket, rate > 0,
+           Double(w.established) <= p.rateFactor * rate * Double(windowBuckets),
+           parityMoved || (factor ?? 0) >= p.costFactorWithRateDrop {
+            return .rateDrop
+        }
+        return nil
+    }
+
+    /// The odd share, or nil from fewer than `paritySamplesMin` samples.
+    func share(even: UInt64, odd: UInt64) -> Double? {
+        let n = even + odd
+        return n >= Swift.max(p.paritySamplesMin, 1) ? Double(odd) / Double(n) : nil
+    }
+
+    func evidence(_ s: OnsetBucket, windows: Int) -> OnsetEvidence {
+        OnsetEvidence(
+            spanNs: UInt64(windows * windowBuckets) * bucketNs,
+            established: UInt64(s.established),
+            establishedAtBaseline: (baselineEstablishedPerBucket ?? 0) * Double(windows * windowBuckets),
+            costMeanNs: s.calls > 0 ? Double(s.callNs) / Double(s.calls) : nil,
+            costBaselineNs: baselineCostNs ?? 0,
+            paritySamples: UInt64(s.evenPorts) + UInt64(s.oddPorts),
+            paritySamplesBaseline: baseEven + baseOdd,
+            oddShareWindow: share(even: UInt64(s.evenPorts), odd: UInt64(s.oddPorts)),
+            oddShareBaseline: baselineOddShare)
+    }
+
+    /// The upper median of the first `count` values, sorted in place by insertion (at
+    /// most `baselineBuckets`, ~40): `sorted()` would allocate inside `feed`.
+    static func medianInPlace(_ xs: inout [Double], count: Int) -> Double {
+        guard count > 0 else { return 0 }
+        for i in 1..<count {
+            let x = xs[i]
+            var j = i
+            while j > 0 && xs[j - 1] > x { xs[j] = xs[j - 1]; j -= 1 }
+            xs[j] = x
+        }
+        return xs[count / 2]
     }
 }

@@ -215,4 +215,14 @@ public struct Onset: Sendable, Codable, Equatable {
     /// so odd ports appearing means the even half is gone.
     public var oddShareBefore: Double?
     public var oddShareAfter: Double?
+    /// Why this was called an onset, in one line a reader can check: for a non-errno
+    /// signal the rate, connect() cost and odd-port share over the bad windows against the
+    /// detector's baseline — a slow connect() alone can be CPU contention.
+    public var evidence: String?
+    /// For a non-errno signal: connect() mean over the bad windows ÷ the baseline's.
+    public var costFactorSeen: Double?
+    /// For a non-errno signal: odd share in the detector's baseline and over the bad
+    /// windows; nil where too few ports were sampled to trust a share.
+    public var oddShareBaseline: Double?
+    public var oddShareWindow: Double?
 }

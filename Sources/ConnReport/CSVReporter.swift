@@ -17,6 +17,7 @@ public enum CSVReporter {
         "onset_s", "onset_attempt", "onset_ports_in_use", "onset_signal", "onset_call", "onset_later_errno",
         "onset_rate_before_per_s", "onset_sustained_rate_per_s", "onset_errors_per_s",
         "onset_call_mean_before_us", "onset_call_mean_after_us", "onset_odd_share_before", "onset_odd_share_after",
+        "onset_evidence", "onset_cost_factor", "onset_odd_share_baseline", "onset_odd_share_window",
         "ended_at_onset",
         // Kernel context.
         "ip_local_port_range", "tcp_tw_reuse", "tcp_tw_reuse_delay", "somaxconn", "tcp_max_syn_backlog",
@@ -98,6 +99,10 @@ public enum CSVReporter {
             values["onset_call_mean_after_us"] = o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? ""
             values["onset_odd_share_before"] = o.oddShareBefore.map { Num.f3($0) } ?? ""
             values["onset_odd_share_after"] = o.oddShareAfter.map { Num.f3($0) } ?? ""
+            values["onset_evidence"] = o.evidence ?? ""
+            values["onset_cost_factor"] = o.costFactorSeen.map { Num.f1($0) } ?? ""
+            values["onset_odd_share_baseline"] = o.oddShareBaseline.map { Num.f3($0) } ?? ""
+            values["onset_odd_share_window"] = o.oddShareWindow.map { Num.f3($0) } ?? ""
         }
         values["ended_at_onset"] = r.endedAtOnset ? "true" : "false"
         let k = r.kernel

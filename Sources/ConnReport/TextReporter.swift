@@ -49,6 +49,7 @@ public enum TextReporter {
         out += " at \(Num.f3(o.seconds)) s, attempt \(o.attempt)"
         if let p = o.portsInUse { out += ", \(p) ports in use" }
         out += r.endedAtOnset ? " (run ended at onset + tail)\n" : "\n"
+        if let why = o.evidence { out += "  evidence: \(why)\n" }
         if let e = o.laterErrno, let t = o.laterErrnoSeconds {
             out += "  first exhaustion errno came later: \(e) at \(Num.f3(t)) s\n"
         } else if o.call == nil {

@@ -183,14 +183,71 @@ struct ExhaustionTests {
 
 /// The detector alone, on synthetic buckets: what fires, when, and what does not.
 struct OnsetDetectorTests {
-    static func bucket(calls: UInt32, costNs: UInt64, established: UInt32, exhaustion: UInt32 = 0) -> OnsetBucket {
+    static func bucket(calls: UInt32, costNs: UInt64, established: UInt32, exhaustion: UInt32 = 0,
+                       even: UInt32 = 0, odd: UInt32 = 0) -> OnsetBucket {
         var b = OnsetBucket()
         b.started = calls
         b.calls = calls
         b.callNs = UInt64(calls) * costNs
         b.established = established
         b.exhaustion = exhaustion
+        b.evenPorts = even
+        b.oddPorts = odd
         return b
+    }
+
+    /// 5 ms buckets: 100 connects of 20 µs each, parity sampled 1 in 8 (12 a bucket, 120
+    /// a 50 ms window); from bucket 200 on, `after`.
+    struct Scenario: Sendable, CustomTestStringConvertible {
+        var name: String
+        var baseEven: UInt32 = 12
+        var baseOdd: UInt32 = 0
+        var after: OnsetBucket
+        var fires: OnsetDetector.Signal?
+        /// Text the evidence must contain.
+        var mentions: [String] = []
+        var testDescription: String { name }
+    }
+
+    static let scenarios: [Scenario] = [
+        Scenario(name: "CPU contention: rate collapses, cost and parity steady — no onset",
+                 after: bucket(calls: 10, costNs: 20_000, established: 10, even: 2), fires: nil),
+        Scenario(name: "CPU contention: rate collapses, cost 1.5×, parity steady — no onset",
+                 after: bucket(calls: 10, costNs: 30_000, established: 10, even: 2), fires: nil),
+        Scenario(name: "rate collapses as odd ports appear — rate-drop",
+                 after: bucket(calls: 10, costNs: 20_000, established: 10, odd: 2), fires: .rateDrop,
+                 mentions: ["odd ports 100% vs 0%", "established 300 in 150.0 ms vs 3000 at baseline rate"]),
+        Scenario(name: "connect() 6×, parity steady — no onset",
+                 after: bucket(calls: 100, costNs: 120_000, established: 100, even: 12), fires: nil),
+        Scenario(name: "connect() 6× as odd ports appear — connect-call-cost",
+                 after: bucket(calls: 100, costNs: 120_000, established: 100, even: 6, odd: 6), fires: .connectCallCost,
+                 mentions: ["(6.0×)", "odd ports 50% vs 0%"]),
+        Scenario(name: "bind() strategy: odd at baseline, even ports appear with connect() 6× — connect-call-cost",
+                 baseEven: 0, baseOdd: 12,
+                 after: bucket(calls: 100, costNs: 120_000, established: 100, even: 12), fires: .connectCallCost,
+                 mentions: ["odd ports 0% vs 100%"]),
+        // 10 parity samples a window: too few to judge one; the evidence pools the three.
+        Scenario(name: "connect() 100× with too few parity samples — connect-call-cost",
+                 after: bucket(calls: 20, costNs: 2_000_000, established: 20, even: 1), fires: .connectCallCost,
+                 mentions: ["(100.0×)", "odd ports 0% vs 0%"]),
+        Scenario(name: "unix target (no ports ever): connect() 6× — connect-call-cost",
+                 baseEven: 0, baseOdd: 0,
+                 after: bucket(calls: 100, costNs: 120_000, established: 100), fires: .connectCallCost,
+                 mentions: ["no port parity sampled"]),
+    ]
+
+    @Test(arguments: scenarios)
+    func onlyExhaustionNotContentionFires(_ s: Scenario) {
+        var d = OnsetDetector(bucketNs: 5_000_000)
+        var fired: OnsetDetector.Fired?
+        for i in 0..<400 {
+            let b = i >= 200 ? s.after : Self.bucket(calls: 100, costNs: 20_000, established: 100, even: s.baseEven, odd: s.baseOdd)
+            if let f = d.feed(b) { fired = f; break }
+        }
+        #expect(fired?.signal == s.fires, "evidence: \(fired?.evidence ?? "-")")
+        guard let fired, s.fires != nil else { return }
+        #expect(fired.bucket == 200)
+        for m in s.mentions { #expect(fired.evidence.contains(m), "evidence: \(fired.evidence)") }
     }
 
     @Test func aSustainedJumpInConnectCostFiresAtItsFirstWindow() {
@@ -203,6 +260,7 @@ struct OnsetDetectorTests {
         }
         #expect(fired?.signal == .connectCallCost)
         #expect(fired?.bucket == 200)
+        #expect(fired?.costFactorSeen == 100)
     }
 
     @Test func oneSlowWindowDoesNotFire() {
@@ -214,20 +272,17 @@ struct OnsetDetectorTests {
         }
     }
 
-    @Test func aRateCollapseWithSteadyCostFiresAsRateDrop() {
-        var d = OnsetDetector(bucketNs: 5_000_000)
-        var fired: OnsetDetector.Fired?
-        for i in 0..<400 {
-            let b = Self.bucket(calls: i >= 120 ? 10 : 100, costNs: 20_000, established: i >= 120 ? 10 : 100)
-            if let f = d.feed(b) { fired = f; break }
-        }
-        #expect(fired?.signal == .rateDrop)
-        #expect(fired?.bucket == 120)
-    }
-
     @Test func anExhaustionErrnoFiresAtOnceEvenBeforeABaseline() {
         var d = OnsetDetector(bucketNs: 5_000_000)
         #expect(d.feed(Self.bucket(calls: 100, costNs: 20_000, established: 100)) == nil)
         #expect(d.feed(Self.bucket(calls: 100, costNs: 20_000, established: 90, exhaustion: 3)) == .init(bucket: 1, signal: .errno))
+    }
+
+    @Test func anExhaustionErrnoFiresAtOnceAfterTheBaselineWhateverTheCost() {
+        var d = OnsetDetector(bucketNs: 5_000_000)
+        for _ in 0..<100 { #expect(d.feed(Self.bucket(calls: 100, costNs: 20_000, established: 100, even: 12)) == nil) }
+        let f = d.feed(Self.bucket(calls: 100, costNs: 20_000, established: 100, exhaustion: 1, even: 12))
+        #expect(f == .init(bucket: 100, signal: .errno))
+        #expect(f?.evidence.contains("errno") == true)
     }
 }

@@ -1,0 +1,66 @@
+/// The numbers a non-errno onset was decided on, over the bad windows that fired it,
+/// set against the detector's baseline. Kept as numbers so the detector builds no text
+/// in the worker's hot loop; the text is made only when a report asks for it.
+public struct OnsetEvidence: Sendable, Equatable {
+    /// Length of the bad windows summed here (`sustain` × the window).
+    public var spanNs: UInt64
+    public var established: UInt64
+    /// What the baseline's median rate would have established over the same span.
+    public var establishedAtBaseline: Double
+    /// Mean connect() call cost over the span; nil when no call ended in it.
+    public var costMeanNs: Double?
+    public var costBaselineNs: Double
+    /// Port-parity samples over the span and over the baseline. A share from fewer than
+    /// ``OnsetDetector/Parameters/paritySamplesMin`` is not trusted, so it is nil.
+    public var paritySamples: UInt64
+    public var paritySamplesBaseline: UInt64
+    public var oddShareWindow: Double?
+    public var oddShareBaseline: Double?
+
+    public init(spanNs: UInt64, established: UInt64, establishedAtBaseline: Double, costMeanNs: Double?,
+                costBaselineNs: Double, paritySamples: UInt64, paritySamplesBaseline: UInt64,
+                oddShareWindow: Double?, oddShareBaseline: Double?) {
+        self.spanNs = spanNs
+        self.established = established
+        self.establishedAtBaseline = establishedAtBaseline
+        self.costMeanNs = costMeanNs
+        self.costBaselineNs = costBaselineNs
+        self.paritySamples = paritySamples
+        self.paritySamplesBaseline = paritySamplesBaseline
+        self.oddShareWindow = oddShareWindow
+        self.oddShareBaseline = oddShareBaseline
+    }
+
+    /// How many times the baseline's connect() cost the span's mean was.
+    public var costFactorSeen: Double? {
+        costMeanNs.map { $0 / Swift.max(costBaselineNs, 1) }
+    }
+
+    /// One line a reader can check the decision against, e.g.
+    /// `established 40 in 150 ms vs 3000 at baseline rate; connect() mean 4.1 ms vs 25.0 µs (164×); odd ports 48% vs 2%`.
+    public var description: String {
+        var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Int64(establishedAtBaseline.rounded())) at baseline rate"]
+        if let mean = costMeanNs, let factor = costFactorSeen {
+            parts.append("connect() mean \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(String(format1: factor))×)")
+        } else {
+            parts.append("no connect() call ended")
+        }
+        switch (oddShareWindow, oddShareBaseline) {
+        case let (w?, b?):
+            parts.append("odd ports \(Self.percent(w)) vs \(Self.percent(b))")
+        case (nil, _) where paritySamples == 0 && paritySamplesBaseline == 0:
+            parts.append("no port parity sampled")
+        default:
+            parts.append("odd ports: too few parity samples (\(paritySamples) vs \(paritySamplesBaseline) at baseline)")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    static func duration(_ ns: Double) -> String {
+        if ns >= 1e9 { return String(format1: ns / 1e9) + " s" }
+        if ns >= 1e6 { return String(format1: ns / 1e6) + " ms" }
+        return String(format1: ns / 1e3) + " µs"
+    }
+
+    static func percent(_ share: Double) -> String { "\(Int64((share * 100).rounded()))%" }
+}
