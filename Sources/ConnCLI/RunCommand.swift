@@ -85,6 +85,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "With --until-exhausted: how long to keep measuring after onset.", transform: ParseValue.duration)
     var tail: UInt64 = 300_000_000
 
+    @Option(help: "Open loop: spin (poll without sleeping) through waits shorter than this, e.g. 200us, for µs-exact starts; costs a core per worker. Default 0: sleep.", transform: ParseValue.duration)
+    var spin: UInt64 = 0
+
     func makeConfig() -> RunConfig {
         var c = RunConfig()
         c.targets = target
@@ -107,6 +110,7 @@ struct RunCommand: ParsableCommand {
         c.isolation = Isolation(netns: netns, sysctls: sysctl)
         c.untilExhausted = untilExhausted
         c.tailNs = tail
+        c.spinNs = spin
         return c
     }
 

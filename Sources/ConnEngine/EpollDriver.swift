@@ -13,8 +13,9 @@ enum DriverOutcome: Equatable {
 /// io_uring engine replaces. Schedule, slot table and recorders do not know which
 /// driver runs under them.
 ///
-/// The default attempt costs five calls — socket, connect, epoll_ctl, setsockopt
-/// (SO_LINGER, only with `--close rst`), close — plus a share of one epoll_pwait2.
+/// The default attempt costs five calls — socket, connect, poll (or epoll_ctl and a
+/// share of one epoll_pwait2 when the handshake is still on), setsockopt (SO_LINGER,
+/// only with `--close rst`), close.
 /// Everything else is asked only when needed: SO_ERROR when an event carries ERR or HUP,
 /// the local port when a sample or the self-connect check wants it.
 struct EpollDriver: ~Copyable {
@@ -88,6 +89,38 @@ struct EpollDriver: ~Copyable {
     func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno? {
         do { try epoll.add(fd, events: Epoll.writable, tag: tag) } catch { return error }
         return nil
+    }
+
+    /// Whether to look at a connect's state right after EINPROGRESS, before handing it
+    /// to epoll. On loopback (and any path as fast) the kernel finishes the handshake
+    /// inside connect() itself — the SYN-ACK is processed from the socket's backlog as
+    /// the call releases the socket — so one poll() settles the attempt and the epoll_ctl,
+    /// the epoll removal at close and the event are saved. On a slower path the poll
+    /// would be wasted, so it is used only while it mostly succeeds (checked again every
+    /// `quickRetryAfter` attempts).
+    var quickCheck = true
+    var quickMisses: Int32 = 0
+    var quickSkipped: Int32 = 0
+    static let quickMissLimit: Int32 = 32
+    static let quickRetryAfter: Int32 = 4096
+
+    @inline(__always)
+    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome {
+        if !quickCheck {
+            quickSkipped += 1
+            if quickSkipped >= Self.quickRetryAfter { quickCheck = true; quickMisses = 0 }
+            return .pending
+        }
+        let revents: Int16
+        do { revents = try fd.pollWritable() } catch { return .pending }
+        if revents == 0 {
+            quickMisses += 4
+            if quickMisses >= Self.quickMissLimit * 4 { quickCheck = false; quickSkipped = 0 }
+            return .pending
+        }
+        if quickMisses > 0 { quickMisses -= 1 }
+        if revents & Int16(POLLERR | POLLHUP) != 0 { return errorOutcome(fd) }
+        return revents & Int16(POLLOUT) != 0 ? .established : .pending
     }
 
     /// One epoll_pwait2; the completions are then read with ``completion(at:)``.

@@ -8,6 +8,10 @@ struct OnsetAnalysis {
     var errors: [ErrorRow]
     var ports: PortSamples
     var parameters = OnsetDetector.Parameters()
+    /// What the workers' online detectors fired on (`--until-exhausted`). The report
+    /// takes the earliest of these and its own, so a run that ended at an onset always
+    /// reports one, dated where the detector that stopped it saw it.
+    var online: [OnsetDetector.Fired] = []
 
     static let exhaustionNames: Set<String> = ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK", "EAGAIN"]
 
@@ -21,6 +25,7 @@ struct OnsetAnalysis {
             b.exhaustion = 0  // errnos are dated exactly from the errors table below
             if let f = detector.feed(b) { fired = f; break }
         }
+        for f in online where fired == nil || f.bucket < fired!.bucket { fired = f }
         let signalSeconds = fired.map { Double(UInt64($0.bucket) * bucketNs) / 1e9 }
         var onset: Onset
         let onsetBucket: Int

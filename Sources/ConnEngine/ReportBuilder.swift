@@ -109,7 +109,8 @@ struct ReportBuilder {
             histograms: .init(latency: latency, service: service, connectCall: connectCall))
         let merged = mergedBuckets()
         report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
-                                     errors: report.errors, ports: ports).onset()
+                                     errors: report.errors, ports: ports,
+                                     online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)

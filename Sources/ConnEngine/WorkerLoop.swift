@@ -205,12 +205,16 @@ struct WorkerLoop: ~Copyable {
         slots.slots[i].intendedNs = intendedNs ?? callNs
         slots.slots[i].callNs = callNs
         slots.slots[i].deadlineNs = callNs + timeoutNs
-        let outcome = driver.connect(fd, to: target)
-        let returnNs = MonotonicClock.now()
+        var outcome = driver.connect(fd, to: target)
+        var returnNs = MonotonicClock.now()
         rec.started(measured: measured, at: callNs)
         rec.connectCalled(measured: measured, intendedNs: intendedNs, callNs: callNs, returnNs: returnNs)
         if trackPorts {
             if case .failed = outcome {} else { sampleSourcePort(fd, target: target, at: callNs) }
+        }
+        if outcome == .pending {
+            outcome = driver.settleQuickly(fd)
+            if outcome != .pending { returnNs = MonotonicClock.now() }
         }
         switch outcome {
         case .established:

@@ -16,15 +16,21 @@ public enum TextReporter {
         out += "rate: requested \(requested), achieved \(Num.f1(r.achievedRate))/s attempted, \(Num.f1(r.establishedPerSecond))/s established, over \(Num.f3(r.measuredSeconds)) s\(r.interrupted ? " (interrupted)" : "")\n"
         let t = r.tally
         out += "attempts: \(t.attempts) = established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)"
-        if let s = r.scheduled { out += " (scheduled \(s))" }
+        if let s = r.scheduled {
+            out += "; scheduled \(s)"
+            if let n = r.notStarted { out += ", not started \(n) (due in the window, generator behind)" }
+        }
         out += "\n"
+        if r.timeoutsFoundEstablished + r.timeoutsFoundFailed > 0 {
+            out += "deadline checks: \(r.timeoutsFoundEstablished) connect(s) found established and \(r.timeoutsFoundFailed) found failed at their deadline (counted so, not as timeouts)\n"
+        }
         if r.warmup.attempts > 0 {
             let w = r.warmup
             out += "warm-up (not in the figures): \(w.attempts) = established \(w.established) + failed \(w.failed) + timed out \(w.timedOut) + in flight \(w.inFlight)\n"
         }
         if r.rate.perSecond != nil {
             let share = r.tally.attempts > 0 ? Double(r.lateStarts) / Double(r.tally.attempts) * 100 : 0
-            out += "schedule: \(r.lateStarts) starts (\(Num.f1(share))%) more than \(r.lateThresholdNs / 1000) µs late; start lag p50 \(Num.us(r.startLag.p50)) µs, p99 \(Num.us(r.startLag.p99)) µs, max \(Num.us(r.startLag.max)) µs; in-flight cap full \(r.capStalls) time(s), \(Num.f3(r.capStallSeconds)) s in all\n"
+            out += "schedule: last start at \(Num.f3(r.lastStartSeconds)) s; \(r.lateStarts) starts (\(Num.f1(share))%) more than \(r.lateThresholdNs / 1000) µs late; start lag p50 \(Num.us(r.startLag.p50)) µs, p99 \(Num.us(r.startLag.p99)) µs, max \(Num.us(r.startLag.max)) µs; in-flight cap full \(r.capStalls) time(s), \(Num.f3(r.capStallSeconds)) s in all\n"
         }
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
         out += "\n" + latencyTable(r)
@@ -34,8 +40,11 @@ public enum TextReporter {
         out += "\n" + seriesTable(r)
         out += "\nworkers: " + r.workers.map { w in
             "#\(w.id) cpu \(w.cpu.map(String.init) ?? "-") (\(w.pinning)) busy \(Num.f1(w.cpuUtilization * 100))%"
+                + (w.spinShare > 0.001 ? " (spinning \(Num.f1(w.spinShare * 100))%)" : "")
+                + ", gap p50/p99/max \(Num.us(w.gapP50Ns))/\(Num.us(w.gapP99Ns))/\(Num.us(w.gapMaxNs)) µs"
         }.joined(separator: "; ") + (r.cpuBusy.map { "; cores used \(Num.f1($0 * 100))% busy overall" } ?? "") + "\n"
         for n in r.notes { out += "note: \(n)\n" }
+        for w in r.warnings { out += "warning: \(w)\n" }
         out += r.verdict.line + "\n"
         return out
     }
@@ -89,6 +98,7 @@ public enum TextReporter {
         add("service (from connect call)", r.service)
         add("connect() call", r.connectCall)
         if r.rate.perSecond != nil { add("start lag", r.startLag) }
+        add("observation gap (loop)", r.observationGap)
         return table(header, rows)
     }
 

@@ -58,6 +58,14 @@ extension FileDescriptor {
         }
     }
 
+    /// poll() with a zero timeout for writability: the raw `revents` (0 when not ready).
+    @inlinable @inline(__always)
+    public func pollWritable() throws(Errno) -> Int16 {
+        var pfd = pollfd(fd: rawValue, events: Int16(POLLOUT), revents: 0)
+        let n = try syscall { Glibc.poll(&pfd, 1, 0) }
+        return n > 0 ? pfd.revents : 0
+    }
+
     /// Whether the socket is writable right now (poll with a zero timeout): for a
     /// connecting socket with no pending error, that means the handshake completed.
     public func isWritableNow() throws(Errno) -> Bool {
