@@ -24,8 +24,8 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "Listen backlog (the kernel caps it at net.core.somaxconn).", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
     var backlog: Int = 65535
 
-    @Option(help: "immediate (close after accept) or peer (wait for the client's FIN).")
-    var close: ListenerClose = .immediate
+    @Option(help: "peer (wait for the client's FIN; the default, so that a client closing first always holds TIME_WAIT) or immediate (close after accept: cheaper, but which end holds TIME_WAIT is a race).")
+    var close: ListenerClose = .peer
 
     @Option(help: "Stop after this long (default: until Ctrl-C).", transform: ParseValue.positiveDuration)
     var duration: UInt64?

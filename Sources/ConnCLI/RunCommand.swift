@@ -67,8 +67,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-cpus"), help: "CPUs for the built-in listener's threads (default: the workers' CPUs).", transform: ParseValue.cpus)
     var listenerCPUs: [Int]?
 
-    @Option(name: .customLong("listener-close"), help: "Built-in listener: immediate (close after accept) or peer (wait for the client's FIN).")
-    var listenerClose: ListenerClose = .immediate
+    @Option(name: .customLong("listener-close"), help: "Built-in listener: peer (wait for the client's FIN; the default, so that with --close fin the client always holds TIME_WAIT) or immediate (close after accept: cheaper, but which end holds TIME_WAIT is a race).")
+    var listenerClose: ListenerClose = .peer
 
     @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
     var listenerAddress: SocketAddress?

@@ -5,18 +5,65 @@ import ConnSys
 /// comparable when these are.
 public struct KernelContext: Sendable, Codable, Equatable {
     public var release: String
-    /// `fresh` (--netns: a namespace created for this run) or `host`.
+    /// How the report names the run's namespace: `fresh` / `host` (older reports), or
+    /// ``describeNamespace(identity:createdForRun:)``'s text.
     public var namespace: String
+    /// The namespace's nsfs inode (`net:[INODE]`), when it was read.
+    public var namespaceInode: UInt64? = nil
+    /// Its `ip netns` name, when it has one.
+    public var namespaceName: String? = nil
+    /// Whether it is PID 1's namespace; nil in reports made before this was recorded.
+    public var namespaceIsInitial: Bool? = nil
     public var sysctlsApplied: [SysctlSetting]
     /// Tunable key → value as read inside the run's namespace at its start.
     public var tunables: [RunReport.Setting]
     public var counters: [CounterDelta]
+    /// TIME_WAIT sockets at the end of the run by the side that holds them, when the run
+    /// had a built-in listener whose ports tell the sides apart.
+    public var timeWaitSides: TimeWaitSides? = nil
+
+    /// The runner fills the namespace fields with ``setNamespace(_:createdForRun:)``.
+    public init(release: String, namespace: String, sysctlsApplied: [SysctlSetting] = [],
+                tunables: [RunReport.Setting] = [], counters: [CounterDelta] = []) {
+        self.release = release
+        self.namespace = namespace
+        self.sysctlsApplied = sysctlsApplied
+        self.tunables = tunables
+        self.counters = counters
+    }
 
     public struct CounterDelta: Sendable, Codable, Equatable {
         public var name: String
         public var before: Int64
         public var after: Int64
         public var delta: Int64 { after - before }
+    }
+
+    /// Says which namespace the run was in, so that a run under `ip netns exec` is not
+    /// reported as `host`: `host (net:[4026531840])`, `fresh, created for this run
+    /// (net:[…])`, `netns lab1 (net:[…])` or `another namespace (net:[…])`.
+    public static func describeNamespace(identity: NamespaceIdentity?, createdForRun: Bool) -> String {
+        let link = identity.map { " (\($0.link))" } ?? ""
+        if createdForRun { return "fresh, created for this run" + link }
+        guard let identity else { return "unknown namespace" }
+        if identity.isInitial { return "host" + link }
+        if let name = identity.name { return "netns \(name)" + link }
+        return "another namespace" + link
+    }
+
+    /// Fills the four namespace fields from one identity.
+    public mutating func setNamespace(_ identity: NamespaceIdentity?, createdForRun: Bool) {
+        namespace = Self.describeNamespace(identity: identity, createdForRun: createdForRun)
+        namespaceInode = identity?.inode
+        namespaceName = identity?.name
+        namespaceIsInitial = createdForRun ? false : identity?.isInitial
+    }
+
+    /// True when the run was not in PID 1's namespace (the CSV `netns` column). Reports
+    /// without the identity fall back to the old `fresh` / `host` text.
+    public var ranInNonInitialNamespace: Bool {
+        if let namespaceIsInitial { return !namespaceIsInitial }
+        return namespace != "host"
     }
 
     /// The tunables kernel-facts names as shaping connect(), port choice and TIME_WAIT.

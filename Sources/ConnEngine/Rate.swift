@@ -34,6 +34,6 @@ public enum ListenerClose: String, Sendable, Codable, CaseIterable {
     /// Close at once after accept: the cheapest listener, the ceiling for the generator.
     case immediate
     /// Wait for the client's FIN, so that the client is the active closer and holds the
-    /// TIME_WAIT — the setting under which a client runs out of ephemeral ports.
+    /// TIME_WAIT — the setting under which a client runs out of ephemeral ports. The default.
     case peer
 }

@@ -64,7 +64,7 @@ public struct RunConfig: Sendable, Codable, Equatable {
 /// The built-in listener: a real accept loop on loopback, so `connbench --rate N` works on
 /// a machine with nothing else running.
 public struct ListenerConfig: Sendable, Codable, Equatable {
-    /// Where to listen; port 0 picks an ephemeral port.
+    /// Where to listen; port 0 picks a free port outside the ephemeral range (``Listener``).
     public var address = SocketAddress(ip: "127.0.0.1", port: 0)!
     /// Accept threads, each with its own SO_REUSEPORT socket. Nil: one per generator worker.
     public var threads: Int?
@@ -72,7 +72,11 @@ public struct ListenerConfig: Sendable, Codable, Equatable {
     public var cpus: [Int]?
     /// Requested backlog; the kernel caps it at net.core.somaxconn.
     public var backlog: Int32 = 65535
-    public var close: ListenerClose = .immediate
+    /// `.peer` by default: the listener waits for the client's FIN, so with `--close fin`
+    /// the client always holds TIME_WAIT. With `.immediate` both ends race to send the
+    /// first FIN and which one holds TIME_WAIT is chance, which makes port-exhaustion
+    /// figures unrepeatable.
+    public var close: ListenerClose = .peer
     /// False: never accept (fills the backlog) — for tests of SYN drops and EAGAIN.
     public var accepts = true
 

@@ -13,7 +13,7 @@ public enum CSVReporter {
         "gap_p50_us", "gap_p99_us", "gap_max_us", "spin_pct", "deadline_found_established", "deadline_found_failed", "first_error", "first_error_call", "first_error_s",
         "first_error_attempt", "self_connects", "listener_accepted", "cpu_busy_pct", "verdict_held", "shortfall_pct",
         // Socket strategy and isolation.
-        "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "sysctls",
+        "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "netns_inode", "sysctls",
         // Exhaustion onset.
         "onset_s", "onset_attempt", "onset_ports_in_use", "onset_signal", "onset_call", "onset_later_errno",
         "onset_rate_before_per_s", "onset_sustained_rate_per_s", "onset_errors_per_s",
@@ -24,7 +24,8 @@ public enum CSVReporter {
         "ip_local_port_range", "tcp_tw_reuse", "tcp_tw_reuse_delay", "somaxconn", "tcp_max_syn_backlog",
         "tcp_syncookies", "tcp_timestamps", "tcp_fin_timeout", "tcp_max_tw_buckets",
         "d_listen_overflows", "d_listen_drops", "d_tw_overflow", "d_tw", "d_tw_recycled", "d_active_opens",
-        "d_attempt_fails", "d_out_rsts", "time_wait_end", "sockstat_sample_us",
+        "d_attempt_fails", "d_out_rsts", "time_wait_end", "time_wait_client_side", "time_wait_listener_side",
+        "sockstat_sample_us",
     ]
 
     /// One header row and one row for the run.
@@ -93,7 +94,8 @@ public enum CSVReporter {
         values["bind_no_port"] = st.bindAddressNoPort ? "true" : "false"
         values["port_range"] = st.portRange.map { "\($0.lowerBound)-\($0.upperBound)" } ?? ""
         values["sources"] = st.sources.count > 1 ? "\(st.sources.first!.host)-\(st.sources.last!.host)" : ""
-        values["netns"] = r.kernel.namespace == "fresh" ? "true" : "false"
+        values["netns"] = r.kernel.ranInNonInitialNamespace ? "true" : "false"
+        values["netns_inode"] = r.kernel.namespaceInode.map(String.init) ?? ""
         values["sysctls"] = r.kernel.sysctlsApplied.map(\.description).joined(separator: ";")
         if let o = r.onset {
             values["onset_s"] = Num.f3(o.seconds)
@@ -130,6 +132,8 @@ public enum CSVReporter {
             values[column] = k.counter(name).map { String($0.delta) } ?? ""
         }
         values["time_wait_end"] = k.counter("sockstat.TCP.tw").map { String($0.after) } ?? ""
+        values["time_wait_client_side"] = k.timeWaitSides.map { String($0.clientSide) } ?? ""
+        values["time_wait_listener_side"] = k.timeWaitSides.map { String($0.listenerSide) } ?? ""
         values["sockstat_sample_us"] = Num.f3(r.ports.meanSampleNs / 1000)
         return summaryColumns.map { values[$0] ?? "" }
     }

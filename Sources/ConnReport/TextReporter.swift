@@ -73,7 +73,7 @@ public enum TextReporter {
 
     static func kernelSection(_ r: RunReport) -> String {
         let k = r.kernel
-        var out = "kernel: \(k.release), namespace \(k.namespace == "fresh" ? "fresh (--netns, deleted at the end)" : "host")"
+        var out = "kernel: \(k.release), namespace \(namespaceText(k))"
         if !k.sysctlsApplied.isEmpty { out += ", set: " + k.sysctlsApplied.map(\.description).joined(separator: " ") }
         out += "\n  " + k.tunables.map { "\($0.key.split(separator: ".").last!)=\($0.value)" }.joined(separator: " ") + "\n"
         let moved = k.counters.filter { $0.delta != 0 || $0.name.hasPrefix("sockstat") }
@@ -82,10 +82,23 @@ public enum TextReporter {
                 c.name.hasPrefix("sockstat") ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
             }.joined(separator: ", ") + "\n"
         }
+        if let tw = k.timeWaitSides {
+            out += "  TIME_WAIT at the end: \(tw.clientSide) held by the client, \(tw.listenerSide) by the listener"
+            out += tw.other > 0 ? ", \(tw.other) other\n" : "\n"
+        }
         if r.ports.meanSampleNs > 0 {
             out += "  sockstat sampled \(r.ports.samples.count)× at \(Num.f1(r.ports.meanSampleNs / 1000)) µs each (runner thread)\n"
         }
         return out
+    }
+
+    /// Older reports say only `fresh` or `host`; newer ones carry the described identity.
+    static func namespaceText(_ k: KernelContext) -> String {
+        switch k.namespace {
+        case "fresh": "fresh (--netns, deleted at the end)" + (k.namespaceInode.map { " (net:[\($0)])" } ?? "")
+        case "host": "host" + (k.namespaceInode.map { " (net:[\($0)])" } ?? "")
+        default: k.namespace
+        }
     }
 
     static func latencyTable(_ r: RunReport) -> String {

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import CConnShim
 import SystemPackage
 
@@ -70,7 +71,87 @@ public enum NetNamespace {
     }
 }
 
+/// Which network namespace a thread is in, as a report should name it: a run that did not
+/// create its namespace (`ip netns exec lab1 connbench …`) is not on the host, and saying
+/// "host" there would make two incomparable runs look alike.
+public struct NamespaceIdentity: Sendable, Codable, Equatable {
+    /// The nsfs inode, as in `net:[INODE]`; equal inodes are the same namespace.
+    public var inode: UInt64
+    /// Same namespace as PID 1 (the host's, or the container's own when run in one).
+    public var isInitial: Bool
+    /// The `ip netns` name bound to it in /run/netns (or /var/run/netns), if any.
+    public var name: String?
+
+    public init(inode: UInt64, isInitial: Bool, name: String?) {
+        self.inode = inode
+        self.isInitial = isInitial
+        self.name = name
+    }
+
+    /// `net:[INODE]`, as readlink shows it.
+    public var link: String { "net:[\(inode)]" }
+}
+
+extension NetNamespace {
+    /// The calling thread's namespace; nil when /proc/thread-self/ns/net cannot be read.
+    ///
+    /// Initial means PID 1's namespace. Where PID 1's links cannot be read (even root gets
+    /// EACCES when PID 1 is not dumpable to it, as in some sandboxes), the kernel's fixed
+    /// inode for the initial namespace decides; before Linux gave initial namespaces fixed
+    /// inodes, such a thread is reported as not initial.
+    public static func identity() -> NamespaceIdentity? {
+        guard let own = ProcFiles.readLink("/proc/thread-self/ns/net").flatMap(inode(ofLink:)) else { return nil }
+        let isInitial: Bool
+        if let pid1 = ProcFiles.readLink("/proc/1/ns/net").flatMap(inode(ofLink:)) {
+            isInitial = pid1 == own
+        } else {
+            isInitial = own == initialNetInode
+        }
+        return NamespaceIdentity(inode: own, isInitial: isInitial, name: name(ofInode: own))
+    }
+
+    /// The initial network namespace's inode on kernels that fix it (PROC_NET_INIT_INO,
+    /// 0xEFFFFFF9, Linux 6.18 on; this machine's host namespace shows it). Namespaces created later
+    /// get inodes from 0xF0000000 up, so no other namespace can have it.
+    public static let initialNetInode: UInt64 = 0xEFFF_FFF9
+
+    /// The inode in `net:[4026531840]`.
+    public static func inode(ofLink link: String) -> UInt64? {
+        guard link.hasPrefix("net:["), link.hasSuffix("]") else { return nil }
+        return UInt64(link.dropFirst(5).dropLast())
+    }
+
+    /// The first name under /run/netns or /var/run/netns whose bind mount has this inode.
+    public static func name(ofInode inode: UInt64) -> String? {
+        for dir in ["/run/netns", "/var/run/netns"] {
+            for entry in ProcFiles.directoryEntries(dir) {
+                var st = Glibc.stat()
+                // lstat: the entries are nsfs bind mounts, not links; no struct/function clash.
+                guard (try? syscall { lstat(dir + "/" + entry, &st) }) != nil else { continue }
+                if UInt64(st.st_ino) == inode { return entry }
+            }
+        }
+        return nil
+    }
+}
+
 extension ProcFiles {
+    /// Names in a directory, without `.` and `..`; empty when it cannot be opened.
+    public static func directoryEntries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: entry.pointee.d_name)) {
+                    String(cString: $0)
+                }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     public static func readLink(_ path: String) -> String? {
         var buf = [CChar](repeating: 0, count: 256)
         let n = (try? syscall { readlink(path, &buf, buf.count - 1) }) ?? -1
