@@ -145,6 +145,10 @@ public enum BenchmarkRunner {
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
         let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
+        // Who holds TIME_WAIT, once at the end, where both ends live in this namespace.
+        let localPorts = targets.filter { $0.family != .unix && $0.isLoopback }.map(\.port)
+        let timeWaitSides = localPorts.isEmpty ? nil : TcpSocketTable.timeWaitSides(listenerPorts: localPorts)
+        if let note = listener?.portNote { notes.append(note) }
         listener?.stop()
         let listenerInfo = listener.map {
             ListenerInfo(address: $0.address.description, threads: $0.threadCount, backlog: $0.effectiveBacklog,
@@ -159,9 +163,11 @@ public enum BenchmarkRunner {
             notes.append("pinning failed for \(pinFailures.count) worker(s): \(first.pinError!.name); they ran unpinned")
         }
         let interrupted = stop.isStopped && !onsetStop.isStopped && stoppedNs < endNs
-        let kernel = KernelContext(release: KernelInfo.release(), namespace: config.isolation.netns ? "fresh" : "host",
+        var kernel = KernelContext(release: KernelInfo.release(), namespace: config.isolation.netns ? "fresh" : "host",
                                    sysctlsApplied: config.isolation.sysctls, tunables: tunables,
                                    counters: KernelContext.deltas(before: countersBefore, after: NetCounters.read()))
+        kernel.setNamespace(NetNamespace.identity(), createdForRun: config.isolation.netns)
+        kernel.timeWaitSides = timeWaitSides
         let measuredEnd = Swift.min(stoppedNs, endNs)
         let measuredNs = measuredEnd > measureStartNs ? measuredEnd - measureStartNs : 0
 
