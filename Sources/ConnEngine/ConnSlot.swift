@@ -4,6 +4,8 @@ struct ConnSlot {
     var fd: Int32 = -1
     var generation: UInt32 = 0
     var measured = false
+    /// Handed to epoll (the quick check after connect() did not settle it).
+    var watched = false
     /// When the schedule meant this attempt to start (open loop), or when it started.
     var intendedNs: UInt64 = 0
     /// Just before connect() was called.

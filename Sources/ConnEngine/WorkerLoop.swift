@@ -32,6 +32,8 @@ struct WorkerLoop: ~Copyable {
     let maxAttempts: UInt64
     let spinNs: UInt64
     var localAttempts: UInt64 = 0
+    /// Attempts handed to epoll and not yet ended: with none, a poll has nothing to see.
+    var watched = 0
     /// `--until-exhausted` only: the online detector and when to stop after it fired.
     let untilExhausted: Bool
     let tailNs: UInt64
@@ -131,6 +133,14 @@ struct WorkerLoop: ~Copyable {
                 let wait = wake > now ? wake - now : 0
                 if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait) }
             }
+            driver.flushCloses()
+            if timeout == 0 && watched == 0 && !spinning {
+                // Nothing handed to epoll and more to start now: there is nothing a poll
+                // could show, so the turn goes on without one.
+                now = MonotonicClock.now()
+                lastPollNs = now
+                continue
+            }
             rec.gap.recordClamped(now - lastPollNs)
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
@@ -143,6 +153,7 @@ struct WorkerLoop: ~Copyable {
                 nextScanNs = now + scanStepNs
             }
         }
+        driver.flushCloses()
         rec.capStall(ends: now)
         loopEndNs = Swift.min(now, t.endNs)
         if !stop.isStopped || plan.onsetStop.isStopped { drain(stop: stop) }
@@ -225,6 +236,8 @@ struct WorkerLoop: ~Copyable {
                 fail(i, errno: e, site: .connect, at: returnNs)
                 return false
             }
+            slots.slots[i].watched = true
+            watched += 1
             return true
         case .failed(let site, let e):
             fail(i, errno: e, site: site, at: returnNs)
@@ -261,7 +274,8 @@ struct WorkerLoop: ~Copyable {
     @inline(__always)
     mutating func established(_ i: Int, at now: UInt64) {
         rec.established(slots.slots[i], at: now)
-        driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: true)
+        if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
+        driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
         slots.release(i)
     }
 
@@ -270,6 +284,7 @@ struct WorkerLoop: ~Copyable {
         let slot = slots.slots[i]
         rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
         noteExhaustion(errno, site: site, at: t)
+        if slot.watched { watched -= 1; slots.slots[i].watched = false }
         driver.close(FileDescriptor(rawValue: slot.fd), established: false)
         slots.release(i)
     }
@@ -305,6 +320,7 @@ struct WorkerLoop: ~Copyable {
 
     /// The run ended with these still connecting: they are counted as in flight.
     mutating func abandonInFlight() {
+        driver.flushCloses()
         for i in 0..<slots.capacity where slots.slots[i].isBusy {
             rec.inFlight(measured: slots.slots[i].measured)
             driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: false)
