@@ -185,6 +185,19 @@ public struct Verdict: Sendable, Codable, Equatable {
     public var cause: String?
     /// The whole line, beginning `verdict:`.
     public var line: String
+    /// The system completed slowly (timeouts, p99 > 100× p50), with its likely cause.
+    public var tail: String?
+    /// Errors other than timeouts.
+    public var failures: String?
+
+    public init(held: Bool?, shortfallPercent: Double, cause: String?, line: String, tail: String? = nil, failures: String? = nil) {
+        self.held = held
+        self.shortfallPercent = shortfallPercent
+        self.cause = cause
+        self.line = line
+        self.tail = tail
+        self.failures = failures
+    }
 }
 
 /// The exhaustion onset: the first sign that the host is running out of connects.

@@ -5,60 +5,134 @@ public enum VerdictAssessment {
     /// The achieved rate may fall short of the request by this much and still count as held.
     public static let tolerance = 0.01
 
+    /// A tail this much above the median is not noise: it names a cause.
+    public static let tailFactor: UInt64 = 100
+
+    /// Three questions kept apart, because each has a different owner: did the
+    /// *generator* keep its schedule (and if not, why: connect() cost, CPU, the cap); did
+    /// the *system* complete slowly (the tail, and its likely cause); did it *fail*
+    /// (errors, timeouts). A run with timeouts or a p99 above 100× p50 never reads as a
+    /// bare "rate held".
     public static func assess(_ r: RunReport, concurrency: Int) -> Verdict {
         let failedShare = r.tally.attempts > 0 ? Double(r.tally.failed + r.tally.timedOut) / Double(r.tally.attempts) : 0
         let errorCause = errorCause(r)
-        guard let requested = r.rate.perSecond else {
-            var line = "verdict: closed loop (--rate max): \(fmt(r.establishedPerSecond))/s established, \(fmt(r.achievedRate))/s attempted"
-            if failedShare > 0.01, let errorCause { line += "; \(pct(failedShare)) of attempts failed: \(errorCause)" }
-            if r.interrupted { line += " (interrupted)" }
-            return Verdict(held: nil, shortfallPercent: 0, cause: failedShare > 0.01 ? errorCause : nil, line: line)
-        }
-        let achieved = r.achievedRate
-        let shortfall = requested > 0 ? Swift.max(0, (requested - achieved) / requested) : 0
-        let held = shortfall <= tolerance
-        var cause: String?
-        if failedShare > 0.01 {
-            cause = errorCause
-        }
-        let onsetNote = r.onset.map { o in
-            "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)\(o.portsInUse.map { ", \($0) ports in use" } ?? "")"
-        }
-        if !held && cause == nil, let onsetNote, r.onset?.call == nil {
-            cause = onsetNote
-        }
-        if !held && cause == nil {
-            let capShare = r.measuredSeconds > 0 ? r.capStallSeconds / r.measuredSeconds : 0
-            let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
-            if capShare > 0.05 {
-                cause = "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)"
-            } else if let busy = r.cpuBusy, busy > 0.9 {
-                cause = "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)"
-            } else if busiest > 0.85 {
-                cause = "CPU: the busiest worker used \(pct(busiest)) of its core"
-            } else {
-                cause = "the schedule fell behind without errors or a full in-flight cap (CPU shared with the listener or other load)"
-            }
-        }
+        let failures = failureNote(r)
+        let tail = tailNote(r)
         var line: String
-        if held {
-            line = "verdict: rate held: \(fmt(achieved))/s of \(fmt(requested))/s requested"
-            if r.lateStarts > 0 {
-                line += ", \(pct(Double(r.lateStarts) / Double(Swift.max(1, r.tally.attempts)))) of starts more than \(r.lateThresholdNs / 1000) µs late"
+        var held: Bool?
+        var shortfall = 0.0
+        var cause: String?
+        if let requested = r.rate.perSecond {
+            let achieved = r.achievedRate
+            shortfall = requested > 0 ? Swift.max(0, (requested - achieved) / requested) : 0
+            held = shortfall <= tolerance
+            if held == true {
+                line = "verdict: rate held: \(fmt(achieved))/s of \(fmt(requested))/s requested"
+                if r.lateStarts > 0 {
+                    line += ", \(pct(Double(r.lateStarts) / Double(Swift.max(1, r.tally.attempts)))) of starts more than \(r.lateThresholdNs / 1000) µs late"
+                }
+            } else {
+                cause = behindCause(r, concurrency: concurrency, failedShare: failedShare, errorCause: errorCause)
+                line = "verdict: rate not held: \(fmt(achieved))/s of \(fmt(requested))/s requested (\(String(format1: shortfall * 100))% short"
+                if let n = r.notStarted, n > 0 { line += ", \(n) due attempts never started" }
+                line += "); generator behind: \(cause!)"
             }
-            if let cause { line += "; but \(pct(failedShare)) of attempts failed: \(cause)" }
-            if cause == nil, let onsetNote { line += "; but \(onsetNote)" }
         } else {
-            line = "verdict: rate not held: \(fmt(achieved))/s of \(fmt(requested))/s requested (\(String(format1: shortfall * 100))% short); likely cause: \(cause!)"
+            line = "verdict: closed loop (--rate max): \(fmt(r.establishedPerSecond))/s established, \(fmt(r.achievedRate))/s attempted"
+        }
+        if let tail { line += "; slow tail: \(tail)" }
+        if let failures {
+            line += "; failures: \(failures)"
+            if cause == nil && failedShare > 0.01 { cause = errorCause }
+        }
+        if held == true, failures == nil, let o = r.onset {
+            line += "; but ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
         }
         if r.interrupted { line += " (interrupted after \(String(format1: r.measuredSeconds)) s)" }
-        return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause, line: line)
+        return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause, line: line, tail: tail, failures: failures)
+    }
+
+    /// Why the generator did not keep its schedule.
+    static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double, errorCause: String?) -> String {
+        if let o = r.onset {
+            var s = "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
+            if let p = o.portsInUse { s += ", \(p) ports in use" }
+            if let a = o.callMeanAfterNs, let b = o.callMeanBeforeNs, b > 0, a > 3 * b {
+                s += "; connect() then cost \(String(format1: a / 1000)) µs instead of \(String(format1: b / 1000)) µs"
+            }
+            return s
+        }
+        if failedShare > 0.01, let errorCause { return errorCause }
+        let capShare = r.measuredSeconds > 0 ? r.capStallSeconds / r.measuredSeconds : 0
+        let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
+        if capShare > 0.05 {
+            return "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)"
+        }
+        if r.connectCall.p50 > 1_000_000 {
+            return "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median"
+        }
+        if let busy = r.cpuBusy, busy > 0.9 {
+            return "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)"
+        }
+        if busiest > 0.85 { return "CPU: the busiest worker used \(pct(busiest)) of its core" }
+        return "the schedule fell behind without errors or a full in-flight cap (CPU shared with the listener or other load)"
+    }
+
+    /// The system completed slowly: timeouts, or a p99 far above the median. Names what
+    /// the kernel's counters and the histogram's shape point at.
+    static func tailNote(_ r: RunReport) -> String? {
+        let s = r.service
+        let wide = s.count > 0 && s.p50 > 0 && s.p99 > tailFactor * s.p50
+        guard wide || r.tally.timedOut > 0 else { return nil }
+        var parts: [String] = []
+        if wide {
+            parts.append("service p99 \(ms(s.p99)) = \(s.p99 / Swift.max(1, s.p50))× p50 (\(ms(s.p50)))")
+        }
+        if r.tally.timedOut > 0 {
+            let timeout = r.settings.first { $0.key == "timeout" }?.value ?? "the timeout"
+            parts.append("\(r.tally.timedOut) attempts timed out (no answer within \(timeout); ETIMEDOUT)")
+        }
+        var why: [String] = []
+        let h = r.histograms.service
+        let oneSecond = h.count(within: 900_000_000...1_500_000_000)
+        let threeSeconds = h.count(within: 2_900_000_000...3_500_000_000)
+        if oneSecond + threeSeconds > 0 {
+            why.append("\(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the steps of SYNs dropped and retransmitted")
+        }
+        if let c = r.kernel.counter("Tcp.RetransSegs"), c.delta > 0 { why.append("Tcp.RetransSegs +\(c.delta) (SYN retransmits)") }
+        if let c = r.kernel.counter("TcpExt.ListenOverflows"), c.delta > 0 {
+            why.append("TcpExt.ListenOverflows +\(c.delta) (the listener's accept queue was full)")
+        }
+        if let c = r.kernel.counter("TcpExt.ListenDrops"), c.delta > 0, r.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0 == 0 {
+            why.append("TcpExt.ListenDrops +\(c.delta)")
+        }
+        if let tw = r.kernel.timeWaitSides, tw.listenerSide > 0 {
+            why.append("\(tw.listenerSide) TIME_WAIT sockets on the listener's side")
+        }
+        if why.isEmpty && r.observationGap.max > s.p99 / 2 {
+            why.append("the generator's own loop (observation gap max \(ms(r.observationGap.max)))")
+        }
+        if why.isEmpty && r.tally.timedOut > 0 {
+            why.append("no counter moved in this namespace: the loss is beyond it (the listener's host or the path)")
+        }
+        return parts.joined(separator: ", ") + (why.isEmpty ? "" : "; likely cause: " + why.joined(separator: ", "))
+    }
+
+    /// Errors other than timeouts, by the dominant errno.
+    static func failureNote(_ r: RunReport) -> String? {
+        guard r.tally.failed > 0, let e = errorCause(r) else { return nil }
+        let share = Double(r.tally.failed) / Double(Swift.max(1, r.tally.attempts))
+        return "\(r.tally.failed) attempts (\(pct(share))) failed: \(e)"
+    }
+
+    static func ms(_ ns: UInt64) -> String {
+        ns >= 1_000_000 ? String(format1: Double(ns) / 1e6) + " ms" : String(format1: Double(ns) / 1e3) + " µs"
     }
 
     /// Names the kind of trouble the dominant error points at.
     static func errorCause(_ r: RunReport) -> String? {
         var byName: [String: UInt64] = [:]
-        for e in r.errors { byName[e.name, default: 0] += e.count }
+        for e in r.errors where e.site != .timeout { byName[e.name, default: 0] += e.count }
         guard let top = byName.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { return nil }
         let what: String
         switch top.key {

@@ -21,9 +21,14 @@ struct WorkerLoop: ~Copyable {
     var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
     let targets: [SocketAddress]
     var nextTarget: Int
-    /// A target is a local port inside the ephemeral range, so a connect to it can be
-    /// given that very port as its source and connect to itself; decided once.
-    let selfConnectPossible: Bool
+    /// Loopback targets inside the ephemeral range: a connect to one can be given that
+    /// very port as its source and connect to itself (simultaneous open). Only while
+    /// nothing listens there — connect() never picks a port that something is bound to —
+    /// and then nearly every attempt is refused. So the check (one getsockname per
+    /// established connect) is armed by the first ECONNREFUSED, not paid on every
+    /// attempt of a healthy run.
+    let selfConnectPorts: [UInt16]
+    var selfConnectArmed = false
     let trackPorts: Bool
     /// Port parity is read for 1 attempt in `paritySampleMask + 1`, every attempt with
     /// `--until-exhausted` (a 1000-port range runs out in tens of ms).
@@ -62,7 +67,7 @@ struct WorkerLoop: ~Copyable {
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         let ephemeral = EphemeralPorts.current()
-        selfConnectPossible = plan.targets.contains { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }
+        selfConnectPorts = plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port)
         trackPorts = plan.targets.contains { $0.family != .unix }
         paritySampleMask = config.untilExhausted ? 0 : 7
         timeoutNs = config.timeoutNs
@@ -131,7 +136,8 @@ struct WorkerLoop: ~Copyable {
                 if let s = schedule, slots.freeCount > 0, mayStart { wake = Swift.min(wake, s.nextNs) }
                 if backoff { wake = Swift.min(wake, now + 1_000_000) }
                 let wait = wake > now ? wake - now : 0
-                if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait) }
+                // With --spin, sleep until `spinNs` before the wake-up and spin the rest.
+                if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait - (spinNs < wait ? spinNs : 0)) }
             }
             driver.flushCloses()
             if timeout == 0 && watched == 0 && !spinning {
@@ -245,15 +251,20 @@ struct WorkerLoop: ~Copyable {
         }
     }
 
-    /// Port parity (for the onset detector) on a sample of attempts, and the self-connect
-    /// check when one is possible — which needs the port of every attempt, and then
-    /// only that: the peer is the target by construction.
+    /// Port parity, for the onset detector, on a sample of attempts.
     @inline(__always)
     mutating func sampleSourcePort(_ fd: FileDescriptor, target: SocketAddress, at t: UInt64) {
-        let sample = localAttempts & paritySampleMask == 0
-        guard sample || selfConnectPossible, let port = driver.localPort(fd) else { return }
-        if sample { rec.sourcePort(port, at: t) }
-        if selfConnectPossible && port == target.port { rec.selfConnects += 1 }
+        guard localAttempts & paritySampleMask == 0, let port = driver.localPort(fd) else { return }
+        rec.sourcePort(port, at: t)
+    }
+
+    /// A self-connect: the local port is the target's (the peer is the target by
+    /// construction, so the port is all there is to compare).
+    @inline(__always)
+    mutating func checkSelfConnect(_ i: Int) {
+        if let port = driver.localPort(FileDescriptor(rawValue: slots.slots[i].fd)), selfConnectPorts.contains(port) {
+            rec.selfConnects += 1
+        }
     }
 
     // MARK: endings
@@ -274,6 +285,7 @@ struct WorkerLoop: ~Copyable {
     @inline(__always)
     mutating func established(_ i: Int, at now: UInt64) {
         rec.established(slots.slots[i], at: now)
+        if selfConnectArmed { checkSelfConnect(i) }
         if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
         driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
         slots.release(i)
@@ -284,6 +296,7 @@ struct WorkerLoop: ~Copyable {
         let slot = slots.slots[i]
         rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
         noteExhaustion(errno, site: site, at: t)
+        if errno == .connectionRefused && !selfConnectPorts.isEmpty { selfConnectArmed = true }
         if slot.watched { watched -= 1; slots.slots[i].watched = false }
         driver.close(FileDescriptor(rawValue: slot.fd), established: false)
         slots.release(i)

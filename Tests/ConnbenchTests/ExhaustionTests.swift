@@ -4,180 +4,183 @@ import ConnSys
 import Foundation
 import Testing
 
-/// Ephemeral-port exhaustion, each case in a fresh namespace with a 1000-port range,
-/// tcp_tw_reuse=0, FIN close (the client closes first and holds TIME_WAIT).
-@Suite(.serialized)
-struct ExhaustionTests {
-    struct Expectation: Sendable, CustomTestStringConvertible {
-        var name: String
-        var c: ExhaustMatrix.Case
-        /// nil: no exhaustion at all.
-        var errno: String?
-        var call: String?
-        var attempt: UInt64
+extension HeavySuites {
+    /// Ephemeral-port exhaustion, each case in a fresh namespace with a 1000-port range,
+    /// tcp_tw_reuse=0, FIN close (the client closes first and holds TIME_WAIT).
+    @Suite(.serialized)
+    struct ExhaustionTests {
+        struct Expectation: Sendable, CustomTestStringConvertible {
+            var name: String
+            var c: ExhaustMatrix.Case
+            /// nil: no exhaustion at all.
+            var errno: String?
+            var call: String?
+            var attempt: UInt64
 
-        var testDescription: String { name }
-    }
-
-    static let lo = SocketAddress(ip: "127.0.0.1", port: 0)!
-    static let cases: [Expectation] = [
-        Expectation(name: "plain connect: EADDRNOTAVAIL from connect at ~1001", c: .init(), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
-        Expectation(name: "bind 127.0.0.1: EADDRINUSE from bind at ~1001", c: .init(strategy: SocketStrategy(sources: [lo])), errno: "EADDRINUSE", call: "bind", attempt: 1001),
-        Expectation(name: "4 destination ports: plain connect onset at ~4001", c: .init(destinations: 4), errno: "EADDRNOTAVAIL", call: "connect", attempt: 4001),
-        Expectation(name: "bind-no-port behaves like plain connect", c: .init(strategy: SocketStrategy(sources: [lo], bindAddressNoPort: true)), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
-        Expectation(name: "rst close never exhausts", c: .init(close: .rst), errno: nil, call: nil, attempt: 0),
-    ]
-
-    static func settings() -> ExhaustMatrix.Settings {
-        var s = ExhaustMatrix.Settings()
-        s.maxDurationNs = 1_000_000_000
-        s.tailNs = 100_000_000
-        return s
-    }
-
-    @Test(arguments: cases)
-    func exhaustionOnsetMatchesTheStrategy(_ e: Expectation) throws {
-        let settings = Self.settings()
-        let r = try ExhaustMatrix.run(e.c, settings: settings)
-        TestSupport.expectBalanced(r)
-        #expect(r.kernel.namespace == "fresh")
-        #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "40000 40999")
-        #expect(r.kernel.tunable("net.ipv4.tcp_tw_reuse") == "0")
-        guard let errno = e.errno else {
-            #expect(r.errors.isEmpty, "errors: \(r.errors.map(\.name))")
-            // No exhaustion errno, so no errno onset. (A non-errno signal can still fire when
-            // other suites load both CPUs at once; that is contention, not exhaustion.)
-            #expect(r.onset?.call == nil, "onset: \(String(describing: r.onset))")
-            #expect(r.tally.established > 3000, "rst should run far past the 1000 ports: \(r.tally)")
-            return
+            var testDescription: String { name }
         }
-        let first = try #require(r.firstError, "no error at all: \(r.tally)")
-        #expect(first.name == errno)
-        #expect(first.site.description == e.call)
-        // "About": within the connects that can be in flight when the range runs out.
-        let inFlight = UInt64(r.workers.count * (Int(r.settings.first { $0.key == "concurrency" }?.value ?? "16") ?? 16))
-        #expect(first.firstAttempt + inFlight >= e.attempt && first.firstAttempt <= e.attempt + inFlight,
-                "first \(errno) at attempt \(first.firstAttempt), expected \(e.attempt) ± \(inFlight)")
-        let onset = try #require(r.onset)
-        #expect(onset.signal == errno)
-        #expect(onset.call == e.call)
-        #expect(r.endedAtOnset, "--until-exhausted should end the run at onset + tail")
-    }
 
-    @Test func aUnixListenerWithAFullBacklogGivesEAGAINAtOnce() throws {
-        let dir = TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/full.sock"
-        var lc = ListenerConfig()
-        lc.address = try #require(SocketAddress(unixPath: path))
-        lc.accepts = false
-        lc.backlog = 8
-        let listener = try Listener(config: lc)
-        defer { listener.stop() }
-        var c = TestSupport.config(rate: .max, duration: "500ms")
-        c.targets = [listener.address]
-        c.concurrency = 64
-        c.maxAttemptsPerWorker = 5000
-        c.timeoutNs = 200_000_000
-        let r = try BenchmarkRunner.run(c)
-        TestSupport.expectBalanced(r)
-        let eagain = r.errors.filter { $0.errno == Errno.resourceTemporarilyUnavailable.rawValue && $0.site == .connect }
-        #expect(!eagain.isEmpty, "errors: \(r.errors.map { "\($0.name)/\($0.site)" })")
-        #expect(eagain.first?.name == "EWOULDBLOCK")
-        // The backlog takes a few before the kernel says EAGAIN.
-        #expect((eagain.first?.firstAttempt ?? 0) <= 64)
-        #expect(r.onset?.signal == "EWOULDBLOCK")
-    }
+        static let lo = SocketAddress(ip: "127.0.0.1", port: 0)!
+        static let cases: [Expectation] = [
+            Expectation(name: "plain connect: EADDRNOTAVAIL from connect at ~1001", c: .init(), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
+            Expectation(name: "bind 127.0.0.1: EADDRINUSE from bind at ~1001", c: .init(strategy: SocketStrategy(sources: [lo])), errno: "EADDRINUSE", call: "bind", attempt: 1001),
+            Expectation(name: "4 destination ports: plain connect onset at ~4001", c: .init(destinations: 4), errno: "EADDRNOTAVAIL", call: "connect", attempt: 4001),
+            Expectation(name: "bind-no-port behaves like plain connect", c: .init(strategy: SocketStrategy(sources: [lo], bindAddressNoPort: true)), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
+            Expectation(name: "rst close never exhausts", c: .init(close: .rst), errno: nil, call: nil, attempt: 0),
+        ]
 
-    @Test func onsetFiresBeforeAnyErrnoInTheDefaultPortRange() throws {
-        // Default range (28 232 ports), no TIME_WAIT reuse: once the even half is taken,
-        // connect() searches for odd ports, its cost jumps and the rate collapses long
-        // before the range is empty.
-        var c = RunConfig()
-        c.rate = .max
-        c.durationNs = 6_000_000_000
-        c.untilExhausted = true
-        c.tailNs = 300_000_000
-        c.listener.close = .peer
-        c.isolation = Isolation(netns: true, sysctls: [SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0")])
-        let r = try BenchmarkRunner.run(c)
-        TestSupport.expectBalanced(r)
-        #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "32768 60999")
-        let onset = try #require(r.onset, "no onset in \(r.tally)")
-        #expect(onset.signal == "connect-call-cost" || onset.signal == "rate-drop", "signal \(onset.signal)")
-        #expect(onset.call == nil)
-        if let e = r.errors.first(where: { ["EADDRNOTAVAIL", "EADDRINUSE"].contains($0.name) }) {
-            #expect(e.firstSeconds > onset.seconds)
+        static func settings() -> ExhaustMatrix.Settings {
+            var s = ExhaustMatrix.Settings()
+            s.maxDurationNs = 1_000_000_000
+            s.tailNs = 100_000_000
+            return s
         }
-        #expect(onset.sustainedRate < onset.rateBefore / 2, "before \(onset.rateBefore)/s, after \(onset.sustainedRate)/s")
-        // Fewer than all ports were used: the onset came before the range ran out.
-        #expect(onset.attempt < 28_232)
-        #expect(r.endedAtOnset)
-    }
 
-    @Test func theHostTunablesAndNamespacesAreUntouchedByANamespacedRun() throws {
-        let rangeBefore = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range")
-        let reuseBefore = ProcFiles.read("/proc/sys/net/ipv4/tcp_tw_reuse")
-        let namesBefore = try TestSupport.shell("ip netns list")
-        let nsBefore = NetNamespace.currentIdentity()
-        var c = TestSupport.config(rate: .max, duration: "300ms")
-        c.isolation = Isolation(netns: true, sysctls: [
-            SysctlSetting(key: "net.ipv4.ip_local_port_range", value: "50000 50099"),
-            SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0"),
-        ])
-        let r = try BenchmarkRunner.run(c)
-        #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "50000 50099")
-        #expect(ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") == rangeBefore)
-        #expect(ProcFiles.read("/proc/sys/net/ipv4/tcp_tw_reuse") == reuseBefore)
-        #expect(try TestSupport.shell("ip netns list") == namesBefore)
-        #expect(NetNamespace.currentIdentity() == nsBefore)
-        // Every thread of this process is back in one namespace: the run's thread ended.
-        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
-        let spaces = Set(threads.compactMap { ProcFiles.readLink("/proc/self/task/\($0)/ns/net") })
-        #expect(spaces.count == 1, "threads in \(spaces)")
-    }
+        @Test(arguments: cases)
+        func exhaustionOnsetMatchesTheStrategy(_ e: Expectation) throws {
+            let settings = Self.settings()
+            let r = try ExhaustMatrix.run(e.c, settings: settings)
+            TestSupport.expectBalanced(r)
+            #expect(r.kernel.namespace.hasPrefix("fresh"), "\(r.kernel.namespace)")
+            #expect(r.kernel.namespaceIsInitial == false)
+            #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "40000 40999")
+            #expect(r.kernel.tunable("net.ipv4.tcp_tw_reuse") == "0")
+            guard let errno = e.errno else {
+                #expect(r.errors.isEmpty, "errors: \(r.errors.map(\.name))")
+                // No exhaustion errno, so no errno onset. (A non-errno signal can still fire when
+                // other suites load both CPUs at once; that is contention, not exhaustion.)
+                #expect(r.onset?.call == nil, "onset: \(String(describing: r.onset))")
+                #expect(r.tally.established > 3000, "rst should run far past the 1000 ports: \(r.tally)")
+                return
+            }
+            let first = try #require(r.firstError, "no error at all: \(r.tally)")
+            #expect(first.name == errno)
+            #expect(first.site.description == e.call)
+            // "About": within the connects that can be in flight when the range runs out.
+            let inFlight = UInt64(r.workers.count * (Int(r.settings.first { $0.key == "concurrency" }?.value ?? "16") ?? 16))
+            #expect(first.firstAttempt + inFlight >= e.attempt && first.firstAttempt <= e.attempt + inFlight,
+                    "first \(errno) at attempt \(first.firstAttempt), expected \(e.attempt) ± \(inFlight)")
+            let onset = try #require(r.onset)
+            #expect(onset.signal == errno)
+            #expect(onset.call == e.call)
+            #expect(r.endedAtOnset, "--until-exhausted should end the run at onset + tail")
+        }
 
-    @Test func aNetnsRunKilledWithSIGINTStillReportsAndLeavesNoNamespace() throws {
-        let dir = TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let before = try TestSupport.shell("ip netns list")
-        let o = try TestSupport.run(["--netns", "--sysctl", "net.ipv4.tcp_tw_reuse=0", "--rate", "2000", "--duration", "20s",
-                                     "--workers", "1", "--output", dir], timeLimit: 30, interruptAfter: 1.0)
-        #expect(o.status == 0, "stderr: \(o.stderr)")
-        #expect(o.stdout.contains("(interrupted after"))
-        #expect(o.stdout.contains("namespace fresh"))
-        #expect(FileManager.default.fileExists(atPath: dir + "/summary.csv"))
-        #expect(try TestSupport.shell("ip netns list") == before)
-    }
+        @Test func aUnixListenerWithAFullBacklogGivesEAGAINAtOnce() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let path = dir + "/full.sock"
+            var lc = ListenerConfig()
+            lc.address = try #require(SocketAddress(unixPath: path))
+            lc.accepts = false
+            lc.backlog = 8
+            let listener = try Listener(config: lc)
+            defer { listener.stop() }
+            var c = TestSupport.config(rate: .max, duration: "500ms")
+            c.targets = [listener.address]
+            c.concurrency = 64
+            c.maxAttemptsPerWorker = 5000
+            c.timeoutNs = 200_000_000
+            let r = try BenchmarkRunner.run(c)
+            TestSupport.expectBalanced(r)
+            let eagain = r.errors.filter { $0.errno == Errno.resourceTemporarilyUnavailable.rawValue && $0.site == .connect }
+            #expect(!eagain.isEmpty, "errors: \(r.errors.map { "\($0.name)/\($0.site)" })")
+            #expect(eagain.first?.name == "EWOULDBLOCK")
+            // The backlog takes a few before the kernel says EAGAIN.
+            #expect((eagain.first?.firstAttempt ?? 0) <= 64)
+            #expect(r.onset?.signal == "EWOULDBLOCK")
+        }
 
-    @Test func withoutRootNetnsFailsWithOneClearLine() throws {
-        let dir = "/tmp/connbench-nonroot-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let o = try TestSupport.run(["--netns", "--duration", "200ms", "--output", dir], shell: "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all", timeLimit: 30)
-        #expect(o.status != 0)
-        #expect(o.stderr.split(separator: "\n").count == 1, "stderr: \(o.stderr)")
-        #expect(o.stderr.contains("--netns needs root"), "stderr: \(o.stderr)")
-    }
+        @Test func onsetFiresBeforeAnyErrnoInTheDefaultPortRange() throws {
+            // Default range (28 232 ports), no TIME_WAIT reuse: once the even half is taken,
+            // connect() searches for odd ports, its cost jumps and the rate collapses long
+            // before the range is empty.
+            var c = RunConfig()
+            c.rate = .max
+            c.durationNs = 6_000_000_000
+            c.untilExhausted = true
+            c.tailNs = 300_000_000
+            c.listener.close = .peer
+            c.isolation = Isolation(netns: true, sysctls: [SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0")])
+            let r = try BenchmarkRunner.run(c)
+            TestSupport.expectBalanced(r)
+            #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "32768 60999")
+            let onset = try #require(r.onset, "no onset in \(r.tally)")
+            #expect(onset.signal == "connect-call-cost" || onset.signal == "rate-drop", "signal \(onset.signal)")
+            #expect(onset.call == nil)
+            if let e = r.errors.first(where: { ["EADDRNOTAVAIL", "EADDRINUSE"].contains($0.name) }) {
+                #expect(e.firstSeconds > onset.seconds)
+            }
+            #expect(onset.sustainedRate < onset.rateBefore / 2, "before \(onset.rateBefore)/s, after \(onset.sustainedRate)/s")
+            // Fewer than all ports were used: the onset came before the range ran out.
+            #expect(onset.attempt < 28_232)
+            #expect(r.endedAtOnset)
+        }
 
-    @Test func theExhaustMatrixPrintsItsTableInUnder30SecondsAndItsCSVParses() throws {
-        let dir = TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let started = Date()
-        let o = try TestSupport.run(["exhaust", "--output", dir], timeLimit: 60)
-        let elapsed = Date().timeIntervalSince(started)
-        #expect(o.status == 0, "stderr: \(o.stderr)")
-        #expect(elapsed < 30, "took \(elapsed) s")
-        #expect(o.stdout.contains("strategy"))
-        #expect(o.stdout.contains("SO_REUSEADDR on bind"))
-        let csv = try String(contentsOfFile: dir + "/exhaust.csv", encoding: .utf8)
-        let rows = CSV.parse(csv)
-        #expect(rows.first == ExhaustReporter.columns)
-        #expect(rows.count == ExhaustMatrix.defaultCases(portRange: 40000...40999).count + 1)
-        let byStrategy = Dictionary(grouping: rows.dropFirst(), by: { $0[0] + "/" + $0[1] + "/" + $0[3] })
-        #expect(byStrategy["plain/fin/1"]?.first?[4] == "EADDRNOTAVAIL")
-        #expect(byStrategy["bind/fin/1"]?.first?[5] == "bind")
-        #expect(byStrategy["plain/rst/1"]?.first?[4] == "")
+        @Test func theHostTunablesAndNamespacesAreUntouchedByANamespacedRun() throws {
+            let rangeBefore = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range")
+            let reuseBefore = ProcFiles.read("/proc/sys/net/ipv4/tcp_tw_reuse")
+            let namesBefore = try TestSupport.shell("ip netns list")
+            let nsBefore = NetNamespace.currentIdentity()
+            var c = TestSupport.config(rate: .max, duration: "300ms")
+            c.isolation = Isolation(netns: true, sysctls: [
+                SysctlSetting(key: "net.ipv4.ip_local_port_range", value: "50000 50099"),
+                SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0"),
+            ])
+            let r = try BenchmarkRunner.run(c)
+            #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "50000 50099")
+            #expect(ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") == rangeBefore)
+            #expect(ProcFiles.read("/proc/sys/net/ipv4/tcp_tw_reuse") == reuseBefore)
+            #expect(try TestSupport.shell("ip netns list") == namesBefore)
+            #expect(NetNamespace.currentIdentity() == nsBefore)
+            // Every thread of this process is back in one namespace: the run's thread ended.
+            let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+            let spaces = Set(threads.compactMap { ProcFiles.readLink("/proc/self/task/\($0)/ns/net") })
+            #expect(spaces.count == 1, "threads in \(spaces)")
+        }
+
+        @Test func aNetnsRunKilledWithSIGINTStillReportsAndLeavesNoNamespace() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let before = try TestSupport.shell("ip netns list")
+            let o = try TestSupport.run(["--netns", "--sysctl", "net.ipv4.tcp_tw_reuse=0", "--rate", "2000", "--duration", "20s",
+                                         "--workers", "1", "--output", dir], timeLimit: 30, interruptAfter: 1.0)
+            #expect(o.status == 0, "stderr: \(o.stderr)")
+            #expect(o.stdout.contains("(interrupted after"))
+            #expect(o.stdout.contains("namespace fresh"))
+            #expect(FileManager.default.fileExists(atPath: dir + "/summary.csv"))
+            #expect(try TestSupport.shell("ip netns list") == before)
+        }
+
+        @Test func withoutRootNetnsFailsWithOneClearLine() throws {
+            let dir = "/tmp/connbench-nonroot-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let o = try TestSupport.run(["--netns", "--duration", "200ms", "--output", dir], shell: "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all", timeLimit: 30)
+            #expect(o.status != 0)
+            #expect(o.stderr.split(separator: "\n").count == 1, "stderr: \(o.stderr)")
+            #expect(o.stderr.contains("--netns needs root"), "stderr: \(o.stderr)")
+        }
+
+        @Test func theExhaustMatrixPrintsItsTableInUnder30SecondsAndItsCSVParses() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let started = Date()
+            let o = try TestSupport.run(["exhaust", "--output", dir], timeLimit: 60)
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(o.status == 0, "stderr: \(o.stderr)")
+            #expect(elapsed < 30, "took \(elapsed) s")
+            #expect(o.stdout.contains("strategy"))
+            #expect(o.stdout.contains("SO_REUSEADDR on bind"))
+            let csv = try String(contentsOfFile: dir + "/exhaust.csv", encoding: .utf8)
+            let rows = CSV.parse(csv)
+            #expect(rows.first == ExhaustReporter.columns)
+            #expect(rows.count == ExhaustMatrix.defaultCases(portRange: 40000...40999).count + 1)
+            let byStrategy = Dictionary(grouping: rows.dropFirst(), by: { $0[0] + "/" + $0[1] + "/" + $0[3] })
+            #expect(byStrategy["plain/fin/1"]?.first?[4] == "EADDRNOTAVAIL")
+            #expect(byStrategy["bind/fin/1"]?.first?[5] == "bind")
+            #expect(byStrategy["plain/rst/1"]?.first?[4] == "")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnReport
 import ConnSys
 import Foundation
 import Testing
@@ -31,6 +32,12 @@ enum TestSupport {
         c.cpus = Array(((try? CPUAffinity.allowedCPUs()) ?? [0]).prefix(workers))
         c.maxAttemptsPerWorker = 200_000
         return c
+    }
+
+    /// summary.csv of an output folder as column → value.
+    static func summary(_ dir: String) throws -> [String: String] {
+        let rows = CSV.parse(try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8))
+        return Dictionary(zip(rows.first ?? [], rows.dropFirst().first ?? []), uniquingKeysWith: { a, _ in a })
     }
 
     static func expectBalanced(_ r: RunReport, sourceLocation: SourceLocation = #_sourceLocation) {
