@@ -25,7 +25,9 @@ struct OnsetAnalysis {
             b.exhaustion = 0  // errnos are dated exactly from the errors table below
             if let f = detector.feed(b) { fired = f; break }
         }
-        for f in online where fired == nil || f.bucket < fired!.bucket { fired = f }
+        // An errno the workers saw is dated exactly by the errors table; their other
+        // signals compete with this analysis' own.
+        for f in online where (f.signal != .errno || firstErrno == nil) && (fired == nil || f.bucket < fired!.bucket) { fired = f }
         let signalSeconds = fired.map { Double(UInt64($0.bucket) * bucketNs) / 1e9 }
         var onset: Onset
         let onsetBucket: Int

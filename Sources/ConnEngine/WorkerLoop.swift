@@ -99,6 +99,7 @@ struct WorkerLoop: ~Copyable {
             // A bounded turn of starts.
             var backoff = false
             var moreDue = false
+            var startedInTurn = false
             if mayStart {
                 let turnEnd = now + Self.startBudgetNs
                 var n = 0
@@ -116,6 +117,7 @@ struct WorkerLoop: ~Copyable {
                     }
                     now = MonotonicClock.now()
                     n += 1
+                    startedInTurn = true
                     if n == Self.startBatch || now >= turnEnd { moreDue = true; break }
                 }
             }
@@ -126,6 +128,12 @@ struct WorkerLoop: ~Copyable {
                     stop.stop()
                     break
                 }
+            }
+            // Deadlines: each socket's real state is read first, so a completion this
+            // turn has not polled for yet is still found established.
+            if now >= nextScanNs {
+                expireTimeouts(upTo: Swift.min(now, t.endNs), now: now)
+                nextScanNs = now + scanStepNs
             }
             // How long the poll may wait: not past the next due start, scan or end. A
             // wait shorter than `--spin` is not slept: the timer would wake too late.
@@ -150,14 +158,11 @@ struct WorkerLoop: ~Copyable {
             rec.gap.recordClamped(now - lastPollNs)
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
-            if spinning && n == 0 { rec.spinNs += polled - now }
+            // A spin turn that started nothing is spin from the last poll to this one.
+            if spinning && n == 0 && !startedInTurn { rec.spinNs += polled - lastPollNs }
             now = polled
             lastPollNs = now
             if n > 0 { complete(count: n, now: now) }
-            if now >= nextScanNs {
-                expireTimeouts(upTo: Swift.min(now, t.endNs), now: now)
-                nextScanNs = now + scanStepNs
-            }
         }
         driver.flushCloses()
         rec.capStall(ends: now)

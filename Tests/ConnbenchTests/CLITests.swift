@@ -73,7 +73,7 @@ extension HeavySuites {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let o = try TestSupport.run(["--rate", "max", "--duration", "500ms", "--workers", "1", "--concurrency", "64",
-                                         "--max-attempts", "5000", "--output", dir], shell: "ulimit -n 40 && exec")
+                                         "--max-attempts", "5000", "--listener-threads", "1", "--output", dir], shell: "ulimit -n 10 && exec")
             #expect(o.status == 0, "\(o.stderr)")
             let errors = try String(contentsOfFile: dir + "/errors.csv", encoding: .utf8)
             #expect(errors.contains("EMFILE,socket,"), "\(errors)")

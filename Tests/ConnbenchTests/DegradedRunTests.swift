@@ -154,6 +154,11 @@ extension HeavySuites {
             #expect(text.contains("spin=2ms"))
             let csv = CSVReporter.summary(r)
             #expect(csv.contains("gap_p99_us") && csv.contains("spin_pct"))
+            // Without --spin the worker sleeps between starts (2000/s costs a few % of a core).
+            c.spinNs = 0
+            let quiet = try BenchmarkRunner.run(c)
+            #expect(quiet.spinShare == 0)
+            #expect(quiet.workers.allSatisfy { $0.cpuUtilization < 0.6 }, "\(quiet.workers.map(\.cpuUtilization))")
         }
     }
 }
