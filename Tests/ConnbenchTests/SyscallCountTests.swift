@@ -19,6 +19,7 @@ extension HeavySuites {
             defer { listener.stop() }
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let trace = dir + "/strace.txt"
             let o = try TestSupport.run(["--target", listener.address.description, "--rate", "max", "--workers", "1",
                                          "--close", close.rawValue, "--duration", "500ms", "--output", dir + "/out"],
