@@ -31,7 +31,7 @@ struct ReportBuilder {
         var startLag = LatencyHistogram.make()
         var gap = LatencyHistogram.make()
         var scheduledSum: UInt64 = 0, notStarted: UInt64 = 0, foundEstablished: UInt64 = 0, foundFailed: UInt64 = 0
-        var spinNs: UInt64 = 0, wallNs: UInt64 = 0, lastStart: UInt64 = 0
+        var spinNs: UInt64 = 0, wallNs: UInt64 = 0, lastStart: UInt64 = 0, settledAtOnce: UInt64 = 0
         var late: UInt64 = 0, capStalls: UInt64 = 0, capStallNs: UInt64 = 0, selfConnects: UInt64 = 0
         for r in results where r.fatal == nil {
             tally = tally + r.measured
@@ -50,6 +50,7 @@ struct ReportBuilder {
             foundEstablished += r.timeoutsFoundEstablished
             foundFailed += r.timeoutsFoundFailed
             spinNs += r.spinNs
+            settledAtOnce += r.settledAtOnce
             wallNs += r.wallNs
             lastStart = Swift.max(lastStart, r.lastStartNs)
         }
@@ -112,6 +113,7 @@ struct ReportBuilder {
                                      errors: report.errors, ports: ports,
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
+        report.settledAtOnce = settledAtOnce
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report

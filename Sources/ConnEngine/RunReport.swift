@@ -24,6 +24,9 @@ public struct RunReport: Sendable, Codable {
     /// Time from one epoll poll's return to the next poll, all workers: how long a
     /// completed connect could wait unseen. Latencies below it are the generator's.
     public var observationGap: LatencySummary
+    /// Attempts (warm-up included) whose end the poll right after connect() saw: for
+    /// these the observation gap does not apply.
+    public var settledAtOnce: UInt64 = 0
     /// Share of the workers' wall time spent spinning instead of sleeping (`--spin`).
     public var spinShare: Double = 0
     /// Connects whose deadline passed but whose socket the check found connected (counted

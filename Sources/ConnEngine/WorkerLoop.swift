@@ -155,7 +155,8 @@ struct WorkerLoop: ~Copyable {
                 lastPollNs = now
                 continue
             }
-            rec.gap.recordClamped(now - lastPollNs)
+            // The gap only matters while epoll holds connects that may have completed.
+            if watched > 0 { rec.gap.recordClamped(now - lastPollNs) }
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
             // A spin turn that started nothing is spin from the last poll to this one.
@@ -236,7 +237,10 @@ struct WorkerLoop: ~Copyable {
         }
         if outcome == .pending {
             outcome = driver.settleQuickly(fd)
-            if outcome != .pending { returnNs = MonotonicClock.now() }
+            if outcome != .pending {
+                returnNs = MonotonicClock.now()
+                rec.settledAtOnce += 1
+            }
         }
         switch outcome {
         case .established:
@@ -373,6 +377,7 @@ struct WorkerLoop: ~Copyable {
         r.timeoutsFoundEstablished = rec.timeoutsFoundEstablished
         r.timeoutsFoundFailed = rec.timeoutsFoundFailed
         r.spinNs = rec.spinNs
+        r.settledAtOnce = rec.settledAtOnce
         r.onsetBucketNs = rec.onset.bucketNs
         r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)
         r.onlineOnset = onlineOnset

@@ -30,6 +30,8 @@ struct WorkerRecorders: ~Copyable {
     var timeoutsFoundEstablished: UInt64 = 0
     var timeoutsFoundFailed: UInt64 = 0
     var spinNs: UInt64 = 0
+    /// Attempts whose end the poll right after connect() already saw (no epoll, no gap).
+    var settledAtOnce: UInt64 = 0
     let errors = ErrorTable()
     var series: IntervalSeries
     var onset: OnsetTrack

@@ -33,6 +33,7 @@ struct WorkerResult: Sendable {
     var timeoutsFoundFailed: UInt64 = 0
     /// Time spent in zero-timeout polls instead of sleeping (`--spin`).
     var spinNs: UInt64 = 0
+    var settledAtOnce: UInt64 = 0
     /// Open loop: attempts this worker's share of the schedule had due in the measured
     /// window, and how many of them it never started.
     var scheduled: UInt64 = 0

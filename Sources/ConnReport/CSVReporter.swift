@@ -10,7 +10,7 @@ public enum CSVReporter {
         "workers", "concurrency", "close", "p50_us", "p90_us", "p99_us", "p999_us", "p9999_us", "max_us",
         "service_p50_us", "service_p99_us", "connect_call_p50_us", "connect_call_p99_us", "connect_call_max_us",
         "late_starts", "start_lag_p50_us", "start_lag_p99_us", "last_start_s", "cap_stall_s",
-        "gap_p50_us", "gap_p99_us", "gap_max_us", "spin_pct", "deadline_found_established", "deadline_found_failed", "first_error", "first_error_call", "first_error_s",
+        "gap_p50_us", "gap_p99_us", "gap_max_us", "settled_at_once", "spin_pct", "deadline_found_established", "deadline_found_failed", "first_error", "first_error_call", "first_error_s",
         "first_error_attempt", "self_connects", "listener_accepted", "cpu_busy_pct", "verdict_held", "shortfall_pct",
         // Socket strategy and isolation.
         "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "netns_inode", "sysctls",
@@ -75,6 +75,7 @@ public enum CSVReporter {
             "gap_p99_us": Num.us(r.observationGap.p99),
             "gap_max_us": Num.us(r.observationGap.max),
             "spin_pct": Num.f1(r.spinShare * 100),
+            "settled_at_once": String(r.settledAtOnce),
             "deadline_found_established": String(r.timeoutsFoundEstablished),
             "deadline_found_failed": String(r.timeoutsFoundFailed),
             "cap_stall_s": Num.f3(r.capStallSeconds),

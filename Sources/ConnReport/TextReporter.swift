@@ -33,6 +33,10 @@ public enum TextReporter {
             out += "schedule: last start at \(Num.f3(r.lastStartSeconds)) s; \(r.lateStarts) starts (\(Num.f1(share))%) more than \(r.lateThresholdNs / 1000) µs late; start lag p50 \(Num.us(r.startLag.p50)) µs, p99 \(Num.us(r.startLag.p99)) µs, max \(Num.us(r.startLag.max)) µs; in-flight cap full \(r.capStalls) time(s), \(Num.f3(r.capStallSeconds)) s in all\n"
         }
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
+        let total = r.tally.attempts + r.warmup.attempts
+        if total > 0 {
+            out += "observation: \(Num.f1(Double(r.settledAtOnce) / Double(total) * 100))% of attempts settled by a poll right after connect(); the rest through epoll, whose polls were at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
+        }
         out += "\n" + latencyTable(r)
         out += "\n" + errorTable(r)
         out += "\n" + onsetSection(r)
