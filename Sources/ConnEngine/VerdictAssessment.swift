@@ -93,6 +93,9 @@ public enum VerdictAssessment {
             parts.append("\(r.tally.timedOut) attempts timed out (no answer within \(timeout); ETIMEDOUT)")
         }
         var why: [String] = []
+        if wide && r.connectCall.p99 * 2 >= s.p99 {
+            why.append("the connect() call itself (p99 \(ms(r.connectCall.p99)): the kernel's search for a free port)")
+        }
         let h = r.histograms.service
         let oneSecond = h.count(within: 900_000_000...1_500_000_000)
         let threeSeconds = h.count(within: 2_900_000_000...3_500_000_000)

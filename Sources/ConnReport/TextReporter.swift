@@ -35,7 +35,9 @@ public enum TextReporter {
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
         let total = r.tally.attempts + r.warmup.attempts
         if total > 0 {
-            out += "observation: \(Num.f1(Double(r.settledAtOnce) / Double(total) * 100))% of attempts settled by a poll right after connect(); the rest through epoll, whose polls were at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
+            out += "observation: \(Num.f1(Double(r.settledAtOnce) / Double(total) * 100))% of attempts settled by a poll right after connect()"
+            out += r.observationGap.count == 0 ? "; none waited in epoll\n"
+                : "; the rest through epoll, polled at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
         }
         out += "\n" + latencyTable(r)
         out += "\n" + errorTable(r)
