@@ -47,10 +47,39 @@ struct EpollDriver: ~Copyable {
 
     deinit { closing.deallocate() }
 
+    /// Open loop: a socket made ready in the slack before the next due start, so that at
+    /// the due time only connect() stands between the schedule and the attempt. Only
+    /// without a source to bind (a bind would take a port early). Not an attempt until
+    /// connect() is called on it; closed uncounted if the run ends first.
+    var spare: Int32 = -1
+    var spareDomain: Int32 = 0
+
+    mutating func prepareSpare(domain: Int32) {
+        guard spare < 0, sources.isEmpty, case .success(let fd) = makeSocket(domain: domain) else { return }
+        spare = fd.rawValue
+        spareDomain = domain
+    }
+
+    mutating func dropSpare() {
+        if spare >= 0 { FileDescriptor(rawValue: spare).closeSocket() }
+        spare = -1
+    }
+
     /// socket() and the strategy's options and bind. On failure no descriptor is left
     /// open, and the failing call is named.
     @inline(__always)
     mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError> {
+        if spare >= 0 {
+            let fd = FileDescriptor(rawValue: spare)
+            spare = -1
+            if spareDomain == domain { return .success(fd) }
+            fd.closeSocket()
+        }
+        return makeSocket(domain: domain)
+    }
+
+    @inline(__always)
+    mutating func makeSocket(domain: Int32) -> Result<FileDescriptor, SiteError> {
         let fd: FileDescriptor
         do { fd = try FileDescriptor.socket(domain: domain) } catch { return .failure(SiteError(site: .socket, errno: error)) }
         do throws(Errno) {
@@ -61,6 +90,9 @@ struct EpollDriver: ~Copyable {
             if portRangeValue != 0 {
                 try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange, value: portRangeValue)
             }
+            // SO_LINGER {1, 0} before connect: the close then sends RST whatever the
+            // state, and the setsockopt is off the path between connect and close.
+            if closeWithReset { try fd.setLingerZero() }
         } catch {
             fd.closeSocket()
             return .failure(SiteError(site: .setsockopt, errno: error))
@@ -188,7 +220,6 @@ struct EpollDriver: ~Copyable {
     /// Ends an attempt's socket. close() also drops it from the epoll set.
     @inline(__always)
     func close(_ fd: FileDescriptor, established: Bool) {
-        if established && closeWithReset { try? fd.setLingerZero() }
         fd.closeSocket()
     }
 

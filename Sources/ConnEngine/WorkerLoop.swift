@@ -148,6 +148,7 @@ struct WorkerLoop: ~Copyable {
                 if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait - (spinNs < wait ? spinNs : 0)) }
             }
             driver.flushCloses()
+            if schedule != nil && (spinning || timeout > 0) && mayStart { driver.prepareSpare(domain: targets[nextTarget].domain) }
             if timeout == 0 && watched == 0 && !spinning {
                 // Nothing handed to epoll and more to start now: there is nothing a poll
                 // could show, so the turn goes on without one.
@@ -343,6 +344,7 @@ struct WorkerLoop: ~Copyable {
     /// The run ended with these still connecting: they are counted as in flight.
     mutating func abandonInFlight() {
         driver.flushCloses()
+        driver.dropSpare()
         for i in 0..<slots.capacity where slots.slots[i].isBusy {
             rec.inFlight(measured: slots.slots[i].measured)
             driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: false)
