@@ -118,7 +118,9 @@ struct WorkerLoop: ~Copyable {
                     now = MonotonicClock.now()
                     n += 1
                     startedInTurn = true
-                    if n == Self.startBatch || now >= turnEnd { moreDue = true; break }
+                    // The time budget guards completions waiting in epoll; with none
+                    // there, only the batch bounds the turn.
+                    if n == Self.startBatch || (watched > 0 && now >= turnEnd) { moreDue = true; break }
                 }
             }
             if untilExhausted {
