@@ -23,37 +23,16 @@ struct ReportBuilder {
     var endedAtOnset: Bool
 
     func build() -> RunReport {
-        var tally = Tally()
-        var warmup = Tally()
-        var latency = LatencyHistogram.make()
-        var service = LatencyHistogram.make()
-        var connectCall = LatencyHistogram.make()
-        var startLag = LatencyHistogram.make()
-        var gap = LatencyHistogram.make()
-        var scheduledSum: UInt64 = 0, notStarted: UInt64 = 0, foundEstablished: UInt64 = 0, foundFailed: UInt64 = 0
-        var spinNs: UInt64 = 0, wallNs: UInt64 = 0, lastStart: UInt64 = 0, settledAtOnce: UInt64 = 0
-        var late: UInt64 = 0, capStalls: UInt64 = 0, capStallNs: UInt64 = 0, selfConnects: UInt64 = 0
+        var all = WorkerFigures()
+        var scheduledSum: UInt64 = 0, notStarted: UInt64 = 0, wallNs: UInt64 = 0, lastStart: UInt64 = 0
         for r in results where r.fatal == nil {
-            tally = tally + r.measured
-            warmup = warmup + r.warmup
-            latency.add(r.latency)
-            service.add(r.service)
-            connectCall.add(r.connectCall)
-            startLag.add(r.startLag)
-            late += r.late
-            capStalls += r.capStalls
-            capStallNs += r.capStallNs
-            selfConnects += r.selfConnects
-            gap.add(r.gap)
+            all.add(r.figures)
             scheduledSum += r.scheduled
             notStarted += r.notStarted
-            foundEstablished += r.timeoutsFoundEstablished
-            foundFailed += r.timeoutsFoundFailed
-            spinNs += r.spinNs
-            settledAtOnce += r.settledAtOnce
             wallNs += r.wallNs
             lastStart = Swift.max(lastStart, r.lastStartNs)
         }
+        let tally = all.measured
         let measuredSeconds = Double(measuredNs) / 1e9
         // Open loop: what each worker's share of the schedule had due in the window it
         // ran, and what it never started — counted, not started late past the end.
@@ -71,35 +50,35 @@ struct ReportBuilder {
             scheduled: scheduled,
             notStarted: openLoop ? notStarted : nil,
             lastStartSeconds: Double(lastStart) / 1e9,
-            observationGap: LatencySummary(gap),
-            spinShare: wallNs > 0 ? Double(spinNs) / Double(wallNs) : 0,
-            timeoutsFoundEstablished: foundEstablished,
-            timeoutsFoundFailed: foundFailed,
+            observationGap: LatencySummary(all.gap),
+            spinShare: wallNs > 0 ? Double(all.spinNs) / Double(wallNs) : 0,
+            timeoutsFoundEstablished: all.timeoutsFoundEstablished,
+            timeoutsFoundFailed: all.timeoutsFoundFailed,
             tally: tally,
-            warmup: warmup,
-            latency: LatencySummary(latency),
-            service: LatencySummary(service),
-            connectCall: LatencySummary(connectCall),
-            startLag: LatencySummary(startLag),
-            lateStarts: late,
+            warmup: all.warmup,
+            latency: LatencySummary(all.latency),
+            service: LatencySummary(all.service),
+            connectCall: LatencySummary(all.connectCall),
+            startLag: LatencySummary(all.startLag),
+            lateStarts: all.late,
             lateThresholdNs: config.lateThresholdNs,
-            capStalls: capStalls,
-            capStallSeconds: Double(capStallNs) / 1e9,
+            capStalls: all.capStalls,
+            capStallSeconds: Double(all.capStallNs) / 1e9,
             errors: errorRows(),
             intervals: intervalRows(),
             workers: results.filter { $0.fatal == nil }.map { r in
                 WorkerInfo(id: r.id, cpu: r.cpu, pinning: r.pinMethod?.rawValue ?? "none",
                            cpuUtilization: r.wallNs > 0 ? Double(r.cpuNs) / Double(r.wallNs) : 0,
-                           attempts: r.measured.attempts + r.warmup.attempts,
-                           gapP50Ns: r.gap.totalCount > 0 ? r.gap.valueAtPercentile(50) : 0,
-                           gapP99Ns: r.gap.totalCount > 0 ? r.gap.valueAtPercentile(99) : 0,
-                           gapMaxNs: r.gap.totalCount > 0 ? r.gap.max : 0,
-                           spinShare: r.wallNs > 0 ? Double(r.spinNs) / Double(r.wallNs) : 0)
+                           attempts: r.figures.measured.attempts + r.figures.warmup.attempts,
+                           gapP50Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(50) : 0,
+                           gapP99Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(99) : 0,
+                           gapMaxNs: r.figures.gap.totalCount > 0 ? r.figures.gap.max : 0,
+                           spinShare: r.wallNs > 0 ? Double(r.figures.spinNs) / Double(r.wallNs) : 0)
             },
             listener: listener,
             openFilesLimit: openFiles,
             cpuBusy: cpuBusy,
-            selfConnects: selfConnects,
+            selfConnects: all.selfConnects,
             kernel: kernel,
             ports: ports,
             onset: nil,
@@ -107,13 +86,13 @@ struct ReportBuilder {
             matrixCase: nil,
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
-            histograms: .init(latency: latency, service: service, connectCall: connectCall))
+            histograms: .init(latency: all.latency, service: all.service, connectCall: all.connectCall))
         let merged = mergedBuckets()
         report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
                                      errors: report.errors, ports: ports,
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
-        report.settledAtOnce = settledAtOnce
+        report.settledAtOnce = all.settledAtOnce
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report

@@ -159,11 +159,11 @@ struct WorkerLoop: ~Copyable {
                 continue
             }
             // The gap only matters while epoll holds connects that may have completed.
-            if watched > 0 { rec.gap.recordClamped(now - lastPollNs) }
+            if watched > 0 { rec.f.gap.recordClamped(now - lastPollNs) }
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
             // A spin turn that started nothing is spin from the last poll to this one.
-            if spinning && n == 0 && !startedInTurn { rec.spinNs += polled - lastPollNs }
+            if spinning && n == 0 && !startedInTurn { rec.f.spinNs += polled - lastPollNs }
             now = polled
             lastPollNs = now
             if n > 0 { complete(count: n, now: now) }
@@ -242,7 +242,7 @@ struct WorkerLoop: ~Copyable {
             outcome = driver.settleQuickly(fd)
             if outcome != .pending {
                 returnNs = MonotonicClock.now()
-                rec.settledAtOnce += 1
+                rec.f.settledAtOnce += 1
             }
         }
         switch outcome {
@@ -275,7 +275,7 @@ struct WorkerLoop: ~Copyable {
     @inline(__always)
     mutating func checkSelfConnect(_ i: Int) {
         if let port = driver.localPort(FileDescriptor(rawValue: slots.slots[i].fd)), selfConnectPorts.contains(port) {
-            rec.selfConnects += 1
+            rec.f.selfConnects += 1
         }
     }
 
@@ -332,10 +332,10 @@ struct WorkerLoop: ~Copyable {
             let fd = FileDescriptor(rawValue: slots.slots[i].fd)
             switch driver.verify(fd) {
             case .established:
-                rec.timeoutsFoundEstablished += 1
+                rec.f.timeoutsFoundEstablished += 1
                 established(i, at: now)
             case .failed(let site, let e):
-                rec.timeoutsFoundFailed += 1
+                rec.f.timeoutsFoundFailed += 1
                 fail(i, errno: e, site: site, at: now)
             case .pending:
                 fail(i, errno: .timedOut, site: .timeout, at: slots.slots[i].deadlineNs)
@@ -358,16 +358,7 @@ struct WorkerLoop: ~Copyable {
 
     consuming func finish(cpu: Int?, pinMethod: CPUAffinity.Method?, pinError: Errno?, cpuNs: UInt64, wallNs: UInt64) -> WorkerResult {
         var r = WorkerResult(id: plan.id, cpu: cpu, pinMethod: pinMethod, pinError: pinError)
-        r.measured = rec.measured
-        r.warmup = rec.warmup
-        r.latency = rec.latency
-        r.service = rec.service
-        r.connectCall = rec.connectCall
-        r.startLag = rec.startLag
-        r.gap = rec.gap
-        r.late = rec.late
-        r.capStalls = rec.capStalls
-        r.capStallNs = rec.capStallNs
+        r.figures = rec.f
         r.errors = rec.errors.entries()
         r.intervalStarted = rec.series.started
         r.intervalEstablished = rec.series.established
@@ -377,11 +368,6 @@ struct WorkerLoop: ~Copyable {
         r.intervalLatency = rec.series.latency
         r.intervalConnectCall = rec.series.connectCall
         r.marks = rec.marks.marks
-        r.selfConnects = rec.selfConnects
-        r.timeoutsFoundEstablished = rec.timeoutsFoundEstablished
-        r.timeoutsFoundFailed = rec.timeoutsFoundFailed
-        r.spinNs = rec.spinNs
-        r.settledAtOnce = rec.settledAtOnce
         r.onsetBucketNs = rec.onset.bucketNs
         r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)
         r.onlineOnset = onlineOnset

@@ -11,27 +11,9 @@ import Histogram
 struct WorkerRecorders: ~Copyable {
     var startNs: UInt64 = 0
     var measureStartNs: UInt64 = 0
-    var measured = Tally()
-    var warmup = Tally()
-    var latency = LatencyHistogram.make()
-    var service = LatencyHistogram.make()
-    var connectCall = LatencyHistogram.make()
-    var startLag = LatencyHistogram.make()
-    /// Time from one epoll poll's return to the next poll's call: how long a completion
-    /// can wait unseen because the loop was busy elsewhere.
-    var gap = LatencyHistogram.make()
-    var late: UInt64 = 0
+    var f = WorkerFigures()
     let lateThresholdNs: UInt64
-    var capStalls: UInt64 = 0
-    var capStallNs: UInt64 = 0
     var capStallSince: UInt64 = 0
-    var selfConnects: UInt64 = 0
-    /// Timeouts whose socket was checked at the deadline and found connected or failed.
-    var timeoutsFoundEstablished: UInt64 = 0
-    var timeoutsFoundFailed: UInt64 = 0
-    var spinNs: UInt64 = 0
-    /// Attempts whose end the poll right after connect() already saw (no epoll, no gap).
-    var settledAtOnce: UInt64 = 0
     let errors = ErrorTable()
     var series: IntervalSeries
     var onset: OnsetTrack
@@ -70,7 +52,7 @@ struct WorkerRecorders: ~Copyable {
 
     @inline(__always)
     mutating func started(measured isMeasured: Bool, at t: UInt64) {
-        if isMeasured { measured.attempts += 1 } else { warmup.attempts += 1 }
+        if isMeasured { f.measured.attempts += 1 } else { f.warmup.attempts += 1 }
         series.started[interval(at: t)] += 1
         onset.buckets[bucket(at: t)].started &+= 1
         lastStartNs = t
@@ -80,11 +62,11 @@ struct WorkerRecorders: ~Copyable {
     mutating func connectCalled(measured isMeasured: Bool, intendedNs: UInt64?, callNs: UInt64, returnNs: UInt64) {
         let cost = returnNs - callNs
         if isMeasured {
-            connectCall.recordClamped(cost)
+            f.connectCall.recordClamped(cost)
             if let intendedNs {
                 let lag = callNs > intendedNs ? callNs - intendedNs : 0
-                startLag.recordClamped(lag)
-                if lag > lateThresholdNs { late += 1 }
+                f.startLag.recordClamped(lag)
+                if lag > lateThresholdNs { f.late += 1 }
             }
         }
         series.connectCall[interval(at: callNs)].recordClampedMicros(cost)
@@ -102,11 +84,11 @@ struct WorkerRecorders: ~Copyable {
     @inline(__always)
     mutating func established(_ slot: ConnSlot, at now: UInt64) {
         if slot.measured {
-            measured.established += 1
-            latency.recordClamped(now - slot.intendedNs)
-            service.recordClamped(now - slot.callNs)
+            f.measured.established += 1
+            f.latency.recordClamped(now - slot.intendedNs)
+            f.service.recordClamped(now - slot.callNs)
         } else {
-            warmup.established += 1
+            f.warmup.established += 1
         }
         let i = interval(at: now)
         series.established[i] += 1
@@ -121,10 +103,10 @@ struct WorkerRecorders: ~Copyable {
         series.errors[i * ErrorTable.errnoSlots + ErrorTable.slot(errno)] += 1
         if site == .timeout {
             series.timedOut[i] += 1
-            if isMeasured { measured.timedOut += 1 } else { warmup.timedOut += 1 }
+            if isMeasured { f.measured.timedOut += 1 } else { f.warmup.timedOut += 1 }
         } else {
             series.failed[i] += 1
-            if isMeasured { measured.failed += 1 } else { warmup.failed += 1 }
+            if isMeasured { f.measured.failed += 1 } else { f.warmup.failed += 1 }
         }
         if isMeasured { errors.count(errno, at: site, nowNs: t - startNs, localAttempt: localAttempt) }
         let b = bucket(at: t)
@@ -135,16 +117,16 @@ struct WorkerRecorders: ~Copyable {
     }
 
     mutating func inFlight(measured isMeasured: Bool) {
-        if isMeasured { measured.inFlight += 1 } else { warmup.inFlight += 1 }
+        if isMeasured { f.measured.inFlight += 1 } else { f.warmup.inFlight += 1 }
     }
 
     @inline(__always)
     mutating func capStall(begins now: UInt64) {
-        if capStallSince == 0 { capStallSince = now; capStalls += 1 }
+        if capStallSince == 0 { capStallSince = now; f.capStalls += 1 }
     }
 
     @inline(__always)
     mutating func capStall(ends now: UInt64) {
-        if capStallSince != 0 { capStallNs += now - capStallSince; capStallSince = 0 }
+        if capStallSince != 0 { f.capStallNs += now - capStallSince; capStallSince = 0 }
     }
 }

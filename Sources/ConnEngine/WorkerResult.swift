@@ -7,18 +7,7 @@ struct WorkerResult: Sendable {
     var cpu: Int?
     var pinMethod: CPUAffinity.Method?
     var pinError: Errno?
-    var measured = Tally()
-    var warmup = Tally()
-    var latency = LatencyHistogram.make()
-    var service = LatencyHistogram.make()
-    var connectCall = LatencyHistogram.make()
-    var startLag = LatencyHistogram.make()
-    /// Time between the loop's epoll polls.
-    var gap = LatencyHistogram.make()
-    var late: UInt64 = 0
-    /// Attempts that were due while every slot was busy (open loop).
-    var capStalls: UInt64 = 0
-    var capStallNs: UInt64 = 0
+    var figures = WorkerFigures()
     var errors: [WorkerErrorEntry] = []
     var intervalStarted: [UInt64] = []
     var intervalEstablished: [UInt64] = []
@@ -28,12 +17,6 @@ struct WorkerResult: Sendable {
     var intervalLatency: [Histogram<UInt32>] = []
     var intervalConnectCall: [Histogram<UInt32>] = []
     var marks: [UInt32] = []
-    var selfConnects: UInt64 = 0
-    var timeoutsFoundEstablished: UInt64 = 0
-    var timeoutsFoundFailed: UInt64 = 0
-    /// Time spent in zero-timeout polls instead of sleeping (`--spin`).
-    var spinNs: UInt64 = 0
-    var settledAtOnce: UInt64 = 0
     /// Open loop: attempts this worker's share of the schedule had due in the measured
     /// window, and how many of them it never started.
     var scheduled: UInt64 = 0
