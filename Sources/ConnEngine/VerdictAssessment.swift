@@ -112,7 +112,7 @@ public enum VerdictAssessment {
         if let tw = r.kernel.timeWaitSides, tw.listenerSide > 0 {
             why.append("\(tw.listenerSide) TIME_WAIT sockets on the listener's side")
         }
-        if why.isEmpty && r.observationGap.max > s.p99 / 2 {
+        if why.isEmpty && wide && r.observationGap.max > s.p99 / 2 {
             why.append("the generator's own loop (observation gap max \(ms(r.observationGap.max)))")
         }
         if why.isEmpty && r.tally.timedOut > 0 {
