@@ -34,7 +34,8 @@ nonisolated(unsafe) var sharedListener: Listener?
 
 func startListener() throws {
     if sharedListener != nil { return }
-    var config = ListenerConfig()  // 127.0.0.1, port 0 (ephemeral), closes at once
+    var config = ListenerConfig()  // 127.0.0.1, a free port below the ephemeral range; the
+    config.close = .immediate      // benchmark measures the connect path, not the peer wait
     config.threads = 1
     let allowed = allowedCPUs()
     config.cpus = allowed.contains(1) ? [1] : nil
