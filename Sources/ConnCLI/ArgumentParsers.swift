@@ -43,7 +43,16 @@ enum ParseValue {
     }
 
     static func cpus(_ text: String) throws -> [Int] {
-        guard let list = CPUListParser.parse(text) else { throw ValidationError("must be a CPU list like 0,1 or 0-3") }
+        if text.hasPrefix("node:") {
+            guard let id = Int(text.dropFirst(5)) else { throw ValidationError("node:N needs a node number, e.g. node:0") }
+            let topology = NumaTopology.read()
+            guard let cpus = topology?.cpus(ofNode: id), !cpus.isEmpty else {
+                let have = topology?.nodes.filter { !$0.cpus.isEmpty }.map { String($0.id) }.joined(separator: ", ") ?? "none"
+                throw ValidationError("no NUMA node \(id) with CPUs on this machine (nodes with CPUs: \(have))")
+            }
+            return cpus
+        }
+        guard let list = CPUListParser.parse(text) else { throw ValidationError("must be a CPU list like 0,1 or 0-3, or node:N") }
         return list
     }
 

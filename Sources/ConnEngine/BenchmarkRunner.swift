@@ -163,6 +163,9 @@ public enum BenchmarkRunner {
             notes.append("pinning failed for \(pinFailures.count) worker(s): \(first.pinError!.name); they ran unpinned")
         }
         let interrupted = stop.isStopped && !onsetStop.isStopped && stoppedNs < endNs
+        let routes = targets.filter { $0.family != .unix && !$0.isLoopback }.compactMap { t in
+            RouteInterface.lookup(t).map { NumaPlacement.Route(target: t.description, interface: $0.name, node: $0.numaNode) }
+        }
         var kernel = KernelContext(release: KernelInfo.release(), namespace: config.isolation.netns ? "fresh" : "host",
                                    sysctlsApplied: config.isolation.sysctls, tunables: tunables,
                                    counters: KernelContext.deltas(before: countersBefore, after: NetCounters.read()))
@@ -175,7 +178,8 @@ public enum BenchmarkRunner {
                              results: results, startNs: startNs, measureStartNs: measureStartNs,
                              measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
                              listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes,
-                             kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped).build()
+                             kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped,
+                             numaRoutes: routes).build()
     }
 
     /// How often the runner samples sockstat: fine enough to date an onset to ~10 ms.

@@ -13,6 +13,7 @@ enum FigureWarnings {
         if let n = r.notStarted, n > 0, let s = r.scheduled, s > 0 {
             out.append("\(n) of \(s) scheduled attempts (\(String(format1: Double(n) / Double(s) * 100))%) were never started: the generator was behind when the window ended")
         }
+        if let w = r.numa?.warning { out.append(w) }
         if r.spinShare > 0.01 {
             out.append("--spin kept the workers polling \(String(format1: r.spinShare * 100))% of their time: that CPU is not available to the listener or the kernel on those cores")
         }

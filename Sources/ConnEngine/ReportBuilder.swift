@@ -21,6 +21,7 @@ struct ReportBuilder {
     var kernel: KernelContext
     var ports: PortSamples
     var endedAtOnset: Bool
+    var numaRoutes: [NumaPlacement.Route] = []
 
     func build() -> RunReport {
         var all = WorkerFigures()
@@ -93,6 +94,10 @@ struct ReportBuilder {
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.settledAtOnce = all.settledAtOnce
+        if let topology = NumaTopology.read() {
+            let nodes = results.filter { $0.fatal == nil }.map { r in r.cpu.flatMap { topology.node(ofCPU: $0) } }
+            report.numa = NumaPlacement(topology: topology, workerNodes: nodes, routes: numaRoutes)
+        }
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report

@@ -33,6 +33,8 @@ public struct RunReport: Sendable, Codable {
     /// established) or failed (counted by errno) — not timeouts.
     public var timeoutsFoundEstablished: UInt64 = 0
     public var timeoutsFoundFailed: UInt64 = 0
+    /// NUMA nodes, the workers' nodes, and the nodes of remote targets' interfaces.
+    public var numa: NumaPlacement?
     /// Plain-language warnings about the figures themselves (e.g. the observation gap).
     public var warnings: [String] = []
     public var tally: Tally

@@ -24,7 +24,7 @@ public enum CSVReporter {
         "ip_local_port_range", "tcp_tw_reuse", "tcp_tw_reuse_delay", "somaxconn", "tcp_max_syn_backlog",
         "tcp_syncookies", "tcp_timestamps", "tcp_fin_timeout", "tcp_max_tw_buckets",
         "d_listen_overflows", "d_listen_drops", "d_tw_overflow", "d_tw", "d_tw_recycled", "d_active_opens",
-        "d_attempt_fails", "d_out_rsts", "time_wait_end", "time_wait_client_side", "time_wait_listener_side",
+        "d_attempt_fails", "d_out_rsts", "time_wait_end", "numa_nodes", "worker_nodes", "target_interfaces", "time_wait_client_side", "time_wait_listener_side",
         "sockstat_sample_us",
     ]
 
@@ -135,6 +135,11 @@ public enum CSVReporter {
         values["time_wait_end"] = k.counter("sockstat.TCP.tw").map { String($0.after) } ?? ""
         values["time_wait_client_side"] = k.timeWaitSides.map { String($0.clientSide) } ?? ""
         values["time_wait_listener_side"] = k.timeWaitSides.map { String($0.listenerSide) } ?? ""
+        if let n = r.numa {
+            values["numa_nodes"] = String(n.topology.nodes.count)
+            values["worker_nodes"] = Set(n.workerNodes.compactMap { $0 }).sorted().map(String.init).joined(separator: ";")
+            values["target_interfaces"] = n.routes.map { "\($0.target)=\($0.interface):\($0.node.map(String.init) ?? "virtual")" }.joined(separator: ";")
+        }
         values["sockstat_sample_us"] = Num.f3(r.ports.meanSampleNs / 1000)
         return summaryColumns.map { values[$0] ?? "" }
     }

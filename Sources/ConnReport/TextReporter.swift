@@ -92,6 +92,15 @@ public enum TextReporter {
             out += "  TIME_WAIT at the end: \(tw.clientSide) held by the client, \(tw.listenerSide) by the listener"
             out += tw.other > 0 ? ", \(tw.other) other\n" : "\n"
         }
+        if let n = r.numa {
+            out += "  numa: " + n.topology.nodes.map { "node\($0.id) cpus \($0.cpus.isEmpty ? "-" : CPUListText.format($0.cpus))" }.joined(separator: ", ")
+            let workerNodes = Set(n.workerNodes.compactMap { $0 }).sorted().map(String.init).joined(separator: ",")
+            out += "; workers on node \(workerNodes.isEmpty ? "- (unpinned)" : workerNodes)"
+            for route in n.routes {
+                out += "; \(route.target) via \(route.interface) " + (route.node.map { "(node \($0))" } ?? "(virtual: no node)")
+            }
+            out += "\n"
+        }
         if r.ports.meanSampleNs > 0 {
             out += "  sockstat sampled \(r.ports.samples.count)× at \(Num.f1(r.ports.meanSampleNs / 1000)) µs each (runner thread)\n"
         }

@@ -13,6 +13,7 @@ extension HeavySuites {
             (["--cpus", "99"], "--cpus"),
             (["--cpus", "0-63"], "--cpus"),
             (["--cpus", "x"], "--cpus"),
+            (["--cpus", "node:9"], "--cpus"),
             (["--target", "nonsense"], "--target"),
             (["--target", "127.0.0.1:0"], "--target"),
             (["--target", "127.0.0.1:70000"], "--target"),

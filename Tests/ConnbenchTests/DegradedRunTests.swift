@@ -75,6 +75,8 @@ extension HeavySuites {
             #expect(!verdict.hasPrefix("verdict: rate held:") || verdict.contains("slow tail"), "\(verdict)")
             #expect(text.contains("namespace netns \(lab.generator) (net:["), "kernel section: \(text.split(separator: "\n").filter { $0.hasPrefix("kernel:") })")
             #expect(s["netns"] == "true")
+            // The route to the target leaves through the lab's veth, a virtual device.
+            #expect(text.contains("via \(lab.generatorLink) (virtual: no node)"), "\(text.split(separator: "\n").filter { $0.contains("numa") })")
             // Across the veth nothing is settled inside connect(): epoll saw every attempt,
             // and its gap between polls is reported.
             #expect((Int(s["settled_at_once"] ?? "") ?? -1) < attempts / 10, "\(s["settled_at_once"] ?? "")")
