@@ -56,8 +56,9 @@ enum ParseValue {
         return list
     }
 
-    static func target(_ text: String) throws -> SocketAddress {
-        do { return try TargetParser.parse(text) } catch { throw ValidationError(error.description) }
+    /// Parses only; a host name is resolved later, by ``RunCommand/resolveTargets()``.
+    static func target(_ text: String) throws -> TargetSpec {
+        do { return try TargetParser.parseSpec(text) } catch { throw ValidationError(error.description) }
     }
 
     static func address(_ text: String) throws -> SocketAddress {
@@ -89,4 +90,5 @@ enum ParseValue {
 }
 
 extension CloseMode: ExpressibleByArgument {}
+extension ResolveMode: ExpressibleByArgument {}
 extension ListenerClose: ExpressibleByArgument {}

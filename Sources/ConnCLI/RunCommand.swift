@@ -37,8 +37,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Length of one time-series interval.", transform: ParseValue.positiveDuration)
     var interval: UInt64 = 1_000_000_000
 
-    @Option(help: "HOST:PORT, [IPv6]:PORT or unix:/path; repeat for round-robin. Default: a built-in loopback listener.", transform: ParseValue.target)
-    var target: [SocketAddress] = []
+    @Option(help: "HOST:PORT (address or host name), [IPv6]:PORT or unix:/path; repeat for round-robin. Default: a built-in loopback listener.", transform: ParseValue.target)
+    var target: [TargetSpec] = []
+
+    @Option(help: "For a --target host name: first (its first address) or all (every address it resolves to, each a target). Names are resolved once, before the run.")
+    var resolve: ResolveMode = .first
 
     @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv (default: Results/<UTC time>).")
     var output: String?
@@ -88,9 +91,30 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Open loop: spin (poll without sleeping) through waits shorter than this, e.g. 200us, for µs-exact starts; costs a core per worker. Default 0: sleep.", transform: ParseValue.duration)
     var spin: UInt64 = 0
 
+    /// Whether any `--target` is a host name (resolved in ``run()``, not in parsing).
+    var hasNames: Bool {
+        target.contains { if case .name = $0 { true } else { false } }
+    }
+
+    /// Resolves the `--target` host names, once, before anything of the run exists.
+    ///
+    /// Here, in the CLI, and not while parsing or in the engine: with `--netns` the run
+    /// happens in a fresh namespace whose resolver may not reach the name server (or see
+    /// this host's view of names), so names are resolved in the caller's namespace, where
+    /// the user typed them; and a value's transform runs before the namespace exists
+    /// anyway. The engine gets addresses only and never resolves per connect.
+    func resolveTargets(into config: inout RunConfig) throws(TargetParser.Failure) {
+        let resolved = try TargetResolution.resolve(target, mode: resolve)
+        config.targets = resolved.targets
+        config.resolvedNames = resolved.names
+        config.resolve = resolve
+        if !resolved.names.isEmpty { config.targetsAsTyped = target.map(\.text) }
+    }
+
+    /// The configuration with numeric targets only; ``resolveTargets(into:)`` adds names.
     func makeConfig() -> RunConfig {
         var c = RunConfig()
-        c.targets = target
+        c.targets = target.compactMap { if case .address(let a) = $0 { a } else { nil } }
         c.rate = rate
         c.durationNs = duration
         c.warmupNs = warmup
@@ -119,12 +143,22 @@ struct RunCommand: ParsableCommand {
         if !sysctl.isEmpty && !netns {
             throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
         }
+        // With names, the checks that compare targets (address families) wait for
+        // resolution in run(); everything else is checked here as before.
+        if hasNames { return }
         let allowed = (try? CPUAffinity.allowedCPUs()) ?? []
         do { _ = try makeConfig().validate(allowedCPUs: allowed) } catch { throw ValidationError(error.description) }
     }
 
     func run() throws {
-        let config = makeConfig()
+        var config = makeConfig()
+        if hasNames {
+            // A name that does not resolve is a bad --target value: one line, exit 64,
+            // like every other invalid value.
+            do { try resolveTargets(into: &config) } catch { throw CLIFailure(error.description, code: 64) }
+            let allowed = (try? CPUAffinity.allowedCPUs()) ?? []
+            do { _ = try config.validate(allowedCPUs: allowed) } catch { throw CLIFailure(error.description, code: 64) }
+        }
         let directory = output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
         if config.isolation.netns {
             do { try NamespaceRun.check(sysctls: config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
@@ -132,7 +166,8 @@ struct RunCommand: ParsableCommand {
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()
-        let what = config.targets.isEmpty ? "the built-in loopback listener" : config.targets.map(\.description).joined(separator: ", ")
+        let what = config.targets.isEmpty ? "the built-in loopback listener"
+            : config.targets.map(\.description).joined(separator: ", ") + config.resolvedNames.map { " (\($0.lineText))" }.joined()
         Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
         do { report = try BenchmarkRunner.run(config, signals: signals) } catch { throw CLIFailure(error.description) }

@@ -41,6 +41,7 @@ struct ReportBuilder {
         let scheduled: UInt64? = openLoop ? scheduledSum : nil
         var report = RunReport(
             settings: settings(),
+            resolvedNames: config.resolvedNames,
             startedAtUTC: WallClock.utcStamp(nanoseconds: startedAtNs),
             kernelRelease: kernel.release,
             rate: config.rate,
@@ -115,9 +116,11 @@ struct ReportBuilder {
             S("timeout", DurationParser.format(config.timeoutNs)),
             S("close", config.close.rawValue),
             S("interval", DurationParser.format(config.intervalNs)),
-            S("target", config.targets.isEmpty ? "builtin" : config.targets.map(\.description).joined(separator: " ")),
+            S("target", config.targets.isEmpty ? "builtin"
+                : (config.targetsAsTyped.isEmpty ? config.targets.map(\.description) : config.targetsAsTyped).joined(separator: " ")),
             S("strategy", config.strategy.name),
         ]
+        if !config.resolvedNames.isEmpty { s.append(S("resolve", config.resolve.rawValue)) }
         if !config.strategy.sources.isEmpty {
             let srcs = config.strategy.sources
             s.append(S("source", srcs.count == 1 ? srcs[0].host : "\(srcs.first!.host)-\(srcs.last!.host)"))

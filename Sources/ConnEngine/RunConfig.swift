@@ -5,6 +5,14 @@ import ConnSys
 public struct RunConfig: Sendable, Codable, Equatable {
     /// Where to connect. Empty: start the built-in loopback listener and connect to it.
     public var targets: [SocketAddress] = []
+    /// The `--target` values as typed, when any was a host name: the report's `target`
+    /// setting repeats these, so that a saved report reruns against the name. Empty:
+    /// `targets` as they print.
+    public var targetsAsTyped: [String] = []
+    /// `--resolve`: which of a name's addresses are in `targets`.
+    public var resolve: ResolveMode = .first
+    /// Every name resolved for `targets` and all it resolved to (the report lists them).
+    public var resolvedNames: [ResolvedName] = []
     public var rate: Rate = .fixed(perSecond: 1000)
     public var durationNs: UInt64 = 10_000_000_000
     /// Excluded from the figures: caches, the listener's accept queue and the port

@@ -6,6 +6,8 @@ import Histogram
 public struct RunReport: Sendable, Codable {
     /// The resolved configuration, in the order reports print it (`key=value`).
     public var settings: [Setting]
+    /// Each `--target` host name and every address it resolved to, before the run.
+    public var resolvedNames: [ResolvedName] = []
     public var startedAtUTC: String
     public var kernelRelease: String
     public var rate: Rate

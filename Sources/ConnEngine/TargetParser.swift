@@ -1,45 +1,70 @@
 import ConnSys
 
-/// Parses `--target` values: `127.0.0.1:5001`, `[::1]:5001`, `unix:/path`.
+/// Parses `--target` values: `127.0.0.1:5001`, `[::1]:5001`, `unix:/path`, `name:5001`.
 ///
-/// Numeric only: a load generator that resolves names per run measures DNS, and inside a
-/// fresh network namespace glibc's resolver refuses even 127.0.0.1 (AI_ADDRCONFIG).
-/// `localhost` is accepted as the one name, meaning 127.0.0.1.
+/// Numeric addresses and unix paths become a ``SocketAddress`` here and never reach a
+/// resolver; a host name stays a name (``TargetSpec/name(host:port:text:)``) until
+/// ``TargetResolution`` resolves it once, before the run.
 public enum TargetParser {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
+    /// A numeric target or unix path only; names are an error. Reports decode their
+    /// addresses with this, so a saved report never triggers a lookup.
     public static func parse(_ text: String) throws(Failure) -> SocketAddress {
+        switch try parseSpec(text) {
+        case .address(let address): return address
+        case .name(let host, _, _):
+            throw Failure(description: "'\(host)' in '\(text)' is not a numeric IPv4 or IPv6 address")
+        }
+    }
+
+    /// A target as typed: an address, or a host name and port to resolve.
+    public static func parseSpec(_ text: String) throws(Failure) -> TargetSpec {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
             guard let address = SocketAddress(unixPath: path) else {
                 throw Failure(description: "'\(text)' is not a unix socket path (empty or longer than 107 bytes)")
             }
-            return address
+            return .address(address)
         }
-        let host: Substring
-        let portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"),
                   text.index(after: close) < text.endIndex, text[text.index(after: close)] == ":" else {
                 throw Failure(description: "'\(text)' is not [IPv6]:PORT")
             }
-            host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon else {
-                throw Failure(description: "'\(text)' is not HOST:PORT (IPv6 needs brackets: [::1]:PORT)")
+            let host = text[text.index(after: text.startIndex)..<close]
+            let port = try parsePort(String(text[text.index(close, offsetBy: 2)...]), in: text)
+            guard let address = SocketAddress(ip: String(host), port: port), address.family == .inet6 else {
+                throw Failure(description: "'\(host)' in '\(text)' is not a numeric IPv6 address")
             }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
+            return .address(address)
         }
-        let port = try parsePort(String(portText), in: text)
-        let ip = host == "localhost" ? "127.0.0.1" : String(host)
-        guard let address = SocketAddress(ip: ip, port: port) else {
-            throw Failure(description: "'\(host)' in '\(text)' is not a numeric IPv4 or IPv6 address")
+        guard let colon = text.lastIndex(of: ":"), text.firstIndex(of: ":") == colon else {
+            throw Failure(description: "'\(text)' is not HOST:PORT (IPv6 needs brackets: [::1]:PORT)")
         }
-        return address
+        let host = String(text[..<colon])
+        let port = try parsePort(String(text[text.index(after: colon)...]), in: text)
+        if let address = SocketAddress(ip: host, port: port) { return .address(address) }
+        guard isHostName(host) else {
+            throw Failure(description: "'\(host)' in '\(text)' is neither a numeric IPv4 or IPv6 address nor a host name")
+        }
+        return .name(host: host, port: port, text: text)
+    }
+
+    /// Letters, digits, `-` and `_` in dot-separated labels, and not digits and dots
+    /// alone: getaddrinfo would read `1.2.3` as the inet_aton address 1.2.0.3, and a
+    /// numeric target must never pass through the resolver.
+    static func isHostName(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        let labelsOK = labels.enumerated().allSatisfy { i, label in
+            (label.isEmpty && i == labels.count - 1 && i > 0)
+                || (label.utf8.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        }
+        return labelsOK && host.contains { $0.isLetter || $0 == "-" || $0 == "_" }
     }
 
     public static func parsePort(_ text: String, in whole: String? = nil) throws(Failure) -> UInt16 {

@@ -5,7 +5,7 @@ import ConnSys
 /// exactly what a person reads.
 public enum CSVReporter {
     public static let summaryColumns = [
-        "started_at", "kernel", "target", "strategy", "requested_rate", "achieved_rate", "established_per_s",
+        "started_at", "kernel", "target", "resolved", "strategy", "requested_rate", "achieved_rate", "established_per_s",
         "scheduled", "not_started", "attempts", "established", "failed", "timed_out", "in_flight", "duration_s", "interrupted",
         "workers", "concurrency", "close", "p50_us", "p90_us", "p99_us", "p999_us", "p9999_us", "max_us",
         "service_p50_us", "service_p99_us", "connect_call_p50_us", "connect_call_p99_us", "connect_call_max_us",
@@ -40,6 +40,7 @@ public enum CSVReporter {
             "started_at": r.startedAtUTC,
             "kernel": r.kernelRelease,
             "target": setting("target"),
+            "resolved": r.resolvedNames.map(\.csvText).joined(separator: " "),
             "strategy": setting("strategy"),
             "requested_rate": r.rate.perSecond.map { Num.f1($0) } ?? "max",
             "achieved_rate": Num.f1(r.achievedRate),

@@ -8,6 +8,7 @@ public enum TextReporter {
         out += "connbench run \(r.startedAtUTC), kernel \(r.kernelRelease)\n"
         out += "# resolved configuration (key=value; enough to repeat the run)\n"
         for s in r.settings { out += "\(s.key)=\(s.value)\n" }
+        for n in r.resolvedNames { out += "resolved: \(n.lineText)\n" }
         if let l = r.listener {
             out += "listener: built-in on \(l.address), \(l.threads) accept thread(s), backlog \(l.backlog), close \(l.close.rawValue), accepted \(l.accepted)\n"
         }
