@@ -67,8 +67,14 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-cpus"), help: "CPUs for the built-in listener's threads (default: the workers' CPUs).", transform: ParseValue.cpus)
     var listenerCPUs: [Int]?
 
-    @Option(name: .customLong("listener-close"), help: "Built-in listener: peer (wait for the client's FIN; the default, so that with --close fin the client always holds TIME_WAIT) or immediate (close after accept: cheaper, but which end holds TIME_WAIT is a race).")
-    var listenerClose: ListenerClose = .peer
+    @Option(name: .customLong("listener-mode"), help: "Built-in listener: accept-close, wait-fin, hold or never-accept (see `connbench listen --help`). Default: wait-fin, so that with --close fin the client always holds TIME_WAIT.")
+    var listenerMode: ListenerMode?
+
+    @Option(name: .customLong("listener-close"), help: "Older name for --listener-mode: immediate = accept-close, peer = wait-fin.")
+    var listenerClose: ListenerClose?
+
+    @Option(name: .customLong("listener-hold-limit"), help: "Built-in listener in hold mode: connections held open at once.", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
+    var listenerHoldLimit: Int = ListenerConfig.defaultHoldLimit
 
     @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
     var listenerAddress: SocketAddress?
@@ -89,6 +95,9 @@ struct RunCommand: ParsableCommand {
     var spin: UInt64 = 0
 
     func makeConfig() -> RunConfig {
+        // validate() has rejected a clash; wait-fin is the default.
+        let mode = (try? ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
+                                                       close: listenerClose, closeFlag: "--listener-close")) ?? .waitFin
         var c = RunConfig()
         c.targets = target
         c.rate = rate
@@ -104,7 +113,8 @@ struct RunCommand: ParsableCommand {
                                     bindAddressNoPort: bindNoPort, portRange: portRange)
         c.maxAttemptsPerWorker = UInt64(maxAttempts ?? 0)
         c.listener.threads = listenerThreads
-        c.listener.close = listenerClose
+        c.listener.mode = mode
+        c.listener.holdLimit = listenerHoldLimit
         c.listener.cpus = listenerCPUs
         if let a = listenerAddress { c.listener.address = a }
         c.isolation = Isolation(netns: netns, sysctls: sysctl)
@@ -115,6 +125,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        _ = try ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
+                                              close: listenerClose, closeFlag: "--listener-close")
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
         if !sysctl.isEmpty && !netns {
             throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
