@@ -36,6 +36,9 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "Stop after this long (default: until Ctrl-C).", transform: ParseValue.positiveDuration)
     var duration: UInt64?
 
+    @Option(name: .customLong("stats-port"), help: "Also answer every TCP connection to this port (on the listener's address) with the JSON of the listener's side report, then close: for `connbench run --listener-stats`.", transform: ParseValue.port)
+    var statsPort: UInt16?
+
     @Flag(name: .customLong("no-accept"), help: "Older name for --mode never-accept.")
     var noAccept = false
 
@@ -58,6 +61,14 @@ struct ListenCommand: ParsableCommand {
         signals.block()
         let listener: Listener
         do { listener = try Listener(config: config) } catch { throw CLIFailure(error.description) }
+        var stats: ListenerStatsServer?
+        if let statsPort {
+            do { stats = try ListenerStatsServer(listener: listener, port: statsPort) } catch {
+                listener.stop()
+                throw CLIFailure("--stats-port \(statsPort): \(error.name) (\(error))")
+            }
+            Console.status("listener side report as JSON on \(stats!.address)")
+        }
         Console.status("listening on \(listener.address), mode \(listener.mode.rawValue), \(listener.threadCount) thread(s), backlog \(listener.effectiveBacklog); Ctrl-C stops")
         let end = duration.map { MonotonicClock.now() + $0 }
         while end.map({ MonotonicClock.now() < $0 }) ?? true {
@@ -66,6 +77,7 @@ struct ListenCommand: ParsableCommand {
         // Read before stop: stop closes what is still held, and the counters and
         // TIME_WAIT table are of this thread's namespace, the listener's.
         let held = listener.heldConnections
+        stats?.stop()
         listener.stop()
         var report = listener.sideReport()
         report.heldNow = held
