@@ -76,6 +76,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-hold-limit"), help: "Built-in listener in hold mode: connections held open at once.", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
     var listenerHoldLimit: Int = ListenerConfig.defaultHoldLimit
 
+    @Option(name: .customLong("listener-stats"), help: "HOST:PORT of a `connbench listen --stats-port`: read its side report before and after the run and print a 'listener side' section.", transform: ParseValue.target)
+    var listenerStats: SocketAddress?
+
     @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
     var listenerAddress: SocketAddress?
 
@@ -144,11 +147,21 @@ struct RunCommand: ParsableCommand {
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()
+        let statsBefore = listenerStats.map { ListenerStatsClient.fetch($0) }
+        if case .failure(let f)? = statsBefore { throw f }
         let what = config.targets.isEmpty ? "the built-in loopback listener" : config.targets.map(\.description).joined(separator: ", ")
         Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
         do { report = try BenchmarkRunner.run(config, signals: signals) } catch { throw CLIFailure(error.description) }
         Console.out(TextReporter.render(report))
+        if let listenerStats, case .success(let before)? = statsBefore {
+            switch ListenerStatsClient.fetch(listenerStats) {
+            case .success(let after):
+                Console.out(ListenerStatsClient.render(before: before, after: after, from: listenerStats))
+            case .failure(let f):
+                Console.status("listener side: \(f.message)")
+            }
+        }
         do { try ReportWriter.write(RunFiles.files(for: report), to: directory) } catch { throw CLIFailure(error.description) }
         Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv")
     }

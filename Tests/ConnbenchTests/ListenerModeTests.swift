@@ -1,4 +1,5 @@
 import ConnEngine
+import Foundation
 import ConnSys
 import Glibc
 import Testing
@@ -90,6 +91,37 @@ extension HeavySuites {
                 #expect(t.timedOut > 0, "\(t)")
                 #expect((o.side.delta("TcpExt.ListenOverflows") ?? 0) > 0, "\(o.side.counters)")
             }
+        }
+
+        /// Across the veth lab: `listen --stats-port` serves its side report, `run
+        /// --listener-stats` prints the listener side beside the generator's figures, and
+        /// `listen` prints the same on exit, `accepted=` first.
+        @Test func aRemoteNeverAcceptListenerReportsItsOverflowsToTheGenerator() throws {
+            let lab = try VethLab()
+            defer { lab.close() }
+            let port: UInt16 = 5311, statsPort: UInt16 = 5312
+            let listener = try lab.startListener(port: port, arguments: ["--mode", "never-accept", "--backlog", "8",
+                                                                         "--stats-port", String(statsPort), "--duration", "20s"])
+            #expect(ListenerAndKernelTests.eventually { (try? lab.acceptQueue(port: statsPort)) != nil }, "no stats port")
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let o = try lab.run(inGenerator: ["--target", "\(lab.listenerIP):\(port)", "--rate", "200", "--duration", "500ms",
+                                              "--workers", "1", "--timeout", "200ms", "--output", dir,
+                                              "--listener-stats", "\(lab.listenerIP):\(statsPort)"], timeLimit: 20)
+            #expect(o.status == 0, "stderr: \(o.stderr)")
+            #expect(o.stdout.contains("listener side (from \(lab.listenerIP):\(statsPort)"), "stdout: \(o.stdout)")
+            #expect(o.stdout.contains("mode never-accept"))
+            #expect(o.stdout.contains("accepted 0,"))
+            let line = o.stdout.split(separator: "\n").first { $0.contains("counters during the run") } ?? ""
+            let overflows = line.split(separator: ",").first { $0.contains("TcpExt.ListenOverflows") }
+                .flatMap { Int($0.split(separator: " ").last ?? "") }
+            #expect((overflows ?? 0) > 0, "line: \(line)")
+            let out = listener.stop().stdout
+            let lines = out.split(separator: "\n")
+            #expect(lines.first == "accepted=0", "listener stdout: \(out)")
+            let listenOverflows = lines.first { $0.hasPrefix("TcpExt.ListenOverflows=") }.flatMap { Int($0.split(separator: "=")[1]) }
+            #expect((listenOverflows ?? 0) > 0, "listener stdout: \(out)")
+            #expect(lines.contains("mode=never-accept"))
         }
 
         /// hold never reads: data a client sends leaves the connection held; past the limit
