@@ -61,6 +61,11 @@ enum ParseValue {
         do { return try TargetParser.parseSpec(text) } catch { throw ValidationError(error.description) }
     }
 
+    /// A numeric IP:PORT (or [IPv6]:PORT), for addresses the run talks to besides its targets.
+    static func numericTarget(_ text: String) throws -> SocketAddress {
+        do { return try TargetParser.parse(text) } catch { throw ValidationError(error.description) }
+    }
+
     static func address(_ text: String) throws -> SocketAddress {
         guard let a = SocketAddress(ip: text, port: 0) else { throw ValidationError("must be a numeric IPv4 or IPv6 address") }
         return a

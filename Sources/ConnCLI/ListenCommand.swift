@@ -24,14 +24,29 @@ struct ListenCommand: ParsableCommand {
     @Option(help: "Listen backlog (the kernel caps it at net.core.somaxconn).", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
     var backlog: Int = 65535
 
-    @Option(help: "peer (wait for the client's FIN; the default, so that a client closing first always holds TIME_WAIT) or immediate (close after accept: cheaper, but which end holds TIME_WAIT is a race).")
-    var close: ListenerClose = .peer
+    @Option(help: "accept-close (close right after accept: cheapest, but which end holds TIME_WAIT is a race), wait-fin (read until the client's FIN or RST, then close: the client always holds TIME_WAIT), hold (keep open without reading until the client closes, up to --hold-limit) or never-accept (listen only: the backlog fills). Default: wait-fin.")
+    var mode: ListenerMode?
+
+    @Option(help: "Older name for --mode: immediate = accept-close, peer = wait-fin.")
+    var close: ListenerClose?
+
+    @Option(name: .customLong("hold-limit"), help: "With --mode hold: connections held open at once; past it a new one is closed at once and counted.", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
+    var holdLimit: Int = ListenerConfig.defaultHoldLimit
 
     @Option(help: "Stop after this long (default: until Ctrl-C).", transform: ParseValue.positiveDuration)
     var duration: UInt64?
 
-    @Flag(name: .customLong("no-accept"), help: "Listen but never accept, so the backlog fills (for studying SYN drops and ListenOverflows).")
+    @Option(name: .customLong("stats-port"), help: "Also answer every TCP connection to this port (on the listener's address) with the JSON of the listener's side report, then close: for `connbench run --listener-stats`.", transform: ParseValue.port)
+    var statsPort: UInt16?
+
+    @Flag(name: .customLong("no-accept"), help: "Older name for --mode never-accept.")
     var noAccept = false
+
+    func resolvedMode() throws -> ListenerMode {
+        try ListenerModeArguments.resolve(mode: mode, modeFlag: "--mode", close: close, closeFlag: "--close", noAccept: noAccept)
+    }
+
+    func validate() throws { _ = try resolvedMode() }
 
     func run() throws {
         var config = ListenerConfig()
@@ -40,18 +55,32 @@ struct ListenCommand: ParsableCommand {
         config.threads = threads
         config.cpus = cpus
         config.backlog = Int32(backlog)
-        config.close = close
-        config.accepts = !noAccept
+        config.mode = try resolvedMode()
+        config.holdLimit = holdLimit
         let signals = StopSignals()
         signals.block()
         let listener: Listener
         do { listener = try Listener(config: config) } catch { throw CLIFailure(error.description) }
-        Console.status("listening on \(listener.address), \(listener.threadCount) thread(s), backlog \(listener.effectiveBacklog); Ctrl-C stops")
+        var stats: ListenerStatsServer?
+        if let statsPort {
+            do { stats = try ListenerStatsServer(listener: listener, port: statsPort) } catch {
+                listener.stop()
+                throw CLIFailure("--stats-port \(statsPort): \(error.name) (\(error))")
+            }
+            Console.status("listener side report as JSON on \(stats!.address)")
+        }
+        Console.status("listening on \(listener.address), mode \(listener.mode.rawValue), \(listener.threadCount) thread(s), backlog \(listener.effectiveBacklog); Ctrl-C stops")
         let end = duration.map { MonotonicClock.now() + $0 }
         while end.map({ MonotonicClock.now() < $0 }) ?? true {
             if signals.wait(nanoseconds: 100_000_000) != nil { break }
         }
+        // Read before stop: stop closes what is still held, and the counters and
+        // TIME_WAIT table are of this thread's namespace, the listener's.
+        let held = listener.heldConnections
+        stats?.stop()
         listener.stop()
-        Console.out("accepted=\(listener.acceptedCount)\n")
+        var report = listener.sideReport()
+        report.heldNow = held
+        Console.out(report.keyValues.map { "\($0.key)=\($0.value)\n" }.joined())
     }
 }

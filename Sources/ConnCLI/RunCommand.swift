@@ -70,8 +70,17 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("listener-cpus"), help: "CPUs for the built-in listener's threads (default: the workers' CPUs).", transform: ParseValue.cpus)
     var listenerCPUs: [Int]?
 
-    @Option(name: .customLong("listener-close"), help: "Built-in listener: peer (wait for the client's FIN; the default, so that with --close fin the client always holds TIME_WAIT) or immediate (close after accept: cheaper, but which end holds TIME_WAIT is a race).")
-    var listenerClose: ListenerClose = .peer
+    @Option(name: .customLong("listener-mode"), help: "Built-in listener: accept-close, wait-fin, hold or never-accept (see `connbench listen --help`). Default: wait-fin, so that with --close fin the client always holds TIME_WAIT.")
+    var listenerMode: ListenerMode?
+
+    @Option(name: .customLong("listener-close"), help: "Older name for --listener-mode: immediate = accept-close, peer = wait-fin.")
+    var listenerClose: ListenerClose?
+
+    @Option(name: .customLong("listener-hold-limit"), help: "Built-in listener in hold mode: connections held open at once.", transform: { try ParseValue.positiveInt($0, max: 1 << 30) })
+    var listenerHoldLimit: Int = ListenerConfig.defaultHoldLimit
+
+    @Option(name: .customLong("listener-stats"), help: "IP:PORT of a `connbench listen --stats-port`: read its side report before and after the run and print a 'listener side' section.", transform: ParseValue.numericTarget)
+    var listenerStats: SocketAddress?
 
     @Option(name: .customLong("listener-address"), help: "Address of the built-in listener (127.0.0.1, ::1).", transform: ParseValue.address)
     var listenerAddress: SocketAddress?
@@ -113,6 +122,9 @@ struct RunCommand: ParsableCommand {
 
     /// The configuration with numeric targets only; ``resolveTargets(into:)`` adds names.
     func makeConfig() -> RunConfig {
+        // validate() has rejected a clash; wait-fin is the default.
+        let mode = (try? ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
+                                                       close: listenerClose, closeFlag: "--listener-close")) ?? .waitFin
         var c = RunConfig()
         c.targets = target.compactMap { if case .address(let a) = $0 { a } else { nil } }
         c.rate = rate
@@ -128,7 +140,8 @@ struct RunCommand: ParsableCommand {
                                     bindAddressNoPort: bindNoPort, portRange: portRange)
         c.maxAttemptsPerWorker = UInt64(maxAttempts ?? 0)
         c.listener.threads = listenerThreads
-        c.listener.close = listenerClose
+        c.listener.mode = mode
+        c.listener.holdLimit = listenerHoldLimit
         c.listener.cpus = listenerCPUs
         if let a = listenerAddress { c.listener.address = a }
         c.isolation = Isolation(netns: netns, sysctls: sysctl)
@@ -139,6 +152,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
+        _ = try ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
+                                              close: listenerClose, closeFlag: "--listener-close")
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
         if !sysctl.isEmpty && !netns {
             throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
@@ -166,12 +181,22 @@ struct RunCommand: ParsableCommand {
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()
+        let statsBefore = listenerStats.map { ListenerStatsClient.fetch($0) }
+        if case .failure(let f)? = statsBefore { throw f }
         let what = config.targets.isEmpty ? "the built-in loopback listener"
             : config.targets.map(\.description).joined(separator: ", ") + config.resolvedNames.map { " (\($0.lineText))" }.joined()
         Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
         do { report = try BenchmarkRunner.run(config, signals: signals) } catch { throw CLIFailure(error.description) }
         Console.out(TextReporter.render(report))
+        if let listenerStats, case .success(let before)? = statsBefore {
+            switch ListenerStatsClient.fetch(listenerStats) {
+            case .success(let after):
+                Console.out(ListenerStatsClient.render(before: before, after: after, from: listenerStats))
+            case .failure(let f):
+                Console.status("listener side: \(f.message)")
+            }
+        }
         do { try ReportWriter.write(RunFiles.files(for: report), to: directory) } catch { throw CLIFailure(error.description) }
         Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv")
     }

@@ -152,7 +152,7 @@ public enum BenchmarkRunner {
         listener?.stop()
         let listenerInfo = listener.map {
             ListenerInfo(address: $0.address.description, threads: $0.threadCount, backlog: $0.effectiveBacklog,
-                         accepted: $0.acceptedCount, close: config.listener.close)
+                         accepted: $0.acceptedCount, close: config.listener.close, mode: $0.mode, heldPeak: $0.heldPeak)
         }
         listener = nil
 

@@ -92,8 +92,9 @@ public struct KernelContext: Sendable, Codable, Equatable {
         }
     }
 
-    static func deltas(before: [String: Int64], after: [String: Int64]) -> [CounterDelta] {
-        counterNames.compactMap { name in
+    static func deltas(before: [String: Int64], after: [String: Int64],
+                       names: [String] = counterNames) -> [CounterDelta] {
+        names.compactMap { name in
             guard let b = before[name], let a = after[name] else { return nil }
             return CounterDelta(name: name, before: b, after: a)
         }

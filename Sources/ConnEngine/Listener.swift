@@ -6,8 +6,9 @@ import Synchronization
 /// thread so the kernel spreads connections without a shared accept queue.
 ///
 /// It is the default target (a benchmark that needs no setup) and the `listen`
-/// subcommand. With `accepts == false` it only listens, so its backlog fills: tests use
-/// that for dropped SYNs (TCP) and EAGAIN (unix).
+/// subcommand. What it does with an accepted connection is its ``ListenerMode``; in
+/// never-accept it only listens, so its backlog fills: tests use that for dropped SYNs
+/// (TCP) and EAGAIN (unix).
 public final class Listener: Sendable {
     public let address: SocketAddress
     public let effectiveBacklog: Int32
@@ -15,11 +16,15 @@ public final class Listener: Sendable {
     /// Set when the port is inside the ephemeral range (an explicit port there, or no free
     /// port outside it): the one case where a client may be given the listener's port.
     public let portNote: String?
+    public let mode: ListenerMode
+    /// The namespace's counters just before the sockets were bound: the base of
+    /// ``sideReport(countersBefore:)``.
+    public let countersAtStart: [String: Int64]
     private let stopFlag = StopFlag()
-    private let accepted = SharedCounter()
     private let threads: [PosixThread]
     private let sockets: [FileDescriptor]
-    private let heldCounts: [HeldCount]
+    private let threadCounts: [ThreadCounts]
+    private let shared: SharedHeld
     private let unixPath: String?
 
     public enum Failure: Error, CustomStringConvertible {
@@ -37,6 +42,8 @@ public final class Listener: Sendable {
     /// (``ListenerPort``); only when none is free does the kernel choose, and `portNote`
     /// says so.
     public init(config: ListenerConfig, defaultCPUs: [Int] = []) throws(Failure) {
+        mode = config.mode
+        countersAtStart = NetCounters.read()
         let threadCount = config.accepts ? Swift.max(1, config.threads ?? Swift.max(1, defaultCPUs.count)) : 1
         let somaxconn = Int32(ProcFiles.readInteger("/proc/sys/net/core/somaxconn") ?? 4096)
         effectiveBacklog = Swift.min(config.backlog, somaxconn)
@@ -88,21 +95,20 @@ public final class Listener: Sendable {
         self.sockets = sockets
         self.threadCount = config.accepts ? threadCount : 0
         var threads: [PosixThread] = []
-        let heldCounts = (0..<(config.accepts ? threadCount : 0)).map { _ in HeldCount() }
-        self.heldCounts = heldCounts
+        let threadCounts = (0..<(config.accepts ? threadCount : 0)).map { _ in ThreadCounts() }
+        self.threadCounts = threadCounts
+        let shared = SharedHeld(limit: config.mode == .hold ? Swift.max(0, config.holdLimit) : Int.max)
+        self.shared = shared
         if config.accepts {
             let cpus = config.cpus ?? defaultCPUs
             for i in 0..<threadCount {
                 let socket = sockets[i % sockets.count]
                 let cpu = cpus.isEmpty ? nil : cpus[i % cpus.count]
-                let shared = sockets.count == 1 && threadCount > 1
-                let context = AcceptContext(socket: socket, cpu: cpu, close: config.close, exclusive: shared,
-                                            held: heldCounts[i])
+                let sharedSocket = sockets.count == 1 && threadCount > 1
+                let context = AcceptContext(socket: socket, cpu: cpu, mode: config.mode, exclusive: sharedSocket,
+                                            counts: threadCounts[i], shared: shared)
                 do {
-                    threads.append(try PosixThread.spawn { [stopFlag, accepted] in
-                        let n = context.run(stop: stopFlag)
-                        accepted.add(n)
-                    })
+                    threads.append(try PosixThread.spawn { [stopFlag] in context.run(stop: stopFlag) })
                 } catch {
                     stopFlag.stop()
                     threads.forEach { $0.join() }
@@ -114,12 +120,36 @@ public final class Listener: Sendable {
         self.threads = threads
     }
 
-    /// Connections accepted so far by threads that have stopped; exact after `stop()`.
-    public var acceptedCount: UInt64 { accepted.value }
+    /// Connections accepted so far (live; exact after `stop()`).
+    public var acceptedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.accepted.load(ordering: .relaxed) } }
 
-    /// Accepted connections still open, waiting for the client's FIN (`.peer` only; 0 after
-    /// `stop()`). A connection the client reset counts as closed too.
-    public var heldConnections: Int { heldCounts.reduce(0) { $0 + $1.value.load(ordering: .relaxed) } }
+    /// Accepted connections the listener has closed: at once, after the client ended
+    /// them, past the hold limit, or at `stop()`.
+    public var closedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.closed.load(ordering: .relaxed) } }
+
+    /// Accepted connections still open, waiting for the client's FIN or RST (wait-fin and
+    /// hold; 0 after `stop()`). A connection the client reset counts as closed too.
+    public var heldConnections: Int { shared.held.load(ordering: .relaxed) }
+
+    /// The most connections held open at once over the listener's life.
+    public var heldPeak: Int { shared.peak.load(ordering: .relaxed) }
+
+    /// hold only: connections closed at once because the hold limit was reached.
+    public var closedOverHoldLimit: UInt64 { shared.overLimit.load(ordering: .relaxed) }
+
+    /// The listener's own side so far: its counts, and what the namespace's counters and
+    /// TIME_WAIT table say since `countersBefore` (default: just before it bound). Call
+    /// it from a thread in the listener's namespace — the counters are the caller's
+    /// namespace's, and they cover every socket there, not only this listener's.
+    public func sideReport(countersBefore: [String: Int64]? = nil) -> ListenerSideReport {
+        let sides = address.family == .unix ? nil : TcpSocketTable.timeWaitSides(listenerPorts: [address.port])
+        return ListenerSideReport(
+            address: address.description, mode: mode, accepted: acceptedCount, closed: closedCount,
+            heldNow: heldConnections, heldPeak: heldPeak, closedOverHoldLimit: closedOverHoldLimit,
+            counters: KernelContext.deltas(before: countersBefore ?? countersAtStart, after: NetCounters.read(),
+                                           names: ListenerSideReport.counterNames),
+            timeWaitListenerSide: sides?.listenerSide)
+    }
 
     /// Stops the accept threads (they wake within 50 ms) and closes the sockets.
     public func stop() {
@@ -130,11 +160,45 @@ public final class Listener: Sendable {
     }
 }
 
-/// Accepted connections a `.peer` thread still holds, waiting for the client's FIN. One
-/// writer (its thread), so a plain load and store, no read-modify-write, per connection.
-private final class HeldCount: Sendable {
-    let value = Atomic<Int>(0)
-    func add(_ n: Int) { value.store(value.load(ordering: .relaxed) &+ n, ordering: .relaxed) }
+/// One accept thread's counts. One writer (its thread), so a plain load and store, no
+/// read-modify-write, per connection; any thread may read them while it runs.
+private final class ThreadCounts: Sendable {
+    let accepted = Atomic<UInt64>(0)
+    let closed = Atomic<UInt64>(0)
+    func accept() { accepted.store(accepted.load(ordering: .relaxed) &+ 1, ordering: .relaxed) }
+    func close(_ n: Int = 1) { closed.store(closed.load(ordering: .relaxed) &+ UInt64(n), ordering: .relaxed) }
+}
+
+/// Connections held open by all threads together: the hold limit and the peak are over
+/// the whole listener, so this is one shared read-modify-write per held connection
+/// (tens of ns beside accept4's and close's µs).
+private final class SharedHeld: Sendable {
+    let held = Atomic<Int>(0)
+    let peak = Atomic<Int>(0)
+    let overLimit = Atomic<UInt64>(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts one more held connection; false (and nothing counted but the refusal) when
+    /// that would pass the limit.
+    func hold() -> Bool {
+        let now = held.wrappingAdd(1, ordering: .relaxed).newValue
+        if now > limit {
+            held.wrappingSubtract(1, ordering: .relaxed)
+            overLimit.wrappingAdd(1, ordering: .relaxed)
+            return false
+        }
+        var seen = peak.load(ordering: .relaxed)
+        while now > seen {
+            let (done, original) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+            if done { break }
+            seen = original
+        }
+        return true
+    }
+
+    func release(_ n: Int = 1) { held.wrappingSubtract(n, ordering: .relaxed) }
 }
 
 /// The descriptors a thread holds open, one bit per fd number: epoll cannot list its
@@ -201,26 +265,32 @@ private struct OpenDescriptors: ~Copyable {
 private struct AcceptContext: Sendable {
     let socket: FileDescriptor
     let cpu: Int?
-    let close: ListenerClose
+    let mode: ListenerMode
     let exclusive: Bool
-    let held: HeldCount
+    let counts: ThreadCounts
+    let shared: SharedHeld
 
     private static let listenTag: UInt64 = 1 << 63
 
-    func run(stop: StopFlag) -> UInt64 {
+    func run(stop: StopFlag) {
         if let cpu { _ = try? CPUAffinity.pinCurrentThread(to: cpu) }
-        guard let epoll = try? Epoll() else { return 0 }
+        guard let epoll = try? Epoll() else { return }
         let events = EpollEventBuffer(capacity: 256)
         let flags = Epoll.readable | (exclusive ? Epoll.exclusive : 0)
-        guard (try? epoll.add(socket, events: flags, tag: Self.listenTag)) != nil else { return 0 }
-        var accepted: UInt64 = 0
+        guard (try? epoll.add(socket, events: flags, tag: Self.listenTag)) != nil else { return }
         var open = OpenDescriptors()
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
         defer {
-            held.add(-open.closeAll())
+            let n = open.closeAll()
+            shared.release(n)
+            counts.close(n)
             scratch.deallocate()
         }
-        let peerEvents = Epoll.readable | Epoll.peerClosed
+        // wait-fin reads, to see the FIN behind any data; hold asks only for the peer's
+        // half-close (and, always reported, errors and hang-ups), so data a client sends
+        // stays unread and never wakes the thread.
+        let peerEvents = mode == .hold ? Epoll.peerClosed : Epoll.readable | Epoll.peerClosed
+        let holds = mode == .waitFin || mode == .hold
         let gone = Epoll.error | Epoll.hangUp
         while !stop.isStopped {
             let n = (try? epoll.wait(into: events, timeoutNanoseconds: 50_000_000)) ?? 0
@@ -228,20 +298,25 @@ private struct AcceptContext: Sendable {
                 let tag = events.tag(at: i)
                 if tag == Self.listenTag {
                     while let conn = try? socket.acceptNonblocking() {
-                        accepted += 1
-                        if close == .peer, (try? epoll.add(conn, events: peerEvents, tag: UInt64(conn.rawValue))) != nil {
-                            open.insert(conn.rawValue)
-                            held.add(1)
-                            continue
+                        counts.accept()
+                        if holds && shared.hold() {
+                            if (try? epoll.add(conn, events: peerEvents, tag: UInt64(conn.rawValue))) != nil {
+                                open.insert(conn.rawValue)
+                                continue
+                            }
+                            shared.release()
                         }
                         conn.closeSocket()
+                        counts.close()
                     }
                     continue
                 }
                 // Waiting for the client's FIN (read returns 0) or its RST (EPOLLERR or
                 // EPOLLHUP, read fails with ECONNRESET): either way the connection is over.
+                // hold registered nothing but those, so any event ends the connection (a
+                // close with unread data answers the client's FIN with an RST).
                 let conn = FileDescriptor(rawValue: Int32(truncatingIfNeeded: tag))
-                var over = events.flags(at: i) & gone != 0
+                var over = events.flags(at: i) & gone != 0 || mode == .hold
                 if !over {
                     do throws(Errno) {
                         over = try conn.readDiscarding(scratch) == 0
@@ -251,10 +326,10 @@ private struct AcceptContext: Sendable {
                 }
                 if over && open.remove(conn.rawValue) {
                     conn.closeSocket()
-                    held.add(-1)
+                    shared.release()
+                    counts.close()
                 }
             }
         }
-        return accepted
     }
 }

@@ -128,7 +128,9 @@ struct ReportBuilder {
         if let r = config.strategy.portRange { s.append(S("port-range", "\(r.lowerBound)-\(r.upperBound)")) }
         if config.targets.isEmpty {
             s.append(S("listener-address", config.listener.address.host))
+            s.append(S("listener-mode", config.listener.mode.rawValue))
             s.append(S("listener-close", config.listener.close.rawValue))
+            if config.listener.mode == .hold { s.append(S("listener-hold-limit", String(config.listener.holdLimit))) }
             if let t = config.listener.threads { s.append(S("listener-threads", String(t))) }
             if let c = config.listener.cpus { s.append(S("listener-cpus", c.map(String.init).joined(separator: ","))) }
         }

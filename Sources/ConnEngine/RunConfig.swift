@@ -80,13 +80,28 @@ public struct ListenerConfig: Sendable, Codable, Equatable {
     public var cpus: [Int]?
     /// Requested backlog; the kernel caps it at net.core.somaxconn.
     public var backlog: Int32 = 65535
-    /// `.peer` by default: the listener waits for the client's FIN, so with `--close fin`
-    /// the client always holds TIME_WAIT. With `.immediate` both ends race to send the
-    /// first FIN and which one holds TIME_WAIT is chance, which makes port-exhaustion
-    /// figures unrepeatable.
-    public var close: ListenerClose = .peer
-    /// False: never accept (fills the backlog) — for tests of SYN drops and EAGAIN.
-    public var accepts = true
+    /// `.waitFin` by default: with `--close fin` the client always holds TIME_WAIT (see
+    /// ``ListenerMode``).
+    public var mode: ListenerMode = .waitFin
+    /// `.hold` only: connections held open at once; past it a new one is closed at once.
+    public var holdLimit = ListenerConfig.defaultHoldLimit
+
+    public static let defaultHoldLimit = 10_000
+
+    /// The pre-mode view, kept for callers that set or read it: `.immediate` is
+    /// accept-close, anything else `.peer`. Setting it picks accept-close or wait-fin,
+    /// but leaves a never-accept listener not accepting (as `accepts == false` did).
+    public var close: ListenerClose {
+        get { mode == .acceptClose ? .immediate : .peer }
+        set { if mode != .neverAccept { mode = ListenerMode(newValue) } }
+    }
+
+    /// The pre-mode view: false is never-accept; setting true on a never-accept config
+    /// makes it wait-fin (the default), setting false makes it never-accept.
+    public var accepts: Bool {
+        get { mode.accepts }
+        set { if !newValue { mode = .neverAccept } else if mode == .neverAccept { mode = .waitFin } }
+    }
 
     public init() {}
 }

@@ -183,6 +183,9 @@ public struct ListenerInfo: Sendable, Codable, Equatable {
     public var backlog: Int32
     public var accepted: UInt64
     public var close: ListenerClose
+    /// Nil in reports made before listener modes (their `close` says it all).
+    public var mode: ListenerMode? = nil
+    public var heldPeak: Int? = nil
 }
 
 public struct Verdict: Sendable, Codable, Equatable {

@@ -10,7 +10,7 @@ public enum TextReporter {
         for s in r.settings { out += "\(s.key)=\(s.value)\n" }
         for n in r.resolvedNames { out += "resolved: \(n.lineText)\n" }
         if let l = r.listener {
-            out += "listener: built-in on \(l.address), \(l.threads) accept thread(s), backlog \(l.backlog), close \(l.close.rawValue), accepted \(l.accepted)\n"
+            out += "listener: built-in on \(l.address), \(l.threads) accept thread(s), backlog \(l.backlog), \(l.mode.map { "mode \($0.rawValue)" } ?? "close \(l.close.rawValue)"), accepted \(l.accepted)\(l.heldPeak.map { $0 > 0 ? ", held peak \($0)" : "" } ?? "")\n"
         }
         out += "\n"
         let requested = r.rate.perSecond.map { "\(Int64($0.rounded()))/s" } ?? "max (closed loop)"

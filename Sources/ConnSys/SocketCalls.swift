@@ -178,6 +178,12 @@ extension FileDescriptor {
         _ = try? syscall { Glibc.close(rawValue) }
     }
 
+    /// send(2) with MSG_NOSIGNAL: a peer that went away is an EPIPE, not a SIGPIPE.
+    @inlinable
+    public func send(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        try syscall { Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+    }
+
     /// read(2) of a few bytes, to see a peer's FIN (0) on a listener that waits for it.
     @inlinable
     public func readDiscarding(_ buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {

@@ -48,8 +48,10 @@ extension HeavySuites {
             #expect(RunConfig().listener.close == .peer)
             let help = try TestSupport.run(["help", "run"], timeLimit: 20)
             let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            #expect(flat.contains("--listener-close"))
-            #expect(flat.contains("default: peer)"), "help: \(help.stdout)")
+            #expect(ListenerConfig().mode == .waitFin)
+            #expect(flat.contains("--listener-mode"))
+            #expect(flat.contains("--listener-close"), "the older name stays")
+            #expect(flat.contains("Default: wait-fin"), "help: \(help.stdout)")
         }
 
         @Test(arguments: ClientEnd.allCases)
