@@ -213,13 +213,13 @@ struct EpollDriver: ~Copyable {
 
     @inline(__always)
     mutating func flushCloses() {
-        for k in 0..<closingCount { close(FileDescriptor(rawValue: closing[k]), established: true) }
+        for k in 0..<closingCount { close(FileDescriptor(rawValue: closing[k])) }
         closingCount = 0
     }
 
     /// Ends an attempt's socket. close() also drops it from the epoll set.
     @inline(__always)
-    func close(_ fd: FileDescriptor, established: Bool) {
+    func close(_ fd: FileDescriptor) {
         fd.closeSocket()
     }
 

@@ -168,7 +168,7 @@ struct WorkerLoop: ~Copyable {
             lastPollNs = now
             if n > 0 { complete(count: n, now: now) }
         }
-        driver.flushCloses()
+        driver.flushCloses()  // before the drain, so it does not hold the last turn's sockets open
         rec.capStall(ends: now)
         loopEndNs = Swift.min(now, t.endNs)
         if !stop.isStopped || plan.onsetStop.isStopped { drain(stop: stop) }
@@ -310,7 +310,7 @@ struct WorkerLoop: ~Copyable {
         noteExhaustion(errno, site: site, at: t)
         if errno == .connectionRefused && !selfConnectPorts.isEmpty { selfConnectArmed = true }
         if slot.watched { watched -= 1; slots.slots[i].watched = false }
-        driver.close(FileDescriptor(rawValue: slot.fd), established: false)
+        driver.close(FileDescriptor(rawValue: slot.fd))
         slots.release(i)
     }
 
@@ -349,7 +349,7 @@ struct WorkerLoop: ~Copyable {
         driver.dropSpare()
         for i in 0..<slots.capacity where slots.slots[i].isBusy {
             rec.inFlight(measured: slots.slots[i].measured)
-            driver.close(FileDescriptor(rawValue: slots.slots[i].fd), established: false)
+            driver.close(FileDescriptor(rawValue: slots.slots[i].fd))
             slots.release(i)
         }
     }

@@ -69,9 +69,7 @@ extension FileDescriptor {
     /// Whether the socket is writable right now (poll with a zero timeout): for a
     /// connecting socket with no pending error, that means the handshake completed.
     public func isWritableNow() throws(Errno) -> Bool {
-        var pfd = pollfd(fd: rawValue, events: Int16(POLLOUT), revents: 0)
-        let n = try syscall { Glibc.poll(&pfd, 1, 0) }
-        return n > 0 && pfd.revents & Int16(POLLOUT) != 0
+        try pollWritable() & Int16(POLLOUT) != 0
     }
 
     /// `connect` with a raw pointer, for the probe's invalid-pointer (EFAULT) case.
