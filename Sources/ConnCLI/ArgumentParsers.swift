@@ -56,7 +56,7 @@ enum ParseValue {
         return list
     }
 
-    /// Parses only; a host name is resolved later, by ``RunCommand/resolveTargets()``.
+    /// Parses only; a host name is resolved later, by ``RunOptions/resolveTargets(into:)``.
     static func target(_ text: String) throws -> TargetSpec {
         do { return try TargetParser.parseSpec(text) } catch { throw ValidationError(error.description) }
     }
