@@ -83,8 +83,16 @@ public enum VerdictAssessment {
     static func tailNote(_ r: RunReport) -> String? {
         let s = r.service
         let wide = s.count > 0 && s.p50 > 0 && s.p99 > tailFactor * s.p50
-        guard wide || r.tally.timedOut > 0 else { return nil }
+        // In a veth lab an overflow of the listener's queue is this run's alone (nothing
+        // else listens there), so it is a tail even when too few connects hit it to move
+        // p99, or when the dropped ones were still retrying at the end.
+        let listenerOverflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+        guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 else { return nil }
         var parts: [String] = []
+        if !wide && r.tally.timedOut == 0 {
+            parts.append("the listener's accept queue overflowed"
+                + (r.tally.inFlight > 0 ? " (\(r.tally.inFlight) attempts still in flight at the end)" : ""))
+        }
         if wide {
             parts.append("service p99 \(ms(s.p99)) = \(s.p99 / Swift.max(1, s.p50))× p50 (\(ms(s.p50)))")
         }
