@@ -42,6 +42,12 @@ enum ParseValue {
         }
     }
 
+    /// `--family`: 4 or 6.
+    static func family(_ text: String) throws -> Int {
+        guard text == "4" || text == "6" else { throw ValidationError("expected 4 or 6 (got '\(text)')") }
+        return Int(text)!
+    }
+
     static func cpus(_ text: String) throws -> [Int] {
         if text.hasPrefix("node:") {
             guard let id = Int(text.dropFirst(5)) else { throw ValidationError("node:N needs a node number, e.g. node:0") }
@@ -95,5 +101,6 @@ enum ParseValue {
 }
 
 extension CloseMode: ExpressibleByArgument {}
+extension Topology: ExpressibleByArgument {}
 extension ResolveMode: ExpressibleByArgument {}
 extension ListenerClose: ExpressibleByArgument {}

@@ -22,15 +22,19 @@ struct RunCommand: ParsableCommand {
             do { _ = try config.validate(allowedCPUs: allowed) } catch { throw CLIFailure(error.description, code: 64) }
         }
         let directory = options.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
-        if config.isolation.netns {
+        if config.createsNamespace {
             do { try NamespaceRun.check(sysctls: config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
+        }
+        if config.topology == .veth {
+            do { try VethLabCheck.check(config.veth) } catch { throw CLIFailure(error.description) }
         }
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()
         let statsBefore = options.listenerStats.map { ListenerStatsClient.fetch($0) }
         if case .failure(let f)? = statsBefore { throw f }
-        let what = config.targets.isEmpty ? "the built-in loopback listener"
+        let what = config.topology == .veth ? "the built-in listener across a veth lab (IPv\(config.veth.family))"
+            : config.targets.isEmpty ? "the built-in loopback listener"
             : config.targets.map(\.description).joined(separator: ", ") + config.resolvedNames.map { " (\($0.lineText))" }.joined()
         Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport

@@ -86,6 +86,21 @@ struct RunOptions: ParsableArguments {
     @Option(help: "KEY=VALUE, repeatable: a net.* tunable set inside the --netns namespace only (e.g. net.ipv4.ip_local_port_range=\"40000 40999\").", transform: ParseValue.sysctl)
     var sysctl: [SysctlSetting] = []
 
+    @Option(help: "loopback (the built-in listener beside the generator) or veth (the listener in a namespace of its own, joined to the generator's by a veth pair: a remote host on one machine). veth needs root and implies a fresh generator namespace.")
+    var topology: Topology = .loopback
+
+    @Option(help: "With --topology veth: 4 or 6, the lab address family the listener listens on (default 4).", transform: ParseValue.family)
+    var family: Int?
+
+    @Option(name: .customLong("listener-sysctl"), help: "KEY=VALUE, repeatable, with --topology veth: a net.* tunable set in the listener's namespace only (--sysctl sets the generator's).", transform: ParseValue.sysctl)
+    var listenerSysctl: [SysctlSetting] = []
+
+    @Option(name: .customLong("listener-backlog"), help: "The built-in listener's listen backlog (the kernel caps it at net.core.somaxconn of the listener's namespace).", transform: { try ParseValue.positiveInt($0, max: 1 << 20) })
+    var listenerBacklog: Int?
+
+    @Option(help: "With --topology veth: added delay on the generator's veth end (netem), e.g. 10ms. Checked before the run: an error where the kernel has no netem.", transform: ParseValue.positiveDuration)
+    var delay: UInt64?
+
     @Flag(name: .customLong("until-exhausted"), help: "End the run at exhaustion onset (plus --tail) instead of at --duration.")
     var untilExhausted = false
 
@@ -140,6 +155,9 @@ struct RunOptions: ParsableArguments {
         c.listener.cpus = listenerCPUs
         if let a = listenerAddress { c.listener.address = a }
         c.isolation = Isolation(netns: netns, sysctls: sysctl)
+        if let b = listenerBacklog { c.listener.backlog = Int32(b) }
+        c.topology = topology
+        c.veth = VethOptions(family: family ?? 4, listenerSysctls: listenerSysctl, delayNs: delay ?? 0)
         c.untilExhausted = untilExhausted
         c.tailNs = tail
         c.spinNs = spin
@@ -150,8 +168,21 @@ struct RunOptions: ParsableArguments {
         _ = try ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
                                               close: listenerClose, closeFlag: "--listener-close")
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
-        if !sysctl.isEmpty && !netns {
-            throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
+        if !sysctl.isEmpty && !netns && topology != .veth {
+            throw ValidationError("--sysctl needs --netns (or --topology veth): connbench sets tunables only inside a namespace it created, never on the host")
+        }
+        if topology == .veth && listenerStats != nil {
+            throw ValidationError("--listener-stats cannot be used with --topology veth: the report has the built-in listener's side already")
+        }
+        if family != nil && topology != .veth { throw ValidationError("--family needs --topology veth") }
+        if !listenerSysctl.isEmpty && topology != .veth {
+            throw ValidationError("--listener-sysctl needs --topology veth: only there does the listener have a namespace of its own")
+        }
+        if delay != nil && topology != .veth {
+            throw ValidationError("--delay needs --topology veth: the delay is added on the lab's veth, never on a host interface")
+        }
+        if topology == .veth && !target.isEmpty {
+            throw ValidationError("--topology veth runs the built-in listener in its own namespace; it cannot be used with --target")
         }
         // With names, the checks that compare targets (address families) wait for
         // resolution in run(); everything else is checked here as before.

@@ -8,6 +8,7 @@ public enum BenchmarkRunner {
         case config(ConfigError)
         case listener(Listener.Failure)
         case namespace(NamespaceRun.Failure)
+        case lab(VethLabFailure)
         case system(String)
 
         public var description: String {
@@ -15,6 +16,7 @@ public enum BenchmarkRunner {
             case .config(let e): e.description
             case .listener(let e): e.description
             case .namespace(let e): e.description
+            case .lab(let e): e.description
             case .system(let s): s
             }
         }
@@ -23,10 +25,10 @@ public enum BenchmarkRunner {
     /// Runs `config` to its end, or until `stop` is set or one of `signals` arrives (the
     /// caller blocks them first). Returns what was measured either way.
     public static func run(_ config: RunConfig, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(Failure) -> RunReport {
-        if !config.isolation.sysctls.isEmpty && !config.isolation.netns {
+        if !config.isolation.sysctls.isEmpty && !config.createsNamespace {
             throw .config(ConfigError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host"))
         }
-        guard config.isolation.netns else { return try runHere(config, stop: stop, signals: signals) }
+        guard config.createsNamespace else { return try runHere(config, stop: stop, signals: signals) }
         let outcome: Result<RunReport, Failure>
         do {
             outcome = try NamespaceRun.run(sysctls: config.isolation.sysctls) { [signals] in
@@ -65,12 +67,19 @@ public enum BenchmarkRunner {
         }
 
         var listener: Listener?
+        var lab: ListenerNamespace?
         var targets = config.targets
-        if targets.isEmpty {
+        if targets.isEmpty && config.topology == .veth {
+            do { lab = try ListenerNamespace.start(options: config.veth, listener: config.listener, defaultCPUs: cpus) } catch { throw .lab(error) }
+            targets = [lab!.address]
+        } else if targets.isEmpty {
             do { listener = try Listener(config: config.listener, defaultCPUs: cpus) } catch { throw .listener(error) }
             targets = [listener!.address]
         }
-        defer { listener?.stop() }
+        defer {
+            listener?.stop()
+            lab?.stop()
+        }
 
         let usedCPUs = Array(Set(cpus + (config.targets.isEmpty ? (config.listener.cpus ?? cpus) : [])))
         let cpuAtStart = CPUStat.read(cpus: usedCPUs)
@@ -145,16 +154,32 @@ public enum BenchmarkRunner {
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
         let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
-        // Who holds TIME_WAIT, once at the end, where both ends live in this namespace.
-        let localPorts = targets.filter { $0.family != .unix && $0.isLoopback }.map(\.port)
-        let timeWaitSides = localPorts.isEmpty ? nil : TcpSocketTable.timeWaitSides(listenerPorts: localPorts)
+        // Who holds TIME_WAIT, once at the end, where both ends live in this namespace; in a
+        // veth lab, the client's in this namespace and the listener's in its own.
+        let localPorts = (lab == nil ? targets.filter { $0.family != .unix && $0.isLoopback } : targets).map(\.port)
+        var timeWaitSides = localPorts.isEmpty ? nil : TcpSocketTable.timeWaitSides(listenerPorts: localPorts)
         if let note = listener?.portNote { notes.append(note) }
         listener?.stop()
-        let listenerInfo = listener.map {
+        var listenerInfo = listener.map {
             ListenerInfo(address: $0.address.description, threads: $0.threadCount, backlog: $0.effectiveBacklog,
                          accepted: $0.acceptedCount, close: config.listener.close, mode: $0.mode, heldPeak: $0.heldPeak)
         }
         listener = nil
+        var listenerNamespace: ListenerNamespaceReport?
+        if let lab, let side = lab.stop() {
+            if let note = side.portNote { notes.append(note) }
+            listenerInfo = side.info
+            if let own = timeWaitSides, let theirs = side.kernel.timeWaitSides {
+                timeWaitSides = TimeWaitSides(clientSide: own.clientSide, listenerSide: theirs.listenerSide,
+                                              other: own.other + own.listenerSide + theirs.clientSide + theirs.other)
+            }
+            listenerNamespace = ListenerNamespaceReport(
+                family: config.veth.family, generatorInterface: VethOptions.generatorInterface,
+                listenerInterface: VethOptions.listenerInterface, generatorAddress: config.veth.generatorIP,
+                listenerAddress: lab.address.description, delayNs: config.veth.delayNs > 0 ? config.veth.delayNs : nil,
+                kernel: side.kernel, side: side.side)
+        }
+        lab = nil
 
         let results = boxes.map { $0.result ?? WorkerResult(id: -1, fatal: "worker produced no result") }
         for r in results { if let f = r.fatal { notes.append("worker \(r.id): \(f)") } }
@@ -166,10 +191,10 @@ public enum BenchmarkRunner {
         let routes = targets.filter { $0.family != .unix && !$0.isLoopback }.compactMap { t in
             RouteInterface.lookup(t).map { NumaPlacement.Route(target: t.description, interface: $0.name, node: $0.numaNode) }
         }
-        var kernel = KernelContext(release: KernelInfo.release(), namespace: config.isolation.netns ? "fresh" : "host",
+        var kernel = KernelContext(release: KernelInfo.release(), namespace: config.createsNamespace ? "fresh" : "host",
                                    sysctlsApplied: config.isolation.sysctls, tunables: tunables,
                                    counters: KernelContext.deltas(before: countersBefore, after: NetCounters.read()))
-        kernel.setNamespace(NetNamespace.identity(), createdForRun: config.isolation.netns)
+        kernel.setNamespace(NetNamespace.identity(), createdForRun: config.createsNamespace)
         kernel.timeWaitSides = timeWaitSides
         let measuredEnd = Swift.min(stoppedNs, endNs)
         let measuredNs = measuredEnd > measureStartNs ? measuredEnd - measureStartNs : 0
@@ -179,7 +204,7 @@ public enum BenchmarkRunner {
                              measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
                              listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes,
                              kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped,
-                             numaRoutes: routes).build()
+                             numaRoutes: routes, listenerNamespace: listenerNamespace).build()
     }
 
     /// How often the runner samples sockstat: fine enough to date an onset to ~10 ms.

@@ -43,6 +43,7 @@ extension RunConfig {
         if let r = strategy.portRange, r.lowerBound == 0 {
             throw ConfigError("--port-range must lie within 1-65535 (got \(r.lowerBound)-\(r.upperBound))")
         }
+        try validateTopology()
         if !strategy.sources.isEmpty {
             let families = Set(strategy.sources.map(\.family))
             let targetFamilies = Set((targets.isEmpty ? [listener.address] : targets).map(\.family))
@@ -54,6 +55,23 @@ extension RunConfig {
             throw ConfigError("--bind-no-port needs --bind ADDR or --source ADDR (it changes what bind does)")
         }
         return cpus
+    }
+
+    /// The veth lab's options only mean something with `--topology veth`, and the lab has
+    /// its own listener and addresses.
+    func validateTopology() throws(ConfigError) {
+        guard topology == .veth else {
+            if veth.family != 4 { throw ConfigError("--family needs --topology veth (the loopback listener's family is --listener-address's)") }
+            if !veth.listenerSysctls.isEmpty { throw ConfigError("--listener-sysctl needs --topology veth: only there does the listener have a namespace of its own") }
+            if veth.delayNs > 0 { throw ConfigError("--delay needs --topology veth: the delay is added on the lab's veth, never on a host interface") }
+            return
+        }
+        if !targets.isEmpty { throw ConfigError("--topology veth runs the built-in listener in its own namespace; it cannot be used with --target") }
+        if veth.family != 4 && veth.family != 6 { throw ConfigError("--family must be 4 or 6 (got \(veth.family))") }
+        if listener.address.family == .unix || listener.address.host != ListenerConfig().address.host {
+            throw ConfigError("--listener-address cannot be used with --topology veth: the listener listens on the lab's address (--family 4|6)")
+        }
+        if !strategy.sources.isEmpty { throw ConfigError("--bind/--source cannot be used with --topology veth: the generator's namespace has only the lab's address") }
     }
 
     static func format(_ cpus: [Int]) -> String {

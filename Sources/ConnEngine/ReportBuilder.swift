@@ -22,6 +22,7 @@ struct ReportBuilder {
     var ports: PortSamples
     var endedAtOnset: Bool
     var numaRoutes: [NumaPlacement.Route] = []
+    var listenerNamespace: ListenerNamespaceReport? = nil
 
     func build() -> RunReport {
         var all = WorkerFigures()
@@ -95,6 +96,8 @@ struct ReportBuilder {
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.settledAtOnce = all.settledAtOnce
+        report.topology = config.topology
+        report.listenerNamespace = listenerNamespace
         if let topology = NumaTopology.read() {
             let nodes = results.filter { $0.fatal == nil }.map { r in r.cpu.flatMap { topology.node(ofCPU: $0) } }
             report.numa = NumaPlacement(topology: topology, workerNodes: nodes, routes: numaRoutes)
@@ -126,8 +129,15 @@ struct ReportBuilder {
             s.append(S("source", srcs.count == 1 ? srcs[0].host : "\(srcs.first!.host)-\(srcs.last!.host)"))
         }
         if let r = config.strategy.portRange { s.append(S("port-range", "\(r.lowerBound)-\(r.upperBound)")) }
+        if config.topology == .veth {
+            s.append(S("topology", "veth"))
+            s.append(S("family", String(config.veth.family)))
+            for x in config.veth.listenerSysctls { s.append(S("listener-sysctl", x.description)) }
+            if config.veth.delayNs > 0 { s.append(S("delay", DurationParser.format(config.veth.delayNs))) }
+        }
         if config.targets.isEmpty {
-            s.append(S("listener-address", config.listener.address.host))
+            if config.listener.backlog != ListenerConfig().backlog { s.append(S("listener-backlog", String(config.listener.backlog))) }
+            if config.topology != .veth { s.append(S("listener-address", config.listener.address.host)) }
             s.append(S("listener-mode", config.listener.mode.rawValue))
             s.append(S("listener-close", config.listener.close.rawValue))
             if config.listener.mode == .hold { s.append(S("listener-hold-limit", String(config.listener.holdLimit))) }

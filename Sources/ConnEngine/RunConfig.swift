@@ -41,6 +41,11 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var listener = ListenerConfig()
     /// `--netns` and `--sysctl`: run in a fresh network namespace with these tunables.
     public var isolation = Isolation()
+    /// `--topology`: the built-in listener beside the generator, or across a veth pair in
+    /// a namespace of its own (which gives the generator a fresh namespace too).
+    public var topology: Topology = .loopback
+    /// `--family`, `--listener-sysctl`, `--delay`: the veth lab (`topology == .veth`).
+    public var veth = VethOptions()
     /// End the run at exhaustion onset plus `tailNs`, instead of at the duration.
     public var untilExhausted = false
     public var tailNs: UInt64 = 300_000_000
@@ -67,6 +72,10 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public init() {}
 
     public var usesBuiltInListener: Bool { targets.isEmpty }
+
+    /// Whether the generator runs in a namespace created for the run: `--netns`, or a veth
+    /// lab (whose two ends need two namespaces of their own).
+    public var createsNamespace: Bool { isolation.netns || topology == .veth }
 }
 
 /// The built-in listener: a real accept loop on loopback, so `connbench --rate N` works on

@@ -63,8 +63,13 @@ public struct RunReport: Sendable, Codable {
     /// /proc/stat over the run: user, system and softirq time of every thread on them.
     public var cpuBusy: Double?
     public var selfConnects: UInt64
-    /// Kernel release, tunables and counter deltas of the namespace the run ran in.
+    /// Kernel release, tunables and counter deltas of the namespace the run ran in (the
+    /// generator's, in a veth lab).
     public var kernel: KernelContext
+    /// `--topology`; nil in reports made before it existed (loopback).
+    public var topology: Topology? = nil
+    /// The listener's namespace of a veth run: its tunables, counters and side report.
+    public var listenerNamespace: ListenerNamespaceReport? = nil
     /// sockstat samples over the run: ports in use and TIME_WAIT.
     public var ports: PortSamples
     /// When and why the run began to run out of connects; nil when it did not.

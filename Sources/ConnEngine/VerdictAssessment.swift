@@ -83,8 +83,16 @@ public enum VerdictAssessment {
     static func tailNote(_ r: RunReport) -> String? {
         let s = r.service
         let wide = s.count > 0 && s.p50 > 0 && s.p99 > tailFactor * s.p50
-        guard wide || r.tally.timedOut > 0 else { return nil }
+        // In a veth lab an overflow of the listener's queue is this run's alone (nothing
+        // else listens there), so it is a tail even when too few connects hit it to move
+        // p99, or when the dropped ones were still retrying at the end.
+        let listenerOverflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+        guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 else { return nil }
         var parts: [String] = []
+        if !wide && r.tally.timedOut == 0 {
+            parts.append("the listener's accept queue overflowed"
+                + (r.tally.inFlight > 0 ? " (\(r.tally.inFlight) attempts still in flight at the end)" : ""))
+        }
         if wide {
             parts.append("service p99 \(ms(s.p99)) = \(s.p99 / Swift.max(1, s.p50))× p50 (\(ms(s.p50)))")
         }
@@ -109,6 +117,21 @@ public enum VerdictAssessment {
         if let c = r.kernel.counter("TcpExt.ListenDrops"), c.delta > 0, r.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0 == 0 {
             why.append("TcpExt.ListenDrops +\(c.delta)")
         }
+        // A veth lab: the listener's queue is in its own namespace, so its overflows are
+        // counted there and never in the generator's counters.
+        if let l = r.listenerNamespace {
+            let where_ = "on the listener's side (its namespace, \(l.kernel.namespaceInode.map { "net:[\($0)]" } ?? "across the veth"))"
+            let overflows = l.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+            if overflows > 0 {
+                why.append("TcpExt.ListenOverflows +\(overflows) \(where_): the listener's accept queue was full")
+            }
+            if let c = l.kernel.counter("TcpExt.ListenDrops"), c.delta > 0, overflows == 0 {
+                why.append("TcpExt.ListenDrops +\(c.delta) \(where_)")
+            }
+            if let c = l.kernel.counter("TcpExt.TCPReqQFullDrop"), c.delta > 0 {
+                why.append("TcpExt.TCPReqQFullDrop +\(c.delta) \(where_): its SYN queue was full")
+            }
+        }
         if let tw = r.kernel.timeWaitSides, tw.listenerSide > 0 {
             why.append("\(tw.listenerSide) TIME_WAIT sockets on the listener's side")
         }
@@ -116,7 +139,9 @@ public enum VerdictAssessment {
             why.append("the generator's own loop (observation gap max \(ms(r.observationGap.max)))")
         }
         if why.isEmpty && r.tally.timedOut > 0 {
-            why.append("no counter moved in this namespace: the loss is beyond it (the listener's host or the path)")
+            why.append(r.listenerNamespace == nil
+                ? "no counter moved in this namespace: the loss is beyond it (the listener's host or the path)"
+                : "no counter moved in either namespace of the veth lab")
         }
         return parts.joined(separator: ", ") + (why.isEmpty ? "" : "; likely cause: " + why.joined(separator: ", "))
     }

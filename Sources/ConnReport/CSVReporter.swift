@@ -26,6 +26,9 @@ public enum CSVReporter {
         "d_listen_overflows", "d_listen_drops", "d_tw_overflow", "d_tw", "d_tw_recycled", "d_active_opens",
         "d_attempt_fails", "d_out_rsts", "time_wait_end", "numa_nodes", "worker_nodes", "target_interfaces", "time_wait_client_side", "time_wait_listener_side",
         "sockstat_sample_us",
+        // Topology and the listener's namespace (veth).
+        "topology", "family", "listener_netns_inode", "listener_d_listen_overflows", "listener_d_listen_drops",
+        "listener_d_reqq_full_drop", "listener_time_wait_listener_side", "listener_sysctls", "delay_ms",
     ]
 
     /// One header row and one row for the run.
@@ -142,6 +145,17 @@ public enum CSVReporter {
             values["target_interfaces"] = n.routes.map { "\($0.target)=\($0.interface):\($0.node.map(String.init) ?? "virtual")" }.joined(separator: ";")
         }
         values["sockstat_sample_us"] = Num.f3(r.ports.meanSampleNs / 1000)
+        values["topology"] = (r.topology ?? .loopback).rawValue
+        if let l = r.listenerNamespace {
+            values["family"] = String(l.family)
+            values["listener_netns_inode"] = l.kernel.namespaceInode.map(String.init) ?? ""
+            values["listener_d_listen_overflows"] = l.kernel.counter("TcpExt.ListenOverflows").map { String($0.delta) } ?? ""
+            values["listener_d_listen_drops"] = l.kernel.counter("TcpExt.ListenDrops").map { String($0.delta) } ?? ""
+            values["listener_d_reqq_full_drop"] = l.kernel.counter("TcpExt.TCPReqQFullDrop").map { String($0.delta) } ?? ""
+            values["listener_time_wait_listener_side"] = l.side.timeWaitListenerSide.map(String.init) ?? ""
+            values["listener_sysctls"] = l.kernel.sysctlsApplied.map(\.description).joined(separator: ";")
+            values["delay_ms"] = l.delayNs.map { Num.f3(Double($0) / 1e6) } ?? ""
+        }
         return summaryColumns.map { values[$0] ?? "" }
     }
 

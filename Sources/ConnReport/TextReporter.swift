@@ -44,6 +44,7 @@ public enum TextReporter {
         out += "\n" + errorTable(r)
         out += "\n" + onsetSection(r)
         out += "\n" + kernelSection(r)
+        out += listenerNamespaceSection(r)
         out += "\n" + seriesTable(r)
         out += "\nworkers: " + r.workers.map { w in
             "#\(w.id) cpu \(w.cpu.map(String.init) ?? "-") (\(w.pinning)) busy \(Num.f1(w.cpuUtilization * 100))%"
@@ -105,6 +106,36 @@ public enum TextReporter {
         if r.ports.meanSampleNs > 0 {
             out += "  sockstat sampled \(r.ports.samples.count)× at \(Num.f1(r.ports.meanSampleNs / 1000)) µs each (runner thread)\n"
         }
+        return out
+    }
+
+    /// A veth run's listener namespace, beside the generator's kernel section: the tunables
+    /// that differ from the generator's, the counters that moved there, and the listener's
+    /// own counts, so "whose queue overflowed" is read off one line.
+    static func listenerNamespaceSection(_ r: RunReport) -> String {
+        guard let l = r.listenerNamespace else { return "" }
+        let k = l.kernel
+        var out = "listener side (namespace \(namespaceText(k))): \(l.listenerInterface) \(l.listenerAddress)"
+        out += " <- veth <- \(l.generatorInterface) \(l.generatorAddress) (IPv\(l.family))"
+        if let d = l.delayNs { out += ", netem delay \(Num.f3(Double(d) / 1e6)) ms on \(l.generatorInterface)" }
+        if !k.sysctlsApplied.isEmpty { out += ", set: " + k.sysctlsApplied.map(\.description).joined(separator: " ") }
+        out += "\n"
+        let differ = l.tunablesDiffering(from: r.kernel)
+        out += "  tunables that differ from the generator's: "
+        out += differ.isEmpty ? "none" : differ.map { "\($0.key.split(separator: ".").last!)=\($0.value) (generator \(r.kernel.tunable($0.key) ?? "n/a"))" }.joined(separator: " ")
+        out += "\n"
+        let s = l.side
+        out += "  listener: accepted \(s.accepted), closed \(s.closed), held peak \(s.heldPeak); "
+        out += ListenerSideReport.counterNames.map { n in "\(n.split(separator: ".").last!) +\(s.delta(n).map(String.init) ?? "n/a")" }.joined(separator: ", ")
+        out += "\n"
+        let moved = k.counters.filter { $0.delta != 0 || $0.name.hasPrefix("sockstat") }
+        if !moved.isEmpty {
+            out += "  counters over the run: " + moved.map { c in
+                c.name.hasPrefix("sockstat") ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
+            }.joined(separator: ", ") + "\n"
+        }
+        let clientTW = r.kernel.timeWaitSides.map { String($0.clientSide) } ?? "n/a"
+        out += "  TIME_WAIT at the end: \(s.timeWaitListenerSide.map(String.init) ?? "n/a") held by the listener (this namespace), \(clientTW) by the client (the generator's)\n"
         return out
     }
 

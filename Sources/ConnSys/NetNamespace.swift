@@ -31,15 +31,10 @@ public enum NetNamespace {
         let box = ResultBox<Result<T, FreshThreadFailure>>()
         do throws(Errno) {
             let thread = try PosixThread.spawn {
-                let before = currentIdentity()
-                do throws(Errno) {
-                    try enterFresh()
+                do throws(FreshThreadFailure) {
+                    try enterFreshChecked()
                 } catch {
-                    box.value = .failure(.enter(error))
-                    return
-                }
-                guard let after = currentIdentity(), after != before else {
-                    box.value = .failure(.notIsolated)
+                    box.value = .failure(error)
                     return
                 }
                 box.value = .success(body())
@@ -49,6 +44,19 @@ public enum NetNamespace {
             return .failure(.thread(error))
         }
         return box.value ?? .failure(.thread(.ioError))
+    }
+
+    /// ``enterFresh()``, then a check that the calling thread really left the namespace it
+    /// was in (nothing may be tuned in the old one). For a thread that must stay in its
+    /// namespace while others work, such as the veth lab's listener thread.
+    public static func enterFreshChecked() throws(FreshThreadFailure) {
+        let before = currentIdentity()
+        do throws(Errno) {
+            try enterFresh()
+        } catch {
+            throw .enter(error)
+        }
+        guard let after = currentIdentity(), after != before else { throw .notIsolated }
     }
 
     /// Written by the namespace's thread before it ends, read after the join.

@@ -73,7 +73,7 @@ enum TestSupport {
 
     /// Runs connbench (or a shell line) and waits, with a hard time limit.
     static func run(_ arguments: [String], shell: String? = nil, timeLimit: TimeInterval = 60,
-                    interruptAfter: TimeInterval? = nil) throws -> Outcome {
+                    interruptAfter: TimeInterval? = nil, signal: Int32 = SIGINT) throws -> Outcome {
         let p = Process()
         if let shell {
             p.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -93,7 +93,7 @@ enum TestSupport {
         let started = Date()
         while p.isRunning {
             if let after = interruptAfter, !interrupted, Date().timeIntervalSince(started) >= after {
-                kill(p.processIdentifier, SIGINT)
+                kill(p.processIdentifier, signal)
                 interrupted = true
             }
             if Date() > deadline { p.terminate(); throw Failure("connbench \(arguments) ran past \(timeLimit) s") }

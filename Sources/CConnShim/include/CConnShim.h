@@ -74,6 +74,16 @@ int cbs_setns_net(int fd);
 /* Set or clear IFF_UP on an interface through an AF_INET datagram socket. */
 int cbs_set_link_up(const char *name, int up);
 
+/* rtnetlink, in the calling thread's namespace (netlink.c); -1 with errno from the
+ * kernel's ack on failure.
+ * A veth pair NAME <-> PEER_NAME; the peer is created in the namespace open at
+ * peer_netns_fd (or beside NAME when it is < 0). */
+int cbs_veth_create(const char *name, const char *peer_name, int peer_netns_fd);
+/* ADDR (4 bytes for AF_INET, 16 for AF_INET6) / prefix on an interface; IPv6 without DAD. */
+int cbs_addr_add(const char *ifname, int family, const void *addr, int prefix);
+/* A root netem qdisc adding delay_ns to every packet the interface sends. */
+int cbs_qdisc_add_netem(const char *ifname, uint64_t delay_ns);
+
 /* Timer slack of the calling thread in ns (prctl PR_SET_TIMERSLACK). The default 50 µs
  * would make every scheduled wake-up of an open-loop worker that much late. */
 int cbs_set_timer_slack(unsigned long ns);
