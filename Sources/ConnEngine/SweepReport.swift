@@ -38,6 +38,36 @@ public struct SweepStep: Sendable, Codable, Equatable {
     /// Latency percentiles the objectives asked for, as measured (percentile → ns).
     public var objectiveValuesNs: [Double: UInt64]
 
+    public init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: [String: UInt64], cpuBusy: Double?, onsetSignal: String?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
+        self.index = index
+        self.requestedRate = requestedRate
+        self.load = load
+        self.workers = workers
+        self.concurrency = concurrency
+        self.achievedRate = achievedRate
+        self.establishedPerSecond = establishedPerSecond
+        self.attempts = attempts
+        self.established = established
+        self.failed = failed
+        self.timedOut = timedOut
+        self.inFlight = inFlight
+        self.notStarted = notStarted
+        self.lateP99Ns = lateP99Ns
+        self.p50Ns = p50Ns
+        self.p99Ns = p99Ns
+        self.p999Ns = p999Ns
+        self.serviceP99Ns = serviceP99Ns
+        self.callP99Ns = callP99Ns
+        self.errors = errors
+        self.cpuBusy = cpuBusy
+        self.onsetSignal = onsetSignal
+        self.onsetSeconds = onsetSeconds
+        self.measuredSeconds = measuredSeconds
+        self.missed = missed
+        self.interrupted = interrupted
+        self.objectiveValuesNs = objectiveValuesNs
+    }
+
     public var passed: Bool { missed.isEmpty && !interrupted }
 
     public var errorShare: Double { attempts > 0 ? Double(failed + timedOut) / Double(attempts) : 0 }
@@ -69,7 +99,7 @@ public struct SweepStep: Sendable, Codable, Equatable {
 extension KneeCriteria {
     /// Held first (a rate not held makes every other figure a lower load's), then the
     /// latency objectives, then the error budget.
-    func missed(by s: SweepStep, requested: Double) -> [String] {
+    public func missed(by s: SweepStep, requested: Double) -> [String] {
         var out: [String] = []
         if s.achievedRate < heldShare * requested {
             out.append("not held: \(SweepNumbers.rate(s.achievedRate))/s of \(SweepNumbers.rate(requested))/s (\(SweepNumbers.f1(100 * s.achievedRate / requested))%)")
