@@ -48,6 +48,19 @@ enum ParseValue {
         return Int(text)!
     }
 
+    /// One positive whole number, or (for sweep) a list `1,2,4`, a range `1..8` or a
+    /// doubling range `1..64/x2`.
+    static func loadList(_ text: String, flag: String, max: Int) throws -> [Int] {
+        if let single = Int(text) {
+            guard single > 0 else { throw ValidationError("must be more than zero") }
+            guard single <= max else { throw ValidationError("must be at most \(max)") }
+            return [single]
+        }
+        do { return try SweepRatesParser.loads(text, flag: flag, max: max) } catch {
+            throw ValidationError(error.description.hasPrefix(flag + ": ") ? String(error.description.dropFirst(flag.count + 2)) : error.description)
+        }
+    }
+
     static func cpus(_ text: String) throws -> [Int] {
         if text.hasPrefix("node:") {
             guard let id = Int(text.dropFirst(5)) else { throw ValidationError("node:N needs a node number, e.g. node:0") }

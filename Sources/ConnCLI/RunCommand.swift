@@ -12,6 +12,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    func validate() throws { try options.requireSingleLoad(for: "run") }
+
     func run() throws {
         var config = options.makeConfig()
         if options.hasNames {

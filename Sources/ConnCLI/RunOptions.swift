@@ -8,20 +8,20 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Connects per second over all workers (50000, 50k), or 'max' for closed loop.", transform: ParseValue.rate)
     var rate: Rate = .fixed(perSecond: 1000)
 
-    @Option(help: "Measured time: 10s, 500ms, 2m.", transform: ParseValue.positiveDuration)
-    var duration: UInt64 = 10_000_000_000
+    @Option(help: "Measured time: 10s, 500ms, 2m (default 10s; sweep: 2s per step).", transform: ParseValue.positiveDuration)
+    var duration: UInt64?
 
-    @Option(help: "Time before measuring starts, excluded from the figures.", transform: ParseValue.duration)
-    var warmup: UInt64 = 0
+    @Option(help: "Time before measuring starts, excluded from the figures (default 0; sweep: 500ms per step).", transform: ParseValue.duration)
+    var warmup: UInt64?
 
-    @Option(help: "Worker threads (default: one per CPU in --cpus, or per CPU this process may use).", transform: { try ParseValue.positiveInt($0, max: 1024) })
-    var workers: Int?
+    @Option(help: "Worker threads (default: one per CPU in --cpus, or per CPU this process may use). sweep: a list or range of them (1..4) to fit scalability.", transform: { try ParseValue.loadList($0, flag: "--workers", max: 1024) })
+    var workers: [Int]?
 
     @Option(help: "CPUs to pin workers to through libnuma: 0,1 or 0-3.", transform: ParseValue.cpus)
     var cpus: [Int]?
 
-    @Option(help: "Connects in flight per worker, at most (default: 16 with --rate max, 1024 with a fixed rate).", transform: { try ParseValue.positiveInt($0) })
-    var concurrency: Int?
+    @Option(help: "Connects in flight per worker, at most (default: 16 with --rate max, 1024 with a fixed rate). sweep: a list or range (1..64/x2) to fit scalability.", transform: { try ParseValue.loadList($0, flag: "--concurrency", max: 1 << 20) })
+    var concurrency: [Int]?
 
     @Option(help: "Per-connect timeout; counted as ETIMEDOUT (call 'timeout').", transform: ParseValue.positiveDuration)
     var timeout: UInt64 = 3_000_000_000
@@ -138,11 +138,11 @@ struct RunOptions: ParsableArguments {
         var c = RunConfig()
         c.targets = target.compactMap { if case .address(let a) = $0 { a } else { nil } }
         c.rate = rate
-        c.durationNs = duration
-        c.warmupNs = warmup
-        c.workers = workers
+        c.durationNs = duration ?? RunOptions.defaultDurationNs
+        c.warmupNs = warmup ?? 0
+        c.workers = workers?.first
         c.cpus = cpus
-        c.concurrency = concurrency
+        c.concurrency = concurrency?.first
         c.timeoutNs = timeout
         c.close = close
         c.intervalNs = interval
@@ -162,6 +162,14 @@ struct RunOptions: ParsableArguments {
         c.tailNs = tail
         c.spinNs = spin
         return c
+    }
+
+    static let defaultDurationNs: UInt64 = 10_000_000_000
+
+    /// `run` and `compare` take one value of each; only `sweep` steps over a list.
+    func requireSingleLoad(for command: String) throws {
+        if (workers?.count ?? 1) > 1 { throw ValidationError("--workers takes one value in \(command); step over several with `connbench sweep --workers 1..N`") }
+        if (concurrency?.count ?? 1) > 1 { throw ValidationError("--concurrency takes one value in \(command); step over several with `connbench sweep --concurrency 1,2,4`") }
     }
 
     func validate() throws {

@@ -95,6 +95,7 @@ struct ReportBuilder {
                                      errors: report.errors, ports: ports,
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
+        report.portBudget = portBudget(onset: report.onset, achieved: report.achievedRate)
         report.settledAtOnce = all.settledAtOnce
         report.topology = config.topology
         report.listenerNamespace = listenerNamespace
@@ -105,6 +106,16 @@ struct ReportBuilder {
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report
+    }
+
+    /// At the asked rate; in closed loop at the rate measured before any onset (the rate
+    /// the ports were spent at), else the run's achieved rate.
+    func portBudget(onset: Onset?, achieved: Double) -> PortBudget? {
+        guard let inputs = PortBudget.Inputs.of(config: config, targets: targets, tunables: kernel.tunables,
+                                                listenerMode: listener?.mode) else { return nil }
+        if let asked = config.rate.perSecond { return .predict(inputs, rate: asked) }
+        let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? achieved
+        return .predict(inputs, rate: measured > 0 ? measured : nil, rateMeasured: true)
     }
 
     func settings() -> [RunReport.Setting] {

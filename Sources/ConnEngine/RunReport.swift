@@ -76,6 +76,8 @@ public struct RunReport: Sendable, Codable {
     public var onset: Onset?
     /// The run ended at onset (`--until-exhausted`), not at its duration.
     public var endedAtOnset: Bool
+    /// What the run's tunables and strategy predict for its ports, to set beside `onset`.
+    public var portBudget: PortBudget? = nil
     /// Set for a run of `connbench exhaust`: the row of the matrix it was.
     public var matrixCase: ExhaustMatrix.Case?
     public var notes: [String]

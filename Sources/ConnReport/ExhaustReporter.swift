@@ -7,6 +7,7 @@ public enum ExhaustReporter {
         "strategy", "close", "tcp_tw_reuse", "destinations", "first_error", "call", "onset_signal",
         "onset_attempt", "onset_s", "ports_in_use", "sustained_per_s", "errors_per_s",
         "attempts", "established", "failed", "timed_out", "in_flight", "rate_before_per_s",
+        "predicted_attempt", "sustainable_per_s",
     ]
 
     public static func row(_ r: RunReport) -> [String] {
@@ -21,8 +22,13 @@ public enum ExhaustReporter {
             o.map { Num.f1($0.errorsPerSecond) } ?? "",
             String(r.tally.attempts), String(r.tally.established), String(r.tally.failed),
             String(r.tally.timedOut), String(r.tally.inFlight), o.map { Num.f1($0.rateBefore) } ?? "",
+            predicted(r).map(String.init) ?? "", r.portBudget?.sustainableRate.map { Num.f1($0) } ?? "",
         ]
     }
+
+    /// The onset the port budget predicts for the case (the cost rise where the detector
+    /// can see it, else ports running out).
+    static func predicted(_ r: RunReport) -> Int? { r.portBudget?.onsetAttempt }
 
     public static func csv(_ reports: [RunReport]) -> String {
         CSV.row(columns) + reports.map { CSV.row(row($0)) }.joined()
@@ -30,11 +36,11 @@ public enum ExhaustReporter {
 
     public static func text(_ reports: [RunReport], portRange: ClosedRange<UInt16>, kernel: String) -> String {
         var out = "connbench exhaust: kernel \(kernel); each row its own fresh namespace, ip_local_port_range \(portRange.lowerBound)-\(portRange.upperBound) (\(portRange.count) ports), closed loop, built-in listeners wait for the client's FIN\n\n"
-        let header = ["strategy", "close", "tw_reuse", "dst", "first error", "call", "onset", "attempt", "onset_s", "ports", "after/s", "errors/s", "attempts"]
+        let header = ["strategy", "close", "tw_reuse", "dst", "first error", "call", "onset", "attempt", "predicted", "onset_s", "ports", "after/s", "errors/s", "attempts"]
         let rows = reports.map { r -> [String] in
             let f = row(r)
             return [f[0], f[1], f[2], f[3], f[4].isEmpty ? "-" : f[4], f[5].isEmpty ? "-" : f[5],
-                    f[6].isEmpty ? "none" : f[6], f[7].isEmpty ? "-" : f[7], f[8].isEmpty ? "-" : f[8],
+                    f[6].isEmpty ? "none" : f[6], f[7].isEmpty ? "-" : f[7], f[18].isEmpty ? "-" : f[18], f[8].isEmpty ? "-" : f[8],
                     f[9].isEmpty ? "-" : f[9], f[10].isEmpty ? "-" : f[10], f[11].isEmpty ? "-" : f[11], f[12]]
         }
         out += TextReporter.table(header, rows)

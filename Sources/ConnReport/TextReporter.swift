@@ -43,6 +43,7 @@ public enum TextReporter {
         out += "\n" + latencyTable(r)
         out += "\n" + errorTable(r)
         out += "\n" + onsetSection(r)
+        out += portBudgetSection(r)
         out += "\n" + kernelSection(r)
         out += listenerNamespaceSection(r)
         out += "\n" + seriesTable(r)
@@ -77,6 +78,51 @@ public enum TextReporter {
         out += "\n  after:  \(Num.f1(o.sustainedRate))/s established (sustained), \(Num.f1(o.errorsPerSecond)) errors/s, connect() mean \(o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? "-") µs"
         if let odd = o.oddShareAfter { out += ", \(Num.f1(odd * 100))% odd source ports" }
         return out + "\n"
+    }
+
+    /// `port budget: …` and `predicted onset …; observed …`, so the model and the run can
+    /// be read against each other.
+    static func portBudgetSection(_ r: RunReport) -> String {
+        guard let b = r.portBudget else { return "" }
+        let i = b.inputs
+        var out = "port budget: \(i.ports) ports"
+        if i.sources > 1 { out += " × \(i.sources) sources" }
+        if i.destinations > 1 { out += i.bindTakesPort ? " (bind() takes the port: \(i.destinations) destinations do not multiply it)" : " × \(i.destinations) destinations" }
+        out += " = \(b.capacity)"
+        switch i.timeWaitHolder {
+        case .nobody: out += "; RST close leaves no TIME_WAIT: ports come back at close\n"
+        case .peer: out += "; the peer holds TIME_WAIT: ports come back at close\n"
+        case .generator, .unknown:
+            out += b.holdSeconds < PortBudget.timeWaitSeconds
+                ? "; TIME_WAIT reused after \(Num.f3(b.holdSeconds)) s (tcp_tw_reuse)"
+                : "; each held \(Int(b.holdSeconds)) s in TIME_WAIT by this side"
+            out += b.sustainableRate.map { " → sustainable \(Num.f1($0))/s\n" } ?? "\n"
+        }
+        if let c = b.caveat { out += "  model: \(c)\n" }
+        guard let rate = b.rate else { return out }
+        let at = "at \(Num.f1(rate))/s" + (b.rateMeasured ? " (measured)" : "")
+        var line = "  predicted \(at): "
+        if let c = b.costRiseAttempt, let cs = b.costRiseSeconds {
+            line += "connect() cost rises at attempt \(c) (\(Num.f3(cs)) s, one parity of the range used), "
+        }
+        if let e = b.exhaustedAttempt, let es = b.exhaustedSeconds {
+            line += "ports run out at attempt \(e) (\(Num.f3(es)) s)"
+        } else {
+            line += b.costRiseAttempt == nil ? "no onset (within the sustainable rate)" : "ports do not run out"
+        }
+        out += line + "\n"
+        if let kind = b.onsetKind, let a = b.onsetAttempt, let t = b.onsetSeconds {
+            out += "  predicted onset \(kind.rawValue) at attempt \(a) (\(Num.f3(t)) s)"
+            if let o = r.onset {
+                out += "; observed \(o.signal) at attempt \(o.attempt) (\(Num.f3(o.seconds)) s): "
+                out += "\(Num.signedPercent(Double(o.attempt), Double(a))) attempts, \(Num.signedPercent(o.seconds, t)) time\n"
+            } else {
+                out += "; observed none" + (r.endedAtOnset ? "" : " (the run may have ended before it)") + "\n"
+            }
+        } else if let o = r.onset {
+            out += "  predicted onset none; observed \(o.signal) at attempt \(o.attempt) (\(Num.f3(o.seconds)) s): not the ports, by this model\n"
+        }
+        return out
     }
 
     static func kernelSection(_ r: RunReport) -> String {

@@ -36,6 +36,37 @@ extension HeavySuites {
             return s
         }
 
+        /// The port budget's onset against the observed one, attempt and time.
+        static func expectPredictionWithinTenPercent(_ r: RunReport, sourceLocation: SourceLocation = #_sourceLocation) {
+            guard let b = r.portBudget, let a = b.onsetAttempt, let t = b.onsetSeconds, let o = r.onset else {
+                Issue.record("no prediction or no onset: \(String(describing: r.portBudget)) \(String(describing: r.onset))", sourceLocation: sourceLocation)
+                return
+            }
+            #expect(Swift.abs(Double(o.attempt) - Double(a)) <= 0.1 * Double(a),
+                    "attempt: observed \(o.attempt) (\(o.signal)), predicted \(a) (\(b.onsetKind?.rawValue ?? "-"))", sourceLocation: sourceLocation)
+            #expect(Swift.abs(o.seconds - t) <= 0.1 * t,
+                    "time: observed \(o.seconds) s, predicted \(t) s at \(b.rate ?? 0)/s", sourceLocation: sourceLocation)
+        }
+
+        /// The default range with tcp_tw_reuse=0 at a fixed 8000/s: connect() starts to walk
+        /// the used even half at attempt 14117 (1.76 s), long before ports run out (28233).
+        @Test func inTheDefaultRangeTheCostRisesAtTheEvenHalfAsPredicted() throws {
+            var config = RunConfig()
+            config.rate = .fixed(perSecond: 8000)
+            config.durationNs = 4_000_000_000
+            config.untilExhausted = true
+            config.tailNs = 200_000_000
+            config.intervalNs = 100_000_000
+            config.isolation = Isolation(netns: true, sysctls: [SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0")])
+            let r = try BenchmarkRunner.run(config)
+            TestSupport.expectBalanced(r)
+            #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "32768 60999")
+            #expect(r.portBudget?.onsetKind == .costRise)
+            #expect(r.portBudget?.onsetAttempt == 14117)
+            #expect(r.onset?.call == nil, "a cost signal, not an errno: \(String(describing: r.onset))")
+            Self.expectPredictionWithinTenPercent(r)
+        }
+
         @Test(arguments: cases)
         func exhaustionOnsetMatchesTheStrategy(_ e: Expectation) throws {
             let settings = Self.settings()
@@ -51,8 +82,10 @@ extension HeavySuites {
                 // other suites load both CPUs at once; that is contention, not exhaustion.)
                 #expect(r.onset?.call == nil, "onset: \(String(describing: r.onset))")
                 #expect(r.tally.established > 3000, "rst should run far past the 1000 ports: \(r.tally)")
+                #expect(r.portBudget?.onsetAttempt == nil, "the port budget predicts no onset with RST")
                 return
             }
+            Self.expectPredictionWithinTenPercent(r)
             let first = try #require(r.firstError, "no error at all: \(r.tally)")
             #expect(first.name == errno)
             #expect(first.site.description == e.call)

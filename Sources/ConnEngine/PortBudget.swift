@@ -1,0 +1,225 @@
+import ConnSys
+
+/// How many connects the ephemeral ports allow, from the run's own tunables and socket
+/// strategy, before the run shows it: the sustainable rate, and at a given rate the
+/// attempt and time where connect() starts to pay (even half used) and where ports run
+/// out. A planner needs the number before production finds it; the run's observed onset
+/// then says whether the model holds on this host.
+///
+/// The model is the kernel's, simplified where it says so:
+/// - a port is held for as long as its 4-tuple is in TIME_WAIT on this side: 60 s
+///   (TCP_TIMEWAIT_LEN, not a tunable), or `tcp_tw_reuse_delay` when connect() may reuse
+///   a TIME_WAIT socket (`tcp_tw_reuse` 1, or 2 with a loopback peer, and timestamps on);
+///   0 when the run closes with RST or the peer holds TIME_WAIT;
+/// - connect() picks ports per destination (a plain connect, or bind with
+///   IP_BIND_ADDRESS_NO_PORT), so each (source address, destination) pair has the whole
+///   range; a bind() to port 0 takes the port for its source address whatever the
+///   destination, so destinations do not multiply it, and bind() never reuses TIME_WAIT;
+/// - connect() walks the ports of one parity first (since Linux 4.2; even ones when the
+///   range starts even), so the first half goes cheaply and each connect after it
+///   searches the used half first: the cost rises at half the budget, the errno comes at
+///   the whole.
+public struct PortBudget: Sendable, Codable, Equatable {
+    public struct Inputs: Sendable, Codable, Equatable {
+        /// Ports a connect may get: the range (per socket with IP_LOCAL_PORT_RANGE,
+        /// intersected with the namespace's), less ip_local_reserved_ports inside it.
+        public var ports: Int
+        public var destinations: Int
+        /// Source addresses bound round-robin (1 without --bind/--source).
+        public var sources: Int
+        /// bind() to port 0 before connect, without IP_BIND_ADDRESS_NO_PORT.
+        public var bindTakesPort: Bool
+        /// Who holds TIME_WAIT: this side, the peer, or nobody (RST).
+        public var timeWaitHolder: TimeWaitHolder
+        /// Whether connect() may reuse this side's TIME_WAIT sockets, and after how long.
+        public var reuseDelaySeconds: Double?
+        /// SO_REUSEADDR with a bind: bind() may then take a port whose 4-tuple is in
+        /// TIME_WAIT, and connect() decides. The model does not follow that path.
+        public var bindWithReuseAddress: Bool
+
+        public init(ports: Int, destinations: Int = 1, sources: Int = 1, bindTakesPort: Bool = false,
+                    timeWaitHolder: TimeWaitHolder = .generator, reuseDelaySeconds: Double? = nil,
+                    bindWithReuseAddress: Bool = false) {
+            self.ports = ports
+            self.destinations = destinations
+            self.sources = sources
+            self.bindTakesPort = bindTakesPort
+            self.timeWaitHolder = timeWaitHolder
+            self.reuseDelaySeconds = reuseDelaySeconds
+            self.bindWithReuseAddress = bindWithReuseAddress
+        }
+    }
+
+    public enum TimeWaitHolder: String, Sendable, Codable, Equatable {
+        case generator, peer, nobody, unknown
+    }
+
+    /// The TIME_WAIT length Linux uses on every connection (TCP_TIMEWAIT_LEN).
+    public static let timeWaitSeconds = 60.0
+
+    public var inputs: Inputs
+    /// Ports usable at once over every (source, destination) pair.
+    public var capacity: Int
+    /// How long each connect keeps its port: 60 s, the reuse delay, or 0.
+    public var holdSeconds: Double
+    /// capacity / hold: the highest rate the ports sustain forever; nil when nothing
+    /// holds a port after close (RST, or the peer's TIME_WAIT).
+    public var sustainableRate: Double?
+    /// The rate the prediction is for, and whether it was asked for or measured.
+    public var rate: Double?
+    public var rateMeasured: Bool
+    /// Attempt and second at which the cheap half is used up; nil when never at `rate`.
+    public var costRiseAttempt: Int?
+    public var costRiseSeconds: Double?
+    /// Attempt and second of the first failure for want of a port; nil when never.
+    public var exhaustedAttempt: Int?
+    public var exhaustedSeconds: Double?
+    /// What the run's onset detector should report: the cost rise, if it comes after the
+    /// detector has its baseline (it cannot see a rise from before it knew the normal
+    /// cost: then it fires as soon as it has one) and before ports run out; else running
+    /// out. Nil when neither happens at `rate`.
+    public var onsetAttempt: Int?
+    public var onsetSeconds: Double?
+    public var onsetKind: OnsetKind?
+    /// What the model left out for this run, in words; nil when it applies as stated.
+    public var caveat: String?
+
+    public enum OnsetKind: String, Sendable, Codable, Equatable {
+        /// connect() becomes dearer (and the rate falls): no errno yet.
+        case costRise = "cost rise"
+        /// connect() or bind() fails for want of a port.
+        case exhausted = "ports run out"
+    }
+
+    /// When the run's onset detector can first see a cost rise: after its settle and
+    /// baseline windows.
+    public static let defaultDetectableAfterSeconds =
+        Double(OnsetDetector.Parameters().settleNs + OnsetDetector.Parameters().baselineNs) / 1e9
+
+    /// The smallest used half whose walk shows as an onset. Each connect after the cheap
+    /// half walks the used ports (~0.25 µs each here: 3–4 ms over the 14k of the default
+    /// range, kernel-facts); a connect costs ~25 µs on this machine, and the detector wants
+    /// ~10× that without parity evidence to spare. From 1000 used ports the walk costs that;
+    /// in smaller ranges connect() stays cheap enough that ports run out first (1000-port
+    /// range: errno at ~1001 every run; 4 destinations × 1000: errno at ~4000, or a rate
+    /// drop a few % before it).
+    public static let visibleHalfPorts = 1000
+
+    /// The prediction for `inputs` at `rate` connects per second over all workers.
+    public static func predict(_ inputs: Inputs, rate: Double?, rateMeasured: Bool = false,
+                               detectableAfterSeconds: Double = defaultDetectableAfterSeconds) -> PortBudget {
+        let pairs = inputs.sources * (inputs.bindTakesPort ? 1 : Swift.max(1, inputs.destinations))
+        let capacity = Swift.max(0, inputs.ports) * pairs
+        let hold: Double
+        var caveat: String?
+        switch inputs.timeWaitHolder {
+        case .nobody, .peer: hold = 0
+        case .generator, .unknown:
+            hold = inputs.bindTakesPort ? timeWaitSeconds : (inputs.reuseDelaySeconds ?? timeWaitSeconds)
+        }
+        if inputs.timeWaitHolder == .unknown {
+            caveat = "both ends may close first (a listener that closes at once), so who holds TIME_WAIT varies; predicted as if this side always did"
+        }
+        if inputs.bindWithReuseAddress {
+            caveat = "SO_REUSEADDR with bind() lets bind take ports whose 4-tuple is in TIME_WAIT and leaves the choice to connect(); predicted as a plain bind"
+        }
+        var b = PortBudget(inputs: inputs, capacity: capacity, holdSeconds: hold,
+                           sustainableRate: hold > 0 ? Double(capacity) / hold : nil,
+                           rate: rate, rateMeasured: rateMeasured, caveat: caveat)
+        guard let rate, rate > 0, hold > 0, capacity > 0 else { return b }
+        // Ports in use grow by `rate` per second until the first ones come free after
+        // `hold`; they run out if the range fills before that.
+        let half = capacity / 2
+        if Double(half) < rate * hold {
+            b.costRiseAttempt = half + 1
+            b.costRiseSeconds = Double(half) / rate
+        }
+        if Double(capacity) < rate * hold {
+            b.exhaustedAttempt = capacity + 1
+            b.exhaustedSeconds = Double(capacity) / rate
+        }
+        if let cs = b.costRiseSeconds, inputs.ports / 2 >= visibleHalfPorts {
+            let seen = Swift.max(cs, detectableAfterSeconds)
+            if b.exhaustedSeconds.map({ seen < $0 }) ?? true {
+                b.onsetSeconds = seen
+                b.onsetAttempt = seen > cs ? Int((seen * rate).rounded()) + 1 : b.costRiseAttempt
+                b.onsetKind = .costRise
+                return b
+            }
+        }
+        if let e = b.exhaustedAttempt {
+            b.onsetAttempt = e
+            b.onsetSeconds = b.exhaustedSeconds
+            b.onsetKind = .exhausted
+        }
+        return b
+    }
+}
+
+extension PortBudget.Inputs {
+    /// The inputs of a run: its namespace's tunables as read at the start, its strategy,
+    /// targets, close mode and listener.
+    public static func of(config: RunConfig, targets: [SocketAddress], tunables: [RunReport.Setting],
+                          listenerMode: ListenerMode?) -> PortBudget.Inputs? {
+        let tcpTargets = targets.filter { $0.family != .unix }
+        guard !tcpTargets.isEmpty else { return nil }
+        func value(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
+        let rangeParts = (value("net.ipv4.ip_local_port_range") ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
+        guard rangeParts.count == 2, rangeParts[0] <= rangeParts[1] else { return nil }
+        var low = rangeParts[0], high = rangeParts[1]
+        if let r = config.strategy.portRange {
+            low = Swift.max(low, Int(r.lowerBound))
+            high = Swift.min(high, Int(r.upperBound))
+        }
+        var ports = Swift.max(0, high - low + 1)
+        // connect() walks an even count (the kernel rounds `remaining` down to even).
+        if ports > 1 { ports &= ~1 }
+        let reserved = ReservedPorts.parse(value("net.ipv4.ip_local_reserved_ports") ?? "")
+        ports -= reserved.count(in: low...Swift.max(low, high))
+        let sources = Swift.max(1, config.strategy.sources.count)
+        let binds = !config.strategy.sources.isEmpty
+        let holder: PortBudget.TimeWaitHolder
+        if config.close == .rst {
+            holder = .nobody
+        } else if config.targets.isEmpty {
+            holder = listenerMode == .acceptClose ? .unknown : .generator
+        } else {
+            holder = .generator  // an external listener is assumed to wait for the client's close
+        }
+        let twReuse = Int(value("net.ipv4.tcp_tw_reuse") ?? "") ?? 2
+        let timestamps = (Int(value("net.ipv4.tcp_timestamps") ?? "") ?? 1) != 0
+        let loopback = tcpTargets.allSatisfy(\.isLoopback)
+        let reuse = timestamps && (twReuse == 1 || (twReuse == 2 && loopback))
+        let delayMs = Double(value("net.ipv4.tcp_tw_reuse_delay") ?? "") ?? 1000
+        let destinations = Set(tcpTargets.map(\.description)).count
+        return PortBudget.Inputs(ports: Swift.max(0, ports), destinations: destinations, sources: sources,
+                                 bindTakesPort: binds && !config.strategy.bindAddressNoPort,
+                                 timeWaitHolder: holder, reuseDelaySeconds: reuse ? delayMs / 1000 : nil,
+                                 bindWithReuseAddress: binds && config.strategy.reuseAddress && !config.strategy.bindAddressNoPort)
+    }
+}
+
+/// `net.ipv4.ip_local_reserved_ports`: `8080,9000-9010`.
+struct ReservedPorts: Equatable {
+    var ranges: [ClosedRange<Int>]
+
+    static func parse(_ text: String) -> ReservedPorts {
+        var ranges: [ClosedRange<Int>] = []
+        for item in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }) {
+            let ends = item.split(separator: "-").compactMap { Int($0) }
+            if ends.count == 1 { ranges.append(ends[0]...ends[0]) }
+            if ends.count == 2, ends[0] <= ends[1] { ranges.append(ends[0]...ends[1]) }
+        }
+        return ReservedPorts(ranges: ranges)
+    }
+
+    /// Reserved ports inside `range`, each counted once.
+    func count(in range: ClosedRange<Int>) -> Int {
+        var seen = Set<Int>()
+        for r in ranges {
+            let lo = Swift.max(r.lowerBound, range.lowerBound), hi = Swift.min(r.upperBound, range.upperBound)
+            if lo <= hi { for p in lo...hi { seen.insert(p) } }
+        }
+        return seen.count
+    }
+}

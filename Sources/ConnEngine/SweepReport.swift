@@ -1,0 +1,190 @@
+import Histogram
+
+/// One step of a sweep: the figures a planner compares across load, and whether the
+/// step met the knee's conditions (and if not, which it missed first).
+public struct SweepStep: Sendable, Codable, Equatable {
+    public var index: Int
+    /// Open loop: the rate asked for. Nil in a load sweep (closed loop).
+    public var requestedRate: Double?
+    /// Load sweep: concurrency per worker × workers, the N of the scalability law.
+    public var load: Int?
+    public var workers: Int
+    public var concurrency: Int
+    public var achievedRate: Double
+    public var establishedPerSecond: Double
+    public var attempts: UInt64
+    public var established: UInt64
+    public var failed: UInt64
+    public var timedOut: UInt64
+    public var inFlight: UInt64
+    public var notStarted: UInt64?
+    /// Start lateness p99 (open loop): how far behind its schedule the generator ran.
+    public var lateP99Ns: UInt64
+    /// Corrected latency (from the intended start).
+    public var p50Ns: UInt64
+    public var p99Ns: UInt64
+    public var p999Ns: UInt64
+    public var serviceP99Ns: UInt64
+    public var callP99Ns: UInt64
+    /// Errors by errno name (timeouts included as ETIMEDOUT).
+    public var errors: [String: UInt64]
+    public var cpuBusy: Double?
+    public var onsetSignal: String?
+    public var onsetSeconds: Double?
+    public var measuredSeconds: Double
+    /// The conditions this step missed, in the order the knee checks them.
+    public var missed: [String]
+    public var interrupted: Bool
+    /// Latency percentiles the objectives asked for, as measured (percentile → ns).
+    public var objectiveValuesNs: [Double: UInt64]
+
+    public init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: [String: UInt64], cpuBusy: Double?, onsetSignal: String?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
+        self.index = index
+        self.requestedRate = requestedRate
+        self.load = load
+        self.workers = workers
+        self.concurrency = concurrency
+        self.achievedRate = achievedRate
+        self.establishedPerSecond = establishedPerSecond
+        self.attempts = attempts
+        self.established = established
+        self.failed = failed
+        self.timedOut = timedOut
+        self.inFlight = inFlight
+        self.notStarted = notStarted
+        self.lateP99Ns = lateP99Ns
+        self.p50Ns = p50Ns
+        self.p99Ns = p99Ns
+        self.p999Ns = p999Ns
+        self.serviceP99Ns = serviceP99Ns
+        self.callP99Ns = callP99Ns
+        self.errors = errors
+        self.cpuBusy = cpuBusy
+        self.onsetSignal = onsetSignal
+        self.onsetSeconds = onsetSeconds
+        self.measuredSeconds = measuredSeconds
+        self.missed = missed
+        self.interrupted = interrupted
+        self.objectiveValuesNs = objectiveValuesNs
+    }
+
+    public var passed: Bool { missed.isEmpty && !interrupted }
+
+    public var errorShare: Double { attempts > 0 ? Double(failed + timedOut) / Double(attempts) : 0 }
+
+    /// The step's figures from its run's report, judged by `criteria` (open loop only:
+    /// a load sweep has no rate to hold and no knee).
+    public static func from(_ r: RunReport, index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int,
+                            criteria: KneeCriteria) -> SweepStep {
+        var errors: [String: UInt64] = [:]
+        for e in r.errors { errors[e.name, default: 0] += e.count }
+        var values: [Double: UInt64] = [:]
+        for o in criteria.objectives {
+            values[o.percentile] = r.histograms.latency.totalCount > 0 ? r.histograms.latency.valueAtPercentile(o.percentile) : 0
+        }
+        var step = SweepStep(
+            index: index, requestedRate: requestedRate, load: load, workers: workers, concurrency: concurrency,
+            achievedRate: r.achievedRate, establishedPerSecond: r.establishedPerSecond,
+            attempts: r.tally.attempts, established: r.tally.established, failed: r.tally.failed,
+            timedOut: r.tally.timedOut, inFlight: r.tally.inFlight, notStarted: r.notStarted,
+            lateP99Ns: r.startLag.p99, p50Ns: r.latency.p50, p99Ns: r.latency.p99, p999Ns: r.latency.p999,
+            serviceP99Ns: r.service.p99, callP99Ns: r.connectCall.p99, errors: errors, cpuBusy: r.cpuBusy,
+            onsetSignal: r.onset?.signal, onsetSeconds: r.onset?.seconds, measuredSeconds: r.measuredSeconds,
+            missed: [], interrupted: r.interrupted, objectiveValuesNs: values)
+        if let requestedRate { step.missed = criteria.missed(by: step, requested: requestedRate) }
+        return step
+    }
+}
+
+extension KneeCriteria {
+    /// Held first (a rate not held makes every other figure a lower load's), then the
+    /// latency objectives, then the error budget.
+    public func missed(by s: SweepStep, requested: Double) -> [String] {
+        var out: [String] = []
+        if s.achievedRate < heldShare * requested {
+            out.append("not held: \(SweepNumbers.rate(s.achievedRate))/s of \(SweepNumbers.rate(requested))/s (\(SweepNumbers.f1(100 * s.achievedRate / requested))%)")
+        }
+        for o in objectives {
+            let v = s.objectiveValuesNs[o.percentile] ?? 0
+            if v > o.limitNs || s.attempts == 0 {
+                out.append("p\(SweepFormat.percentile(o.percentile)) \(SweepNumbers.latency(v)) > \(DurationParser.format(o.limitNs))")
+            }
+        }
+        if s.errorShare > errorBudget {
+            out.append("errors \(SweepNumbers.f3(100 * s.errorShare))% > \(SweepNumbers.f3(100 * errorBudget))%")
+        }
+        return out
+    }
+}
+
+/// A whole sweep: its steps in the order run, the knee (open loop) or the scalability fit
+/// (load), and what the reader needs to repeat it.
+public struct SweepReport: Sendable, Codable, Equatable {
+    public var axis: SweepAxis
+    public var criteria: KneeCriteria
+    public var settings: [RunReport.Setting]
+    public var steps: [SweepStep]
+    public var interrupted: Bool
+    public var wallSeconds: Double
+    public var fit: ScalabilityFit?
+    public var fitError: String?
+
+    /// The highest requested rate among the steps that passed.
+    public var knee: SweepStep? {
+        steps.filter { $0.requestedRate != nil && $0.passed }.max { ($0.requestedRate ?? 0) < ($1.requestedRate ?? 0) }
+    }
+
+    /// The lowest failed rate above the knee: the step that says why the knee is where it is.
+    public var firstPastKnee: SweepStep? {
+        let k = knee?.requestedRate ?? 0
+        return steps.filter { ($0.requestedRate ?? 0) > k && !$0.passed && !$0.interrupted }
+            .min { ($0.requestedRate ?? 0) < ($1.requestedRate ?? 0) }
+    }
+
+    public init(axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting], steps: [SweepStep],
+                interrupted: Bool, wallSeconds: Double) {
+        self.axis = axis
+        self.criteria = criteria
+        self.settings = settings
+        self.steps = steps
+        self.interrupted = interrupted
+        self.wallSeconds = wallSeconds
+    }
+
+    /// Fits the scalability law to a load sweep's throughput (established per second).
+    public mutating func fitLoad() {
+        guard axis.isLoad else { return }
+        let points = steps.filter { !$0.interrupted }.compactMap { s in
+            s.load.map { ScalabilityFit.Point(load: Double($0), throughput: s.establishedPerSecond) }
+        }
+        do throws(ScalabilityFit.Failure) {
+            fit = try ScalabilityFit.fit(points)
+        } catch {
+            fitError = error.description
+        }
+    }
+}
+
+/// Number formatting for sweep texts, without Foundation.
+public enum SweepNumbers {
+    public static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
+    public static func f1(_ v: Double) -> String { fixed(v, 1) }
+    /// A measured latency in the unit that reads best: `812 µs`, `1.42 ms`, `2.10 s`.
+    public static func latency(_ ns: UInt64) -> String {
+        if ns < 1_000_000 { return f1(Double(ns) / 1e3) + " µs" }
+        if ns < 1_000_000_000 { return fixed(Double(ns) / 1e6, 2) + " ms" }
+        return fixed(Double(ns) / 1e9, 2) + " s"
+    }
+    public static func f3(_ v: Double) -> String { fixed(v, 3) }
+
+    public static func fixed(_ v: Double, _ digits: Int) -> String {
+        guard v.isFinite else { return "n/a" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let r = (Swift.abs(v) * scale).rounded()
+        let whole = Int64(r / scale)
+        var frac = String(Int64(r) - whole * Int64(scale))
+        while frac.count < digits { frac = "0" + frac }
+        return (v < 0 && r != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + frac : "")
+    }
+}
