@@ -12,6 +12,14 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    /// Here and not in ``RunOptions``: `compare` parses the same `--sysctl` and always
+    /// runs in fresh namespaces, so only `run` needs `--netns` spelled out.
+    func validate() throws {
+        if !options.sysctl.isEmpty && !options.netns {
+            throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
+        }
+    }
+
     func run() throws {
         var config = options.makeConfig()
         if options.hasNames {

@@ -150,9 +150,6 @@ struct RunOptions: ParsableArguments {
         _ = try ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
                                               close: listenerClose, closeFlag: "--listener-close")
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
-        if !sysctl.isEmpty && !netns {
-            throw ValidationError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host")
-        }
         // With names, the checks that compare targets (address families) wait for
         // resolution in run(); everything else is checked here as before.
         if hasNames { return }
