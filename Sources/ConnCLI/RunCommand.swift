@@ -12,7 +12,15 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    func validate() throws { try options.requireSingleLoad(for: "run") }
+    /// The `--sysctl` check is here and not in ``RunOptions``: `compare` parses the same
+    /// `--sysctl` and always runs in fresh namespaces, so only `run` needs `--netns`
+    /// spelled out. `run` takes one value of `--workers` and `--concurrency`.
+    func validate() throws {
+        try options.requireSingleLoad(for: "run")
+        if !options.sysctl.isEmpty && !options.netns && options.topology != .veth {
+            throw ValidationError("--sysctl needs --netns (or --topology veth): connbench sets tunables only inside a namespace it created, never on the host")
+        }
+    }
 
     func run() throws {
         var config = options.makeConfig()

@@ -176,9 +176,6 @@ struct RunOptions: ParsableArguments {
         _ = try ListenerModeArguments.resolve(mode: listenerMode, modeFlag: "--listener-mode",
                                               close: listenerClose, closeFlag: "--listener-close")
         if bind != nil && source != nil { throw ValidationError("--bind and --source: give one of them") }
-        if !sysctl.isEmpty && !netns && topology != .veth {
-            throw ValidationError("--sysctl needs --netns (or --topology veth): connbench sets tunables only inside a namespace it created, never on the host")
-        }
         if topology == .veth && listenerStats != nil {
             throw ValidationError("--listener-stats cannot be used with --topology veth: the report has the built-in listener's side already")
         }

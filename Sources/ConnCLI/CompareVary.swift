@@ -1,0 +1,51 @@
+import ArgumentParser
+import ConnEngine
+import ConnSys
+
+/// The run flags `compare --vary FLAG=V1,V2` can vary: each maps one value onto a copy of
+/// the base ``RunOptions`` through the same parser `run` uses for that flag, so a value
+/// means exactly what it means on `run`'s command line.
+enum CompareVary {
+    typealias Apply = @Sendable (inout RunOptions, String) throws -> Void
+
+    static let flags: [(name: String, apply: Apply)] = [
+        ("close", { o, v in o.close = try enumValue(v, CloseMode.self) }),
+        ("bind-no-port", { o, v in o.bindNoPort = try bool(v) }),
+        ("reuseaddr", { o, v in o.reuseaddr = try bool(v) }),
+        ("concurrency", { o, v in o.concurrency = [try ParseValue.positiveInt(v)] }),
+        ("workers", { o, v in o.workers = [try ParseValue.positiveInt(v, max: 1024)] }),
+        ("rate", { o, v in o.rate = try ParseValue.rate(v) }),
+        ("duration", { o, v in o.duration = try ParseValue.positiveDuration(v) }),
+        ("warmup", { o, v in o.warmup = try ParseValue.duration(v) }),
+        ("timeout", { o, v in o.timeout = try ParseValue.positiveDuration(v) }),
+        ("listener-mode", { o, v in o.listenerMode = try enumValue(v, ListenerMode.self); o.listenerClose = nil }),
+        ("listener-threads", { o, v in o.listenerThreads = try ParseValue.positiveInt(v, max: 1024) }),
+        ("listener-cpus", { o, v in o.listenerCPUs = try ParseValue.cpus(v) }),
+        ("listener-address", { o, v in o.listenerAddress = try ParseValue.address(v) }),
+        ("spin", { o, v in o.spin = try ParseValue.duration(v) }),
+        ("port-range", { o, v in o.portRange = try ParseValue.portRange(v) }),
+        ("cpus", { o, v in o.cpus = try ParseValue.cpus(v) }),
+        ("bind", { o, v in o.bind = try ParseValue.address(v); o.source = nil }),
+        ("source", { o, v in o.source = try ParseValue.sources(v); o.bind = nil }),
+    ]
+
+    static var names: String { flags.map(\.name).joined(separator: ", ") }
+
+    static func apply(_ name: String) -> Apply? { flags.first { $0.name == name }?.apply }
+
+    /// on/off, true/false, yes/no, 1/0: a flag has no value on `run`'s command line.
+    static func bool(_ v: String) throws -> Bool {
+        switch v.lowercased() {
+        case "on", "true", "yes", "1": return true
+        case "off", "false", "no", "0": return false
+        default: throw ValidationError("must be on or off (true/false, yes/no, 1/0)")
+        }
+    }
+
+    static func enumValue<E: ExpressibleByArgument & CaseIterable & RawRepresentable>(_ v: String, _: E.Type) throws -> E where E.RawValue == String {
+        guard let e = E(argument: v) else {
+            throw ValidationError("must be one of " + E.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return e
+    }
+}
