@@ -102,7 +102,10 @@ public enum SweepRatesParser {
 /// Picks the next open-loop rate: first a ramp that multiplies the rate until two steps
 /// in a row fail (one failure can be a noisy second; two are a trend), then a bisection
 /// between the highest rate held and the lowest failed rate above it, until they are
-/// within the resolution of each other.
+/// within the resolution of each other — and then both ends of that bracket are run
+/// again, until each has the same verdict twice (a third run breaks a tie). Near the
+/// knee a 2-second step passes or fails by chance; a knee that rests on one lucky or
+/// unlucky step moves by the whole bracket from one sweep to the next.
 public struct RateSearch: Sendable, Equatable {
     public struct Settings: Sendable, Equatable, Codable {
         public var start: Double = 5_000
@@ -111,8 +114,10 @@ public struct RateSearch: Sendable, Equatable {
         public var floor: Double = 100
         /// Bisection ends when (failed − held) / held is at most this.
         public var resolution: Double = 0.05
+        /// Runs of each end of the final bracket that must agree.
+        public var confirmations = 2
         /// A bound on steps, whatever the data does.
-        public var maxSteps = 24
+        public var maxSteps = 30
         public init() {}
     }
 
@@ -127,10 +132,20 @@ public struct RateSearch: Sendable, Equatable {
         a.settings == b.settings && a.tried.map(\.rate) == b.tried.map(\.rate) && a.tried.map(\.passed) == b.tried.map(\.passed)
     }
 
-    /// The highest rate held, and the lowest failed rate above it.
+    /// A rate's verdict over all its runs: the majority; a tie is not yet a verdict, and
+    /// counts as passed for bracketing (the run that breaks it comes next).
+    public func verdict(_ rate: Double) -> (passed: Bool, runs: Int, agreeing: Int) {
+        let runs = tried.filter { $0.rate == rate }
+        let passes = runs.filter(\.passed).count
+        let fails = runs.count - passes
+        return (passes >= fails, runs.count, Swift.max(passes, fails))
+    }
+
+    /// The highest rate held, and the lowest failed rate above it, by each rate's verdict.
     public var bracket: (held: Double?, failed: Double?) {
-        let held = tried.filter(\.passed).map(\.rate).max()
-        let failed = tried.filter { !$0.passed && $0.rate > (held ?? 0) }.map(\.rate).min()
+        let rates = Set(tried.map(\.rate))
+        let held = rates.filter { verdict($0).passed }.max()
+        let failed = rates.filter { !verdict($0).passed && $0 > (held ?? 0) }.min()
         return (held, failed)
     }
 
@@ -155,12 +170,18 @@ public struct RateSearch: Sendable, Equatable {
         }
         let (held, failed) = bracket
         guard let held, let failed else { return nil }
-        guard (failed - held) / held > settings.resolution else { return nil }
-        // Round to a readable rate: 1% of the bracket's low end.
-        let mid = (held + failed) / 2
-        let unit = Swift.max(1, (held / 100).rounded(.down))
-        let rounded = (mid / unit).rounded() * unit
-        return rounded > held && rounded < failed ? rounded : mid
+        if (failed - held) / held > settings.resolution {
+            // Round to a readable rate: 1% of the bracket's low end.
+            let mid = (held + failed) / 2
+            let unit = Swift.max(1, (held / 100).rounded(.down))
+            let rounded = (mid / unit).rounded() * unit
+            return rounded > held && rounded < failed ? rounded : mid
+        }
+        for end in [held, failed] {
+            let v = verdict(end)
+            if v.agreeing < settings.confirmations || v.agreeing * 2 == v.runs { return end }
+        }
+        return nil
     }
 }
 

@@ -129,16 +129,33 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var fit: ScalabilityFit?
     public var fitError: String?
 
-    /// The highest requested rate among the steps that passed.
+    /// Whether a rate passed, over every step run at it: the majority (a rate may be run
+    /// again to confirm the knee); a tie counts as passed, as the search counts it.
+    public func ratePassed(_ rate: Double) -> Bool {
+        let runs = steps.filter { $0.requestedRate == rate && !$0.interrupted }
+        return runs.filter(\.passed).count * 2 >= runs.count && !runs.isEmpty
+    }
+
+    /// The highest requested rate that passed (by majority over its runs); its last
+    /// passing step stands for it.
     public var knee: SweepStep? {
-        steps.filter { $0.requestedRate != nil && $0.passed }.max { ($0.requestedRate ?? 0) < ($1.requestedRate ?? 0) }
+        let rates = Set(steps.compactMap(\.requestedRate)).filter { ratePassed($0) }
+        guard let k = rates.max() else { return nil }
+        return steps.last { $0.requestedRate == k && $0.passed }
     }
 
     /// The lowest failed rate above the knee: the step that says why the knee is where it is.
     public var firstPastKnee: SweepStep? {
         let k = knee?.requestedRate ?? 0
-        return steps.filter { ($0.requestedRate ?? 0) > k && !$0.passed && !$0.interrupted }
-            .min { ($0.requestedRate ?? 0) < ($1.requestedRate ?? 0) }
+        let rates = Set(steps.compactMap(\.requestedRate)).filter { $0 > k && !ratePassed($0) }
+        guard let f = rates.min() else { return nil }
+        return steps.last { $0.requestedRate == f && !$0.passed && !$0.interrupted }
+    }
+
+    /// Runs at `rate` and how many passed.
+    public func runs(at rate: Double) -> (runs: Int, passed: Int) {
+        let r = steps.filter { $0.requestedRate == rate && !$0.interrupted }
+        return (r.count, r.filter(\.passed).count)
     }
 
     public init(axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting], steps: [SweepStep],

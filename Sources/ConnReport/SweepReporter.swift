@@ -73,7 +73,8 @@ public enum SweepReporter {
     static func kneeText(_ r: SweepReport) -> String {
         var out = ""
         if let k = r.knee, let rate = k.requestedRate {
-            out += "knee: \(SweepNumbers.rate(rate))/s (step \(k.index)): achieved \(SweepNumbers.rate(k.achievedRate))/s"
+            let runs = r.runs(at: rate)
+            out += "knee: \(SweepNumbers.rate(rate))/s (step \(k.index)\(runs.runs > 1 ? ", passed \(runs.passed) of \(runs.runs) runs" : "")): achieved \(SweepNumbers.rate(k.achievedRate))/s"
             for o in r.criteria.objectives {
                 out += ", p\(SweepNumbers.fixed(o.percentile, o.percentile == o.percentile.rounded() ? 0 : 1)) \(SweepNumbers.latency(k.objectiveValuesNs[o.percentile] ?? 0))"
             }
@@ -82,7 +83,8 @@ public enum SweepReporter {
             out += "knee: none: no step passed\n"
         }
         if let f = r.firstPastKnee, let rate = f.requestedRate {
-            out += "past it: \(SweepNumbers.rate(rate))/s (step \(f.index)) failed first on \(f.missed.first ?? "-")"
+            let runs = r.runs(at: rate)
+            out += "past it: \(SweepNumbers.rate(rate))/s (step \(f.index)\(runs.runs > 1 ? ", failed \(runs.runs - runs.passed) of \(runs.runs) runs" : "")) failed first on \(f.missed.first ?? "-")"
             if f.missed.count > 1 { out += "; also " + f.missed.dropFirst().joined(separator: "; ") }
             out += "\n"
             if let k = r.knee?.requestedRate {

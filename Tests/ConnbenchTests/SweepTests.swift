@@ -64,7 +64,32 @@ struct SweepPlanTests {
         #expect(held.map { $0 <= limit } ?? false, "held \(String(describing: held))")
         #expect(failed.map { $0 > limit } ?? false, "failed \(String(describing: failed))")
         if let held, let failed { #expect((failed - held) / held <= 0.05, "\(held)…\(failed)") }
-        #expect(steps <= 14, "\(steps) steps")
+        #expect(steps <= 16, "\(steps) steps")
+        // Both ends of the bracket were run twice and agreed.
+        if let held, let failed {
+            #expect(search.verdict(held).runs >= 2 && search.verdict(failed).runs >= 2)
+        }
+    }
+
+    /// A lucky pass just above the limit is run again, fails, and is not the knee; an
+    /// unlucky failure just below it is run again, passes, and does not cap the knee.
+    @Test(arguments: [true, false])
+    func oneLuckyOrUnluckyStepNearTheKneeIsConfirmedOrOverturned(lucky: Bool) {
+        let limit = 30_000.0
+        var search = RateSearch(RateSearch.Settings())
+        var flipped = false
+        while let r = search.next() {
+            var passed = r <= limit
+            // One step flips, the first that lands near the limit on the side that hurts.
+            if !flipped && lucky && r > limit && r < limit * 1.3 { passed = true; flipped = true }
+            if !flipped && !lucky && r <= limit && r > limit * 0.7 && r != 20_000 { passed = false; flipped = true }
+            search.record(rate: r, passed: passed)
+        }
+        #expect(flipped)
+        let (held, failed) = search.bracket
+        #expect(held.map { $0 <= limit } ?? false, "held \(String(describing: held)), tried \(search.tried)")
+        #expect(failed.map { $0 > limit } ?? false, "failed \(String(describing: failed)), tried \(search.tried)")
+        #expect(search.tried.count <= 30)
     }
 
     /// One noisy failure during the ramp does not end it; only two in a row do.
