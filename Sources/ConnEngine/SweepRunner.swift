@@ -25,14 +25,21 @@ public enum SweepRunner {
         let started = MonotonicClock.now()
         var steps: [SweepStep] = []
         var interrupted = false
-        // In a load sweep N is every connect in flight at once: concurrency × workers.
+        // The law's N must start from one unit of load (λ is the throughput of one): over
+        // concurrency, every connect in flight at once (concurrency × workers); over
+        // workers, the worker threads, each with its fixed concurrency.
         func step(rate: Double?, concurrency: Int?, workers: Int?) throws(BenchmarkRunner.Failure) -> SweepStep {
             var config = plan.base
             if let rate { config.rate = .fixed(perSecond: rate) }
             if let concurrency { config.concurrency = concurrency }
             if let workers { config.workers = workers }
             let report = try BenchmarkRunner.run(config, stop: StopFlag(), signals: signals)
-            let load = plan.axis.isLoad ? config.resolvedConcurrency * report.workers.count : nil
+            let load: Int?
+            switch plan.axis {
+            case .concurrency: load = config.resolvedConcurrency * report.workers.count
+            case .workers: load = report.workers.count
+            case .rates, .autoRates: load = nil
+            }
             let s = SweepStep.from(report, index: steps.count + 1, requestedRate: rate, load: load,
                                    workers: report.workers.count, concurrency: config.resolvedConcurrency,
                                    criteria: plan.criteria)

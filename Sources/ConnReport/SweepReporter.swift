@@ -37,7 +37,11 @@ public enum SweepReporter {
             out += slo.isEmpty ? "" : ", corrected \(slo)"
             out += " and errors + timeouts ≤ \(SweepNumbers.f3(100 * r.criteria.errorBudget))% of attempts\n\n"
         } else {
-            out += "closed loop; load N = connects in flight at once (concurrency × workers); throughput = established/s\n\n"
+            if case .workers = r.axis {
+                out += "closed loop; load N = worker threads (each with its concurrency); throughput = established/s\n\n"
+            } else {
+                out += "closed loop; load N = connects in flight at once (concurrency × workers); throughput = established/s\n\n"
+            }
         }
         let loadSweep = r.axis.isLoad
         var header = ["step"]
@@ -103,8 +107,16 @@ public enum SweepReporter {
         out += "  σ (contention) \(sig(l.sigma)), κ (coherency) \(sig(l.kappa)), λ (one in flight) \(Num.f1(l.lambda))/s, R² \(SweepNumbers.fixed(f.rSquared, 4))\n"
         if let n = l.peakLoad, let x = l.peakThroughput {
             out += "  predicted peak: \(SweepNumbers.rate(x))/s at N ≈ \(Num.f1(n)); past it more in flight lowers throughput\n"
+        } else if l.sigma >= 1 {
+            out += "  σ ≥ 1: all of the work is serial: load beyond N = 1 adds nothing (or costs), whatever κ\n"
         } else if let x = l.peakThroughput {
             out += "  no peak (κ = 0): throughput approaches \(SweepNumbers.rate(x))/s\n"
+        }
+        if let lightest = f.points.min(by: { $0.load < $1.load }), lightest.load > 1 {
+            out += "  note: the lightest load measured is N = \(Int(lightest.load)); λ and σ rest on extrapolating to N = 1\n"
+        }
+        if f.rSquared < 0.9 {
+            out += "  the law fits poorly (R² \(SweepNumbers.fixed(f.rSquared, 2)) < 0.9): these points do not follow one scalability curve (a cliff, or noise larger than the trend): read the table, not the fit\n"
         }
         out += "  points from the curve: largest \(Num.f1(100 * f.largestRelativeResidual))%; "
         out += zip(f.points, f.relativeResiduals).map { "N=\(Int($0.0.load)) \(signed(100 * $0.1))%" }.joined(separator: ", ") + "\n"
