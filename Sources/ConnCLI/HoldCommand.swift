@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnReport
 import ConnSys
+import Foundation
 
 /// `connbench hold`: how many connections can be held open, and at what cost.
 ///
@@ -41,7 +42,7 @@ struct HoldCommand: ParsableCommand {
     @Option(help: "Open-count step of the latency table.", transform: { try ParseValue.positiveInt($0, max: 10_000_000) })
     var step: Int = 10_000
 
-    @Option(help: "Also write hold.txt and hold.csv into this folder.")
+    @Option(help: "Also write hold.txt, hold.csv (one row per step) and hold.json (the merged report with every part) into this folder.")
     var output: String?
 
     func validate() throws {
@@ -82,8 +83,13 @@ struct HoldCommand: ParsableCommand {
         }
         Console.out(HoldReporter.render(report))
         if let output {
-            do { try ReportWriter.write(HoldReporter.files(report), to: output) } catch { throw CLIFailure(error.description) }
-            Console.status("wrote \(output)/hold.txt, hold.csv")
+            // hold.json: the merged report with every part's result, histograms included,
+            // so that results of several runs (or hosts) can be merged again exactly.
+            let json = (try? JSONEncoder().encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            do { try ReportWriter.write(HoldReporter.files(report) + [("hold.json", json)], to: output) } catch {
+                throw CLIFailure(error.description)
+            }
+            Console.status("wrote \(output)/hold.txt, hold.csv, hold.json")
         }
         guard report.balanced else { throw CLIFailure("hold: the parts' counts do not add up (attempts != established + failed + timed out + in flight)") }
     }
