@@ -67,6 +67,7 @@ public enum HoldReporter {
         }
         s += "  connbench RSS: generators \(kb(b.generatorRSSKB)) -> \(r.peak.map { kb($0.generatorRSSKB) } ?? "-") (\(bytes(r.generatorRSSBytesPerConnection))/connection)"
         s += ", listeners \(kb(b.listenerRSSKB)) -> \(r.peak.map { kb($0.listenerRSSKB) } ?? "-") (\(bytes(r.listenerRSSBytesPerConnection))/connection)\n"
+        s += "    (a part's per-attempt state, 13 B an attempt, is allocated before the build-up; a listener keeps a bit per descriptor)\n"
         let overflows = (r.after ?? r.holdEnd ?? r.peak).map { $0.listenOverflows - b.listenOverflows } ?? 0
         s += "  ListenOverflows \(overflows)"
         s += ", listeners accepted \(r.listeners.reduce(0) { $0 + $1.accepted }), closed over their hold limit \(r.listeners.reduce(0) { $0 + $1.closedOverHoldLimit })"
