@@ -76,3 +76,4 @@ uint64_t cbs_thread_cpu_ns(void) {
 const char *cbs_errno_name(int e) { return strerrorname_np(e); }
 
 int cbs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+int cbs_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0); }

@@ -6,7 +6,8 @@ public struct Connbench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "connbench",
         abstract: "Load and latency benchmark for the connect() system call.",
-        subcommands: [RunCommand.self, ListenCommand.self, ExhaustCommand.self, ProbeCommand.self, SweepCommand.self, CompareCommand.self],
+        subcommands: [RunCommand.self, ListenCommand.self, ExhaustCommand.self, ProbeCommand.self, SweepCommand.self,
+                      CompareCommand.self, HoldCommand.self, HoldPartCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

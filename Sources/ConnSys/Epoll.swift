@@ -44,6 +44,9 @@ public struct Epoll: ~Copyable {
     public static let error = EPOLLERR.rawValue
     public static let hangUp = EPOLLHUP.rawValue
     public static let exclusive = EPOLLEXCLUSIVE.rawValue
+    /// EPOLLONESHOT (1 << 30): report once, then stay in the set disabled — a connect that
+    /// completed never wakes its owner again. Spelled out: the header Swift sees hides it.
+    public static let oneShot: UInt32 = 1 << 30
 }
 
 /// Room for the events one `epoll_pwait2` returns, allocated once per thread.

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import CConnShim
 
 /// Host names to socket addresses, through glibc's getaddrinfo.
 ///

@@ -88,6 +88,10 @@ int cbs_qdisc_add_netem(const char *ifname, uint64_t delay_ns);
  * would make every scheduled wake-up of an open-loop worker that much late. */
 int cbs_set_timer_slack(unsigned long ns);
 
+/* Ask for SIGKILL when the thread that created this process ends (prctl PR_SET_PDEATHSIG):
+ * a hold part must not outlive the supervisor that would close its connections. */
+int cbs_set_parent_death_signal(int sig);
+
 /* The calling thread's CPU time in nanoseconds (RUSAGE_THREAD), or 0. */
 uint64_t cbs_thread_cpu_ns(void);
 

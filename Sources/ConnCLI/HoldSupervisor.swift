@@ -1,0 +1,222 @@
+@preconcurrency import Glibc
+import ConnEngine
+import ConnSys
+import Foundation
+
+/// Runs a hold's processes and merges what they report.
+///
+/// It runs on a thread that entered a fresh anonymous network namespace, and spawns every
+/// part from that thread, so every part is in that namespace (checked: each part reports
+/// its namespace inode). Nothing names the namespace; it ends when the thread and the
+/// parts have. The order is: listeners (ready), generators (ready), `go` to all
+/// generators with one start time, wait until all are built, hold, `close` to the
+/// generators (they reset their connections and report), `close` to the listeners.
+/// Ctrl-C or SIGTERM at any point sends `close` early; each wait is bounded, and a part
+/// that does not answer is killed and reaped.
+final class HoldSupervisor {
+    let plan: HoldPlan
+    let signals: StopSignals
+    private var listeners: [ChildProcess] = []
+    private var generators: [ChildProcess] = []
+    private var readers: [Int32: LineReader] = [:]
+    private(set) var report: HoldReport
+    private var interrupted = false
+
+    init(plan: HoldPlan, signals: StopSignals) {
+        self.plan = plan
+        self.signals = signals
+        report = HoldReport(plan: plan)
+    }
+
+    struct Failure: Error { let message: String }
+
+    /// Everything, start to end; the namespace thread's body.
+    func run() -> Result<HoldReport, Failure> {
+        report.startedAtNs = WallClock.nowNanoseconds()
+        let own = NetNamespace.identity()
+        report.namespace = own.map(\.link) ?? "unknown"
+        defer { cleanUp() }
+        do throws(Failure) {
+            try startListeners(namespace: own?.inode ?? 0)
+            try startGenerators(namespace: own?.inode ?? 0)
+        } catch {
+            return .failure(error)
+        }
+        report.before = snapshot()
+        buildAndHold()
+        finish()
+        return .success(report)
+    }
+
+    private func snapshot() -> HoldSnapshot {
+        HoldSnapshot.take(generatorPIDs: generators.map(\.pid), listenerPIDs: listeners.map(\.pid))
+    }
+
+    private func checkSignal(waitNs: UInt64) -> Bool {
+        if signals.wait(nanoseconds: waitNs) != nil { interrupted = true }
+        return interrupted
+    }
+
+    private func spawn(_ arguments: [String]) throws(Failure) -> ChildProcess {
+        do {
+            let child = try ChildProcess.spawnSelf(arguments: ["hold-part"] + arguments)
+            readers[child.pid] = LineReader(child.channel)
+            return child
+        } catch {
+            throw Failure(message: "cannot start a hold part: posix_spawn failed: \(error.name)")
+        }
+    }
+
+    /// Waits for `ready INODE` from a part and checks it is in our namespace.
+    private func awaitReady(_ child: ChildProcess, what: String, namespace: UInt64) throws(Failure) {
+        guard let line = readers[child.pid]?.nextLine(timeoutNs: 20_000_000_000) else {
+            throw Failure(message: "\(what) (pid \(child.pid)) did not start")
+        }
+        if line.hasPrefix("error ") { throw Failure(message: "\(what): \(line.dropFirst(6))") }
+        guard line.hasPrefix("ready "), let inode = UInt64(line.dropFirst(6)) else {
+            throw Failure(message: "\(what) said '\(line.prefix(80))' instead of ready")
+        }
+        guard inode == namespace else {
+            throw Failure(message: "\(what) runs in namespace net:[\(inode)], not the run's net:[\(namespace)]; refusing to go on")
+        }
+    }
+
+    private func startListeners(namespace: UInt64) throws(Failure) {
+        for k in 0..<plan.processes {
+            let args = ["listener", "--part", "\(k)", "--ports", plan.listenerPorts[k].map(String.init).joined(separator: ","),
+                        "--address", plan.listenerAddress, "--hold-limit", "\(plan.count(ofPart: k) + 16)",
+                        "--life-limit-ns", "\(lifeLimitNs)"]
+            listeners.append(try spawn(args))
+        }
+        for (k, l) in listeners.enumerated() { try awaitReady(l, what: "listener process \(k)", namespace: namespace) }
+    }
+
+    private var lifeLimitNs: UInt64 { plan.buildLimitNs + plan.options.holdNs + 120_000_000_000 }
+
+    private func startGenerators(namespace: UInt64) throws(Failure) {
+        let o = plan.options
+        for k in 0..<plan.processes {
+            let args = ["generator", "--part", "\(k)", "--parts", "\(plan.processes)", "--connections", "\(o.connections)",
+                        "--rate", "\(o.ratePerSecond)", "--step", "\(o.step)",
+                        "--sources", plan.sourceAddresses.joined(separator: ","),
+                        "--ports", plan.listenerPorts[k].map(String.init).joined(separator: ","),
+                        "--address", plan.listenerAddress, "--timeout-ns", "\(o.timeoutNs)",
+                        "--build-limit-ns", "\(plan.buildLimitNs)", "--life-limit-ns", "\(lifeLimitNs)"]
+            generators.append(try spawn(args))
+        }
+        for (k, g) in generators.enumerated() { try awaitReady(g, what: "generator part \(k)", namespace: namespace) }
+    }
+
+    /// Lines that arrived from generators, by pid: `built …` and `result …`.
+    private var built: Set<Int32> = []
+    private var results: [Int32: HoldPartResult] = [:]
+    private var gone: Set<Int32> = []
+
+    private func pollGenerators(timeoutMs: Int32) {
+        var pfds = generators.filter { !gone.contains($0.pid) }.map { pollfd(fd: $0.channel.rawValue, events: Int16(POLLIN), revents: 0) }
+        guard !pfds.isEmpty else { usleep(UInt32(timeoutMs) * 1000); return }
+        let n = (try? syscall { poll(&pfds, nfds_t(pfds.count), timeoutMs) }) ?? 0
+        guard n > 0 else { return }
+        for g in generators where !gone.contains(g.pid) {
+            guard let reader = readers[g.pid] else { continue }
+            guard let p = pfds.first(where: { $0.fd == g.channel.rawValue }), p.revents != 0 else { continue }
+            reader.fill()
+            while let line = reader.takeLine() { take(line, from: g.pid) }
+            if reader.closed { gone.insert(g.pid) }
+        }
+    }
+
+    private func take(_ line: String, from pid: Int32) {
+        if line.hasPrefix("built ") { built.insert(pid) }
+        if line.hasPrefix("result "), let r = try? JSONDecoder().decode(HoldPartResult.self, from: Data(line.dropFirst(7).utf8)) {
+            results[pid] = r
+            built.insert(pid)
+        }
+        if line.hasPrefix("error ") { report.notes.append("part pid \(pid): \(line.dropFirst(6))") }
+    }
+
+    private func buildAndHold() {
+        let go = MonotonicClock.now() + 100_000_000
+        for g in generators { g.send("go \(go)") }
+        Console.status("hold: \(plan.processes) generator part(s) and \(plan.processes) listener process(es) in \(report.namespace); building up \(plan.options.connections) connections")
+        // Parts end their own build-up by buildLimitNs; the margin covers their timeouts.
+        let buildEnd = go + plan.buildLimitNs + plan.options.timeoutNs + 5_000_000_000
+        while built.count + gone.subtracting(built).count < generators.count {
+            if checkSignal(waitNs: 0) { report.interrupted = "the build-up"; break }
+            if MonotonicClock.now() > buildEnd {
+                report.notes.append("not every part reported its build-up before \(DurationParser.format(plan.buildLimitNs)) and the timeout passed")
+                break
+            }
+            pollGenerators(timeoutMs: 50)
+        }
+        let builtAt = MonotonicClock.now()
+        report.buildNs = builtAt > go ? builtAt - go : 0
+        report.peak = snapshot()
+        guard !interrupted else { return }
+        let opened = report.peak.map { ($0.tcpInUse - report.before.tcpInUse) / 2 } ?? 0
+        Console.status("hold: built (\(opened) connections by sockstat) in \(String(format: "%.3f", Double(report.buildNs) / 1e9)) s; holding for \(DurationParser.format(plan.options.holdNs))")
+        let holdEnd = builtAt + plan.options.holdNs
+        while MonotonicClock.now() < holdEnd {
+            let left = holdEnd - MonotonicClock.now()
+            if checkSignal(waitNs: Swift.min(left, 100_000_000)) { report.interrupted = "the hold"; break }
+        }
+        report.heldNs = MonotonicClock.now() - builtAt
+        report.holdEnd = snapshot()
+    }
+
+    private func finish() {
+        for g in generators { g.send("close") }
+        let end = MonotonicClock.now() + 60_000_000_000
+        while results.count + gone.subtracting(Set(results.keys)).count < generators.count, MonotonicClock.now() < end {
+            pollGenerators(timeoutMs: 100)
+        }
+        // The listeners close their ends as the resets arrive; give them until only the
+        // listening sockets are left in the namespace (or a few seconds).
+        let listening = Int64(plan.listenerPorts.joined().count)
+        let settle = MonotonicClock.now() + 5_000_000_000
+        while MonotonicClock.now() < settle, (NetCounters.read()["sockstat.TCP.inuse"] ?? 0) > listening { usleep(20_000) }
+        for l in listeners { l.send("close") }
+        var listenerResults: [HoldListenerResult] = []
+        for (k, l) in listeners.enumerated() {
+            if let line = readers[l.pid]?.nextLine(timeoutNs: 10_000_000_000), line.hasPrefix("result "),
+               let r = try? JSONDecoder().decode(HoldListenerResult.self, from: Data(line.dropFirst(7).utf8)) {
+                listenerResults.append(r)
+            } else {
+                report.notes.append("listener process \(k) did not report")
+            }
+        }
+        reapAll()
+        report.after = snapshot()
+        report.listeners = listenerResults
+        report.missingParts = generators.enumerated().filter { results[$0.element.pid] == nil }.map(\.offset)
+        report.merge(parts: Array(results.values))
+        let heldAtStop = listenerResults.reduce(0) { $0 + $1.heldAtStop }
+        if heldAtStop > 0 { report.notes.append("listeners still held \(heldAtStop) connections when told to stop (closed then)") }
+    }
+
+    /// Waits for every child to exit (bounded), then kills whatever has not.
+    private func reapAll() {
+        let all = listeners + generators
+        var left = Set(all.map(\.pid))
+        let end = MonotonicClock.now() + 10_000_000_000
+        while !left.isEmpty && MonotonicClock.now() < end {
+            for c in all where left.contains(c.pid) { if c.reap(block: false) != nil { left.remove(c.pid) } }
+            if !left.isEmpty { usleep(20_000) }
+        }
+        for c in all where left.contains(c.pid) {
+            report.notes.append("part pid \(c.pid) did not exit; killed")
+            c.signal(SIGKILL)
+            _ = c.reap(block: true)
+        }
+        for c in all { c.channel.closeSocket() }
+        listeners = []
+        generators = []
+    }
+
+    /// On an early failure: tell whatever started to close, then reap it.
+    private func cleanUp() {
+        guard !listeners.isEmpty || !generators.isEmpty else { return }
+        for c in generators + listeners { c.send("close") }
+        reapAll()
+    }
+}

@@ -1,0 +1,43 @@
+import ConnSys
+
+/// The memory and queue figures of a hold at one moment, read by the supervisor (which is
+/// in the parts' namespace): sockstat and netstat of that namespace, slabinfo (host-wide),
+/// and the resident sets of the part processes (from /proc/PID/status).
+public struct HoldSnapshot: Sendable, Codable, Equatable {
+    /// TCP sockets in use in the namespace (both ends of every connection, listeners too).
+    public var tcpInUse: Int64 = 0
+    public var tcpAlloc: Int64 = 0
+    public var timeWait: Int64 = 0
+    /// sockstat TCP `mem`: pages charged to TCP socket buffers. Host-wide (the kernel keeps
+    /// one tcp_memory_allocated), so other TCP traffic on the host shows in it too.
+    public var tcpMemPages: Int64 = 0
+    /// The connection slab caches; nil when /proc/slabinfo is unreadable.
+    public var slabs: [SlabCache]?
+    public var generatorRSSKB: UInt64 = 0
+    public var listenerRSSKB: UInt64 = 0
+    public var listenOverflows: Int64 = 0
+    public var listenDrops: Int64 = 0
+
+    public init() {}
+
+    /// Reads everything now. Call from a thread in the parts' namespace.
+    public static func take(generatorPIDs: [Int32], listenerPIDs: [Int32]) -> HoldSnapshot {
+        var s = HoldSnapshot()
+        let counters = NetCounters.read()
+        s.tcpInUse = counters["sockstat.TCP.inuse"] ?? 0
+        s.tcpAlloc = counters["sockstat.TCP.alloc"] ?? 0
+        s.timeWait = counters["sockstat.TCP.tw"] ?? 0
+        s.tcpMemPages = counters["sockstat.TCP.mem"] ?? 0
+        s.listenOverflows = counters["TcpExt.ListenOverflows"] ?? 0
+        s.listenDrops = counters["TcpExt.ListenDrops"] ?? 0
+        s.slabs = SlabInfo.read()
+        s.generatorRSSKB = generatorPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
+        s.listenerRSSKB = listenerPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
+        return s
+    }
+
+    /// Bytes held in the connection slab caches.
+    public var slabBytes: Int64? { slabs.map { $0.reduce(0) { $0 + $1.activeBytes } } }
+
+    public func slab(_ name: String) -> SlabCache? { slabs?.first { $0.name == name } }
+}
