@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, each its own target, so that each can be read and tested alone:
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
+//   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
 //   ConnEngine        workers, schedule, per-slot state, built-in listener, run report value
 //   ConnProbe         provokes each errno of the seed's connect() table and classifies it
@@ -28,6 +29,11 @@ let package = Package(
             pkgConfig: "numa",
             providers: [.apt(["libnuma-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CConnShim"),
         .target(
             name: "ConnSys",
@@ -45,7 +51,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "ConnReport", dependencies: ["ConnEngine", "ConnSys"], swiftSettings: strict),
+        .target(
+            name: "ConnReport",
+            dependencies: [
+                "ConnEngine", "ConnSys", "CZlib",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "ConnProbe", dependencies: ["ConnSys"], swiftSettings: strict),
         .target(
             name: "ConnCLI",
@@ -58,7 +71,10 @@ let package = Package(
         .executableTarget(name: "connbench", dependencies: ["ConnCLI"], swiftSettings: strict),
         .testTarget(
             name: "ConnbenchTests",
-            dependencies: ["ConnCLI", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe"],
+            dependencies: [
+                "ConnCLI", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: strict
         ),
     ]

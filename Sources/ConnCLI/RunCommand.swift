@@ -58,7 +58,8 @@ struct RunCommand: ParsableCommand {
                 Console.status("listener side: \(f.message)")
             }
         }
-        do { try ReportWriter.write(RunFiles.files(for: report), to: directory) } catch { throw CLIFailure(error.description) }
-        Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv")
+        let files = RunFiles.files(for: report)
+        do { try ReportWriter.write(files, to: directory) } catch { throw CLIFailure(error.description) }
+        Console.status("wrote \(directory)/" + files.map(\.name).joined(separator: ", "))
     }
 }

@@ -119,6 +119,9 @@ public enum BenchmarkRunner {
                 nanosleep(&ts, nil)
             }
         }
+        // The wall clock read beside the monotonic one: what time the start line is at, for
+        // the hlog's StartTime (reports date nothing else to the millisecond).
+        let startWallNs = WallClock.nowNanoseconds() + StartLine.leadNs
         let timeline = Timeline(startNs: MonotonicClock.now() + StartLine.leadNs,
                                 warmupNs: config.warmupNs, durationNs: config.durationNs)
         if stop.isStopped { line.cancel() } else { line.go(at: timeline.startNs) }
@@ -204,7 +207,8 @@ public enum BenchmarkRunner {
                              measuredNs: measuredNs, interrupted: interrupted, startedAtNs: startedAt,
                              listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes,
                              kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped,
-                             numaRoutes: routes, listenerNamespace: listenerNamespace).build()
+                             numaRoutes: routes, listenerNamespace: listenerNamespace,
+                             startWallNs: startWallNs).build()
     }
 
     /// How often the runner samples sockstat: fine enough to date an onset to ~10 ms.

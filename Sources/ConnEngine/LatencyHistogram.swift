@@ -15,6 +15,14 @@ public enum LatencyHistogram {
     public static func makeInterval() -> Histogram<UInt32> {
         Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestNs / 1000, numberOfSignificantValueDigits: .two)
     }
+
+    /// The interval histograms of `latency.hlog`: nanoseconds like the whole-run ones, so a
+    /// log reader needs no unit but the one the file states, and 2 digits (±1 %) rather than
+    /// 3, because one is kept per interval, per kind and per worker for the whole run:
+    /// 4,608 UInt32 counts (18 KB) each, against 33,792 (135 KB) at 3 digits.
+    public static func makeLogInterval() -> Histogram<UInt32> {
+        Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestNs, numberOfSignificantValueDigits: .two)
+    }
 }
 
 extension Histogram {

@@ -23,6 +23,8 @@ struct ReportBuilder {
     var endedAtOnset: Bool
     var numaRoutes: [NumaPlacement.Route] = []
     var listenerNamespace: ListenerNamespaceReport? = nil
+    /// Wall-clock time of `startNs`; 0 when unknown (then `startedAtNs` stands in).
+    var startWallNs: UInt64 = 0
 
     func build() -> RunReport {
         var all = WorkerFigures()
@@ -99,6 +101,7 @@ struct ReportBuilder {
         report.settledAtOnce = all.settledAtOnce
         report.topology = config.topology
         report.listenerNamespace = listenerNamespace
+        report.intervalHistograms = loggedIntervals()
         if let topology = NumaTopology.read() {
             let nodes = results.filter { $0.fatal == nil }.map { r in r.cpu.flatMap { topology.node(ofCPU: $0) } }
             report.numa = NumaPlacement(topology: topology, workerNodes: nodes, routes: numaRoutes)
@@ -244,6 +247,38 @@ struct ReportBuilder {
             rows.append(row)
         }
         return rows
+    }
+
+    /// The workers' `latency.hlog` intervals added up, cut at the measured window's end:
+    /// whatever completed after it (the drain) goes into the last interval, so the rows
+    /// add up to the whole-run histograms exactly.
+    func loggedIntervals() -> IntervalHistograms {
+        let live = results.filter { $0.fatal == nil }
+        let wallNs = startWallNs > 0 ? startWallNs : startedAtNs
+        var log = IntervalHistograms(startEpochMs: wallNs / 1_000_000, rows: [])
+        guard let stepNs = live.first?.loggedIntervalNs, stepNs > 0 else { return log }
+        let n = live.map(\.loggedLatency.count).max() ?? 0
+        let used = Swift.min(n, Swift.max(1, Int((measuredNs + stepNs - 1) / stepNs)))
+        guard used > 0 else { return log }
+        for i in 0..<used {
+            let startNs = config.warmupNs + UInt64(i) * stepNs
+            let endNs = Swift.min(config.warmupNs + UInt64(i + 1) * stepNs, config.warmupNs + Swift.max(measuredNs, 1))
+            var row = IntervalHistograms.Row(startSeconds: Double(startNs) / 1e9,
+                                             seconds: Double(endNs > startNs ? endNs - startNs : 0) / 1e9,
+                                             latency: LatencyHistogram.makeLogInterval(),
+                                             service: LatencyHistogram.makeLogInterval(),
+                                             connectCall: LatencyHistogram.makeLogInterval())
+            let last = i == used - 1
+            for r in live {
+                for j in (last ? i..<r.loggedLatency.count : i..<Swift.min(i + 1, r.loggedLatency.count)) {
+                    row.latency.add(r.loggedLatency[j])
+                    row.service.add(r.loggedService[j])
+                    row.connectCall.add(r.loggedConnectCall[j])
+                }
+            }
+            log.rows.append(row)
+        }
+        return log
     }
 
     /// The workers' onset buckets added up, and how many of them the detector may look at:

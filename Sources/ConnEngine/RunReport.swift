@@ -83,6 +83,9 @@ public struct RunReport: Sendable, Codable {
     public var notes: [String]
     public var verdict: Verdict
     public var histograms: Histograms
+    /// The measured window's histograms per interval (`latency.hlog`); nil in reports made
+    /// before them.
+    public var intervalHistograms: IntervalHistograms? = nil
 
     public struct Setting: Sendable, Codable, Equatable {
         public var key: String

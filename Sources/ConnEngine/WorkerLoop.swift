@@ -62,7 +62,7 @@ struct WorkerLoop: ~Copyable {
         slots = SlotTable(capacity: capacity)
         driver = try EpollDriver(capacity: capacity, config: config, workerID: plan.id)
         let totalNs = config.warmupNs + config.durationNs
-        rec = WorkerRecorders(totalNs: totalNs, intervalNs: config.intervalNs,
+        rec = WorkerRecorders(totalNs: totalNs, durationNs: config.durationNs, intervalNs: config.intervalNs,
                               lateThresholdNs: config.lateThresholdNs, progressMarks: plan.perWorkerIntervalNs == nil)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
@@ -367,6 +367,10 @@ struct WorkerLoop: ~Copyable {
         r.intervalErrors = rec.series.errors
         r.intervalLatency = rec.series.latency
         r.intervalConnectCall = rec.series.connectCall
+        r.loggedIntervalNs = rec.logged.intervalNs
+        r.loggedLatency = rec.logged.latency
+        r.loggedService = rec.logged.service
+        r.loggedConnectCall = rec.logged.connectCall
         r.marks = rec.marks.marks
         r.onsetBucketNs = rec.onset.bucketNs
         r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)

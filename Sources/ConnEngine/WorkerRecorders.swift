@@ -16,14 +16,17 @@ struct WorkerRecorders: ~Copyable {
     var capStallSince: UInt64 = 0
     let errors = ErrorTable()
     var series: IntervalSeries
+    /// The measured window's per-interval histograms, for `latency.hlog`.
+    var logged: LoggedIntervals
     var onset: OnsetTrack
     var marks: ProgressMarks
     var lastStartNs: UInt64 = 0
     private var intervalIndex = 0
     private var intervalEndNs: UInt64 = 0
 
-    init(totalNs: UInt64, intervalNs: UInt64, lateThresholdNs: UInt64, progressMarks: Bool) {
+    init(totalNs: UInt64, durationNs: UInt64, intervalNs: UInt64, lateThresholdNs: UInt64, progressMarks: Bool) {
         series = IntervalSeries(totalNs: totalNs, intervalNs: intervalNs)
+        logged = LoggedIntervals(durationNs: durationNs, intervalNs: intervalNs)
         onset = OnsetTrack(totalNs: totalNs)
         marks = ProgressMarks(totalNs: totalNs, enabled: progressMarks)
         self.lateThresholdNs = lateThresholdNs
@@ -47,6 +50,10 @@ struct WorkerRecorders: ~Copyable {
         return intervalIndex
     }
 
+    /// The `latency.hlog` interval of `t`: one division, only for measured values.
+    @inline(__always)
+    func loggedInterval(at t: UInt64) -> Int { logged.index(t > measureStartNs ? t - measureStartNs : 0) }
+
     @inline(__always)
     func bucket(at t: UInt64) -> Int { onset.index(t > startNs ? t - startNs : 0) }
 
@@ -63,6 +70,7 @@ struct WorkerRecorders: ~Copyable {
         let cost = returnNs - callNs
         if isMeasured {
             f.connectCall.recordClamped(cost)
+            logged.connectCall[loggedInterval(at: callNs)].recordClamped(cost)
             if let intendedNs {
                 let lag = callNs > intendedNs ? callNs - intendedNs : 0
                 f.startLag.recordClamped(lag)
@@ -87,6 +95,9 @@ struct WorkerRecorders: ~Copyable {
             f.measured.established += 1
             f.latency.recordClamped(now - slot.intendedNs)
             f.service.recordClamped(now - slot.callNs)
+            let l = loggedInterval(at: now)
+            logged.latency[l].recordClamped(now - slot.intendedNs)
+            logged.service[l].recordClamped(now - slot.callNs)
         } else {
             f.warmup.established += 1
         }

@@ -16,6 +16,11 @@ struct WorkerResult: Sendable {
     var intervalErrors: [UInt32] = []
     var intervalLatency: [Histogram<UInt32>] = []
     var intervalConnectCall: [Histogram<UInt32>] = []
+    /// The measured window's per-interval histograms (``LoggedIntervals``), in ns.
+    var loggedIntervalNs: UInt64 = 0
+    var loggedLatency: [Histogram<UInt32>] = []
+    var loggedService: [Histogram<UInt32>] = []
+    var loggedConnectCall: [Histogram<UInt32>] = []
     var marks: [UInt32] = []
     /// Open loop: attempts this worker's share of the schedule had due in the measured
     /// window, and how many of them it never started.

@@ -76,12 +76,15 @@ public enum ReportWriter {
 /// The files a run writes with `--output`.
 public enum RunFiles {
     public static func files(for r: ConnEngine.RunReport) -> [(name: String, contents: String)] {
-        [
+        var files = [
             ("summary.txt", TextReporter.render(r)),
             ("summary.csv", CSVReporter.summary(r)),
             ("timeseries.csv", CSVReporter.timeseries(r)),
             ("errors.csv", CSVReporter.errors(r)),
         ]
+        // A report read back from before the interval histograms has no log to write.
+        if let log = r.intervalHistograms { files.append(("latency.hlog", HistogramLogReporter.render(log))) }
+        return files + PercentileReporter.files(for: r)
     }
 }
 

@@ -1,0 +1,2 @@
+// zlib, for the deflate stream inside HdrHistogram's compressed encoding (latency.hlog).
+#include <zlib.h>

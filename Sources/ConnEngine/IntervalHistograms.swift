@@ -1,0 +1,39 @@
+import Histogram
+
+/// The measured window's latency histograms per interval, all workers added: what
+/// `latency.hlog` is written from, and what a re-rendering reads back from it.
+///
+/// Values in nanoseconds, 2 significant digits (``LatencyHistogram/makeLogInterval()``);
+/// the rows' counts add up to the whole-run histograms' counts.
+public struct IntervalHistograms: Sendable, Codable {
+    /// The wall-clock time of the run's start (warm-up included), ms since the epoch.
+    public var startEpochMs: UInt64
+    public var rows: [Row]
+
+    public init(startEpochMs: UInt64, rows: [Row]) {
+        self.startEpochMs = startEpochMs
+        self.rows = rows
+    }
+
+    public struct Row: Sendable, Codable {
+        /// Seconds since the run's start (as in timeseries.csv): the first row starts at
+        /// the end of the warm-up.
+        public var startSeconds: Double
+        public var seconds: Double
+        /// Coordinated-omission corrected, from each attempt's intended start.
+        public var latency: Histogram<UInt32>
+        /// From the connect() call to established.
+        public var service: Histogram<UInt32>
+        /// The connect() call alone.
+        public var connectCall: Histogram<UInt32>
+
+        public init(startSeconds: Double, seconds: Double, latency: Histogram<UInt32>,
+                    service: Histogram<UInt32>, connectCall: Histogram<UInt32>) {
+            self.startSeconds = startSeconds
+            self.seconds = seconds
+            self.latency = latency
+            self.service = service
+            self.connectCall = connectCall
+        }
+    }
+}

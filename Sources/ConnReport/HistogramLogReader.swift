@@ -1,0 +1,67 @@
+import Histogram
+
+/// Reads an HdrHistogram interval log (connbench's `latency.hlog` or any writer's) back
+/// into histograms: for re-rendering a run's latency without re-running it, merging runs,
+/// and the round-trip tests.
+public enum HistogramLogReader {
+    public struct Entry {
+        public var tag: String?
+        /// As written: seconds since BaseTime (or absolute, for logs without one).
+        public var startSeconds: Double
+        public var lengthSeconds: Double
+        /// Interval_Max as written (connbench: milliseconds).
+        public var intervalMax: Double
+        public var histogram: Histogram<UInt64>
+    }
+
+    public struct Log {
+        public var startTimeSeconds: Double?
+        public var baseTimeSeconds: Double?
+        public var entries: [Entry]
+
+        /// The intervals of one tag added up; nil when the tag has none.
+        public func merged(tag: String?) -> Histogram<UInt64>? {
+            var sum: Histogram<UInt64>?
+            for e in entries where e.tag == tag {
+                if sum == nil { sum = e.histogram } else { sum!.add(e.histogram) }
+            }
+            return sum
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ text: String) throws(Failure) -> Log {
+        var log = Log(entries: [])
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            var line = Substring(raw.hasSuffix("\r") ? raw.dropLast() : raw)
+            if line.hasPrefix("#[StartTime: ") {
+                log.startTimeSeconds = Double(line.dropFirst(13).prefix { $0 != " " })
+                continue
+            }
+            if line.hasPrefix("#[BaseTime: ") {
+                log.baseTimeSeconds = Double(line.dropFirst(12).prefix { $0 != " " })
+                continue
+            }
+            if line.hasPrefix("#") || line.hasPrefix("\"StartTimestamp\"") { continue }
+            var tag: String?
+            if line.hasPrefix("Tag=") {
+                guard let comma = line.firstIndex(of: ",") else { throw Failure(description: "line \(n + 1): a tag and nothing else") }
+                tag = String(line[line.index(line.startIndex, offsetBy: 4)..<comma])
+                line = line[line.index(after: comma)...]
+            }
+            let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
+            guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]), let max = Double(fields[2]) else {
+                throw Failure(description: "line \(n + 1): not StartTimestamp,Interval_Length,Interval_Max,histogram")
+            }
+            let h: Histogram<UInt64>
+            do { h = try HdrHistogramEncoding.decode(base64: fields[3]) } catch {
+                throw Failure(description: "line \(n + 1): \(error.description)")
+            }
+            log.entries.append(Entry(tag: tag, startSeconds: start, lengthSeconds: length, intervalMax: max, histogram: h))
+        }
+        return log
+    }
+}

@@ -1,0 +1,50 @@
+@preconcurrency import Glibc
+import ConnEngine
+import Histogram
+
+/// `latency.hlog`: HdrHistogram's interval log (format 1.3, as Java's HistogramLogWriter
+/// writes it), one line per interval per latency kind, so HistogramLogProcessor, `hdrh`
+/// and the plotters read a run's latency over time without connbench.
+///
+/// Units: histogram values are nanoseconds; `Interval_Max` is milliseconds (the writer's
+/// conventional max unit ratio, 10⁶, for nanosecond histograms); timestamps are seconds
+/// since `StartTime` (the run's start, warm-up included, as in timeseries.csv), which the
+/// `BaseTime` line states explicitly for readers that guess.
+public enum HistogramLogReporter {
+    /// The tag of each latency kind, in the order of each interval's lines.
+    public static let tags = ["corrected", "service", "call"]
+    /// Interval_Max = max ÷ this: nanoseconds to milliseconds.
+    public static let maxValueUnitRatio = 1_000_000.0
+
+    public static func render(_ log: IntervalHistograms) -> String {
+        let start = Num.f3(Double(log.startEpochMs) / 1000)
+        var out = "#[Logged with connbench: histogram values in nanoseconds, Interval_Max in milliseconds]\n"
+        out += "#[Tags: corrected = from each attempt's intended start (coordinated-omission corrected), "
+            + "service = from the connect() call to established, call = the connect() call alone]\n"
+        out += "#[Histogram log format version 1.3]\n"
+        out += "#[StartTime: \(start) (seconds since epoch), \(javaDate(epochMs: log.startEpochMs))]\n"
+        out += "#[BaseTime: \(start) (seconds since epoch)]\n"
+        out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
+        for row in log.rows {
+            for (tag, h) in zip(tags, [row.latency, row.service, row.connectCall]) {
+                let max = h.totalCount == 0 ? 0 : Double(h.max) / maxValueUnitRatio
+                out += "Tag=\(tag),\(Num.f3(row.startSeconds)),\(Num.f3(row.seconds)),\(Num.f3(max)),"
+                out += HdrHistogramEncoding.base64(h) + "\n"
+            }
+        }
+        return out
+    }
+
+    /// `Tue Nov 14 22:13:20 UTC 2023`: java.util.Date's toString, which the StartTime line
+    /// carries after the number (readers take only the number).
+    static func javaDate(epochMs: UInt64) -> String {
+        var seconds = time_t(epochMs / 1000)
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(days[Int(t.tm_wday)]) \(months[Int(t.tm_mon)]) \(two(t.tm_mday)) "
+            + "\(two(t.tm_hour)):\(two(t.tm_min)):\(two(t.tm_sec)) UTC \(t.tm_year + 1900)"
+    }
+}

@@ -1,0 +1,27 @@
+import ConnEngine
+import Histogram
+
+/// `.hgrm` files: a histogram's percentile distribution as HdrHistogram's
+/// `outputPercentileDistribution` prints it (Value, Percentile, TotalCount,
+/// 1/(1-Percentile), then the Mean/Max/Buckets footer), the text HdrHistogram's plotter
+/// (plotFiles.html) reads. hdrhistogram-swift ports that printer; this picks the histogram
+/// and the unit.
+public enum PercentileReporter {
+    /// Values in microseconds: the histograms hold nanoseconds.
+    public static let outputValueUnitScalingRatio = 1000.0
+
+    /// The whole-run histograms (nanoseconds, 3 digits), one file each.
+    public static func files(for r: RunReport) -> [(name: String, contents: String)] {
+        [
+            ("latency-corrected.hgrm", render(r.histograms.latency)),
+            ("latency-service.hgrm", render(r.histograms.service)),
+            ("latency-call.hgrm", render(r.histograms.connectCall)),
+        ]
+    }
+
+    public static func render<C>(_ h: Histogram<C>) -> String {
+        var out = ""
+        h.outputPercentileDistribution(to: &out, outputValueUnitScalingRatio: outputValueUnitScalingRatio)
+        return out
+    }
+}
