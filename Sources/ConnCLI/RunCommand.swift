@@ -11,6 +11,7 @@ struct RunCommand: ParsableCommand {
     )
 
     @OptionGroup var options: RunOptions
+    @OptionGroup var label: RunLabelOptions
 
     /// The `--sysctl` check is here and not in ``RunOptions``: `compare` parses the same
     /// `--sysctl` and always runs in fresh namespaces, so only `run` needs `--netns`
@@ -24,6 +25,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var config = options.makeConfig()
+        label.apply(to: &config)
         if options.hasNames {
             // A name that does not resolve is a bad --target value: one line, exit 64,
             // like every other invalid value.

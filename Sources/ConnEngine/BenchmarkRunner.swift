@@ -121,8 +121,13 @@ public enum BenchmarkRunner {
         }
         // The wall clock read beside the monotonic one: what time the start line is at, for
         // the hlog's StartTime (reports date nothing else to the millisecond).
-        let startWallNs = WallClock.nowNanoseconds() + StartLine.leadNs
-        let timeline = Timeline(startNs: MonotonicClock.now() + StartLine.leadNs,
+        // --start-at: the ready workers wait for the agreed wall-clock time.
+        let (leadNs, lateNs) = StartAt.wait(until: config.startAtEpochNs, minimumLeadNs: StartLine.leadNs, stop: stop, signals: signals)
+        if lateNs > StartLine.leadNs {
+            notes.append("--start-at time had passed by \(lateNs / 1_000_000) ms when the workers were ready: started late")
+        }
+        let startWallNs = WallClock.nowNanoseconds() + leadNs
+        let timeline = Timeline(startNs: MonotonicClock.now() + leadNs,
                                 warmupNs: config.warmupNs, durationNs: config.durationNs)
         if stop.isStopped { line.cancel() } else { line.go(at: timeline.startNs) }
         let startNs = timeline.startNs

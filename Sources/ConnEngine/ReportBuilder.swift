@@ -43,14 +43,9 @@ struct ReportBuilder {
         let openLoop = config.rate.perSecond != nil
         let scheduled: UInt64? = openLoop ? scheduledSum : nil
         var report = RunReport(
-            settings: settings(),
-            resolvedNames: config.resolvedNames,
+            setup: RunSetup(config: config, workers: workerCount, cpus: cpus),
             startedAtUTC: WallClock.utcStamp(nanoseconds: startedAtNs),
-            kernelRelease: kernel.release,
-            rate: config.rate,
-            strategy: config.strategy,
             measuredSeconds: measuredSeconds,
-            plannedSeconds: Double(config.durationNs) / 1e9,
             interrupted: interrupted,
             scheduled: scheduled,
             notStarted: openLoop ? notStarted : nil,
@@ -66,7 +61,6 @@ struct ReportBuilder {
             connectCall: LatencySummary(all.connectCall),
             startLag: LatencySummary(all.startLag),
             lateStarts: all.late,
-            lateThresholdNs: config.lateThresholdNs,
             capStalls: all.capStalls,
             capStallSeconds: Double(all.capStallNs) / 1e9,
             errors: errorRows(),
@@ -99,7 +93,6 @@ struct ReportBuilder {
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.portBudget = portBudget(onset: report.onset, achieved: report.achievedRate)
         report.settledAtOnce = all.settledAtOnce
-        report.topology = config.topology
         report.listenerNamespace = listenerNamespace
         report.intervalHistograms = loggedIntervals()
         if let topology = NumaTopology.read() {
@@ -119,56 +112,6 @@ struct ReportBuilder {
         if let asked = config.rate.perSecond { return .predict(inputs, rate: asked) }
         let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? achieved
         return .predict(inputs, rate: measured > 0 ? measured : nil, rateMeasured: true)
-    }
-
-    func settings() -> [RunReport.Setting] {
-        typealias S = RunReport.Setting
-        var s: [S] = [
-            S("rate", config.rate.description),
-            S("duration", DurationParser.format(config.durationNs)),
-            S("warmup", DurationParser.format(config.warmupNs)),
-            S("workers", String(workerCount)),
-            S("cpus", cpus.map(String.init).joined(separator: ",")),
-            S("concurrency", String(config.resolvedConcurrency)),
-            S("timeout", DurationParser.format(config.timeoutNs)),
-            S("close", config.close.rawValue),
-            S("interval", DurationParser.format(config.intervalNs)),
-            S("target", config.targets.isEmpty ? "builtin"
-                : (config.targetsAsTyped.isEmpty ? config.targets.map(\.description) : config.targetsAsTyped).joined(separator: " ")),
-            S("strategy", config.strategy.name),
-        ]
-        if !config.resolvedNames.isEmpty { s.append(S("resolve", config.resolve.rawValue)) }
-        if !config.strategy.sources.isEmpty {
-            let srcs = config.strategy.sources
-            s.append(S("source", srcs.count == 1 ? srcs[0].host : "\(srcs.first!.host)-\(srcs.last!.host)"))
-        }
-        if let r = config.strategy.portRange { s.append(S("port-range", "\(r.lowerBound)-\(r.upperBound)")) }
-        if config.topology == .veth {
-            s.append(S("topology", "veth"))
-            s.append(S("family", String(config.veth.family)))
-            for x in config.veth.listenerSysctls { s.append(S("listener-sysctl", x.description)) }
-            if config.veth.delayNs > 0 { s.append(S("delay", DurationParser.format(config.veth.delayNs))) }
-        }
-        if config.targets.isEmpty {
-            if config.listener.backlog != ListenerConfig().backlog { s.append(S("listener-backlog", String(config.listener.backlog))) }
-            if config.topology != .veth { s.append(S("listener-address", config.listener.address.host)) }
-            s.append(S("listener-mode", config.listener.mode.rawValue))
-            s.append(S("listener-close", config.listener.close.rawValue))
-            if config.listener.mode == .hold { s.append(S("listener-hold-limit", String(config.listener.holdLimit))) }
-            if let t = config.listener.threads { s.append(S("listener-threads", String(t))) }
-            if let c = config.listener.cpus { s.append(S("listener-cpus", c.map(String.init).joined(separator: ","))) }
-        }
-        if config.strategy.reuseAddress { s.append(S("reuseaddr", "yes")) }
-        if config.strategy.bindAddressNoPort { s.append(S("bind-no-port", "yes")) }
-        if config.isolation.netns { s.append(S("netns", "yes")) }
-        for x in config.isolation.sysctls { s.append(S("sysctl", x.description)) }
-        if config.untilExhausted {
-            s.append(S("until-exhausted", "yes"))
-            s.append(S("tail", DurationParser.format(config.tailNs)))
-        }
-        if config.spinNs > 0 { s.append(S("spin", DurationParser.format(config.spinNs))) }
-        if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
-        return s
     }
 
     /// Run-wide attempt number of a worker's local attempt at time `t`.

@@ -49,6 +49,12 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// End the run at exhaustion onset plus `tailNs`, instead of at the duration.
     public var untilExhausted = false
     public var tailNs: UInt64 = 300_000_000
+    /// `--tag`: the name this run goes by in a merge and in its files. Empty: untagged
+    /// (reports made before tags, and engine callers that do not name runs).
+    public var tag: String = ""
+    /// `--start-at`: the wall-clock time (ns since the epoch) the measured clock starts
+    /// at, so generators on several hosts begin together. Nil: as soon as ready.
+    public var startAtEpochNs: UInt64? = nil
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with

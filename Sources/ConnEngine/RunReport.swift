@@ -4,17 +4,11 @@ import Histogram
 /// Everything a run measured, as a value: reporters are pure functions of it, and
 /// reports from several runs (or hosts) can be merged or compared without re-running.
 public struct RunReport: Sendable, Codable {
-    /// The resolved configuration, in the order reports print it (`key=value`).
-    public var settings: [Setting]
-    /// Each `--target` host name and every address it resolved to, before the run.
-    public var resolvedNames: [ResolvedName] = []
+    /// The configuration and what it resolved to; every setting is read from here.
+    public var setup: RunSetup
     public var startedAtUTC: String
-    public var kernelRelease: String
-    public var rate: Rate
-    public var strategy: SocketStrategy
     /// Seconds of the measured window that actually ran (shorter when interrupted).
     public var measuredSeconds: Double
-    public var plannedSeconds: Double
     public var interrupted: Bool
     /// Open loop: attempts the schedule had due in the measured window.
     public var scheduled: UInt64?
@@ -50,7 +44,6 @@ public struct RunReport: Sendable, Codable {
     /// How long after its intended time each attempt started (open loop).
     public var startLag: LatencySummary
     public var lateStarts: UInt64
-    public var lateThresholdNs: UInt64
     /// How often, and for how long in all, attempts were due while every slot was busy.
     public var capStalls: UInt64
     public var capStallSeconds: Double
@@ -66,8 +59,6 @@ public struct RunReport: Sendable, Codable {
     /// Kernel release, tunables and counter deltas of the namespace the run ran in (the
     /// generator's, in a veth lab).
     public var kernel: KernelContext
-    /// `--topology`; nil in reports made before it existed (loopback).
-    public var topology: Topology? = nil
     /// The listener's namespace of a veth run: its tunables, counters and side report.
     public var listenerNamespace: ListenerNamespaceReport? = nil
     /// sockstat samples over the run: ports in use and TIME_WAIT.
@@ -98,6 +89,22 @@ public struct RunReport: Sendable, Codable {
         public var service: Histogram<UInt64>
         public var connectCall: Histogram<UInt64>
     }
+
+    /// For a merged report (`connbench merge`): the tags of the runs it adds up, in the
+    /// order given; empty for a run.
+    public var mergedFrom: [String] = []
+
+    /// The resolved configuration, in the order reports print it (`key=value`): derived
+    /// from ``setup``, for printing only.
+    public var settings: [Setting] { setup.keyValues }
+    /// Each `--target` host name and every address it resolved to, before the run.
+    public var resolvedNames: [ResolvedName] { setup.config.resolvedNames }
+    public var kernelRelease: String { kernel.release }
+    public var rate: Rate { setup.config.rate }
+    public var strategy: SocketStrategy { setup.config.strategy }
+    public var plannedSeconds: Double { Double(setup.config.durationNs) / 1e9 }
+    public var lateThresholdNs: UInt64 { setup.config.lateThresholdNs }
+    public var topology: Topology { setup.config.topology }
 
     /// Attempts started per second of measured time.
     public var achievedRate: Double { measuredSeconds > 0 ? Double(tally.attempts) / measuredSeconds : 0 }

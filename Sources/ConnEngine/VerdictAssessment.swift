@@ -97,7 +97,7 @@ public enum VerdictAssessment {
             parts.append("service p99 \(ms(s.p99)) = \(s.p99 / Swift.max(1, s.p50))× p50 (\(ms(s.p50)))")
         }
         if r.tally.timedOut > 0 {
-            let timeout = r.settings.first { $0.key == "timeout" }?.value ?? "the timeout"
+            let timeout = DurationParser.format(r.setup.config.timeoutNs)
             parts.append("\(r.tally.timedOut) attempts timed out (no answer within \(timeout); ETIMEDOUT)")
         }
         var why: [String] = []

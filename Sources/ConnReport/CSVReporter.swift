@@ -37,14 +37,13 @@ public enum CSVReporter {
     }
 
     public static func summaryRow(_ r: RunReport) -> [String] {
-        let setting = { (k: String) in r.settings.first { $0.key == k }?.value ?? "" }
         let first = r.firstError
         var values: [String: String] = [
             "started_at": r.startedAtUTC,
             "kernel": r.kernelRelease,
-            "target": setting("target"),
+            "target": r.setup.targetText,
             "resolved": r.resolvedNames.map(\.csvText).joined(separator: " "),
-            "strategy": setting("strategy"),
+            "strategy": r.strategy.name,
             "requested_rate": r.rate.perSecond.map { Num.f1($0) } ?? "max",
             "achieved_rate": Num.f1(r.achievedRate),
             "established_per_s": Num.f1(r.establishedPerSecond),
@@ -56,9 +55,9 @@ public enum CSVReporter {
             "in_flight": String(r.tally.inFlight),
             "duration_s": Num.f3(r.measuredSeconds),
             "interrupted": r.interrupted ? "true" : "false",
-            "workers": setting("workers"),
-            "concurrency": setting("concurrency"),
-            "close": setting("close"),
+            "workers": String(r.setup.workers),
+            "concurrency": String(r.setup.concurrency),
+            "close": r.setup.config.close.rawValue,
             "p50_us": Num.us(r.latency.p50),
             "p90_us": Num.us(r.latency.p90),
             "p99_us": Num.us(r.latency.p99),
@@ -145,7 +144,7 @@ public enum CSVReporter {
             values["target_interfaces"] = n.routes.map { "\($0.target)=\($0.interface):\($0.node.map(String.init) ?? "virtual")" }.joined(separator: ";")
         }
         values["sockstat_sample_us"] = Num.f3(r.ports.meanSampleNs / 1000)
-        values["topology"] = (r.topology ?? .loopback).rawValue
+        values["topology"] = r.topology.rawValue
         if let l = r.listenerNamespace {
             values["family"] = String(l.family)
             values["listener_netns_inode"] = l.kernel.namespaceInode.map(String.init) ?? ""

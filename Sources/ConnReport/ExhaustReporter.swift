@@ -62,7 +62,7 @@ public enum ExhaustReporter {
             let a = describe(without), b = describe(with)
             // Attempts at onset differ by up to the connects in flight when the range ran
             // out; a change smaller than that is noise, not an effect of the option.
-            let slack = UInt64(with.workers.count * (Int(with.settings.first { $0.key == "concurrency" }?.value ?? "16") ?? 16))
+            let slack = UInt64(with.workers.count * with.setup.concurrency)
             let same: Bool
             if let x = without.onset, let y = with.onset {
                 same = x.signal == y.signal && x.call == y.call && (x.attempt > y.attempt ? x.attempt - y.attempt : y.attempt - x.attempt) <= slack

@@ -90,7 +90,7 @@ extension HeavySuites {
             #expect(first.name == errno)
             #expect(first.site.description == e.call)
             // "About": within the connects that can be in flight when the range runs out.
-            let inFlight = UInt64(r.workers.count * (Int(r.settings.first { $0.key == "concurrency" }?.value ?? "16") ?? 16))
+            let inFlight = UInt64(r.workers.count * r.setup.concurrency)
             #expect(first.firstAttempt + inFlight >= e.attempt && first.firstAttempt <= e.attempt + inFlight,
                     "first \(errno) at attempt \(first.firstAttempt), expected \(e.attempt) ± \(inFlight)")
             let onset = try #require(r.onset)
