@@ -3,17 +3,28 @@ import ConnSys
 
 /// The one place connbench writes files.
 ///
-/// Each file is written to a temporary name in the target folder, flushed to disk, and
-/// renamed over its final name only when all of them are complete: a reader sees a whole
-/// report or none, even if the run is killed while writing.
+/// Folder writes are whole: every file is written into a hidden sibling folder
+/// (`.NAME.tmp-PID`) and fsynced, that folder is fsynced, and then it is swapped with the
+/// final folder in one step (renameat2 RENAME_EXCHANGE) and the parent fsynced. Files
+/// already in the final folder that this write does not replace are hard-linked into the
+/// new one first, so nothing of the user's is lost and a reader never sees old and new
+/// files side by side. What a crash leaves:
+/// - before the swap: the old folder untouched, and a stale hidden `.NAME.tmp-PID`;
+/// - after the swap: the new folder whole, and the old one under the hidden name (the next
+///   write of the same folder by the same PID clears it; otherwise delete it by hand);
+/// - on a file system without RENAME_EXCHANGE the old folder is first renamed to
+///   `.NAME.old-PID` and the new one renamed into place: between those two renames NAME is
+///   missing, and the old folder is whole under the hidden name.
 public enum ReportWriter {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// Creates `directory` (and parents) if needed and checks that files can be made in it.
+    /// Creates `directory` (and parents) if needed and checks that files can be made in it
+    /// and that it can be replaced whole (not `.`, no folders inside).
     public static func prepare(directory: String) throws(Failure) {
         try makeDirectories(directory)
+        _ = try replaceable(directory)
         let probe = directory + "/.connbench-write-test-\(getpid())"
         do {
             let fd = try FileDescriptor.open(probe, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
@@ -24,33 +35,80 @@ public enum ReportWriter {
         }
     }
 
-    /// Writes every file whole, then renames them all into place.
+    /// Writes every file whole into a new folder and swaps it into place of `directory`.
     public static func write(_ files: [(name: String, contents: String)], to directory: String) throws(Failure) {
         try prepare(directory: directory)
-        var temps: [(String, String)] = []
+        let path = trimmed(directory)
+        let (parent, base) = split(path)
+        let temp = parent + "/." + base + ".tmp-\(getpid())"
+        func fail(_ what: String, _ e: Errno) -> Failure {
+            DirectoryCalls.removeFlat(temp)
+            return Failure(description: "\(what): \(e.name)")
+        }
+        DirectoryCalls.removeFlat(temp)
+        do { _ = try syscall { mkdir(temp, 0o755) } } catch { throw Failure(description: "cannot create \(temp): \(error.name)") }
+        // Keep what the folder held besides the files written now.
+        let names = Set(files.map(\.name))
+        for e in try replaceable(path) where !names.contains(e.name) && !e.name.hasPrefix(".connbench-write-test-") {
+            do { _ = try syscall { link(path + "/" + e.name, temp + "/" + e.name) } } catch { throw fail("cannot keep \(path)/\(e.name)", error) }
+        }
         for f in files {
-            let final = directory + "/" + f.name
-            let temp = directory + "/." + f.name + ".tmp-\(getpid())"
+            let file = temp + "/" + f.name
             do {
-                let fd = try FileDescriptor.open(temp, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                let fd = try FileDescriptor.open(file, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
                 try fd.closeAfter {
                     _ = try fd.writeAll(Array(f.contents.utf8))
                     _ = try syscall { fsync(fd.rawValue) }
                 }
             } catch {
-                for (t, _) in temps { _ = try? syscall { unlink(t) } }
-                _ = try? syscall { unlink(temp) }
-                throw Failure(description: "cannot write \(final): \((error as? Errno)?.name ?? "\(error)")")
-            }
-            temps.append((temp, final))
-        }
-        for (temp, final) in temps {
-            do {
-                _ = try syscall { rename(temp, final) }
-            } catch {
-                throw Failure(description: "cannot rename \(temp) to \(final): \(error.name)")
+                throw fail("cannot write \(path)/\(f.name)", (error as? Errno) ?? .ioError)
             }
         }
+        do { try DirectoryCalls.sync(temp) } catch { throw fail("cannot fsync \(temp)", error) }
+        do {
+            try DirectoryCalls.exchange(temp, path)
+            // `temp` now names the old folder.
+        } catch {
+            let aside = parent + "/." + base + ".old-\(getpid())"
+            DirectoryCalls.removeFlat(aside)
+            do { _ = try syscall { rename(path, aside) } } catch { throw fail("cannot move \(path) aside", error) }
+            do { _ = try syscall { rename(temp, path) } } catch {
+                _ = try? syscall { rename(aside, path) }
+                throw fail("cannot rename \(temp) to \(path)", error)
+            }
+            _ = try? DirectoryCalls.sync(parent)
+            DirectoryCalls.removeFlat(aside)
+            return
+        }
+        do { try DirectoryCalls.sync(parent) } catch { throw Failure(description: "cannot fsync \(parent): \(error.name)") }
+        DirectoryCalls.removeFlat(temp)
+    }
+
+    /// The folder's entries, or why it cannot be replaced whole.
+    static func replaceable(_ directory: String) throws(Failure) -> [DirectoryCalls.Entry] {
+        let path = trimmed(directory)
+        let last = split(path).base
+        if last == "." || last == ".." || path == "/" {
+            throw Failure(description: "output directory '\(directory)' cannot be replaced whole: name a folder (e.g. ./results)")
+        }
+        let entries: [DirectoryCalls.Entry]
+        do { entries = try DirectoryCalls.list(path) } catch { throw Failure(description: "cannot read output directory '\(directory)': \(error.name)") }
+        if let d = entries.first(where: \.isDirectory) {
+            throw Failure(description: "output directory '\(directory)' holds a folder (\(d.name)): connbench replaces its output folder whole; name a new or flat one")
+        }
+        return entries
+    }
+
+    static func trimmed(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        return p
+    }
+
+    static func split(_ path: String) -> (parent: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let parent = String(path[..<slash])
+        return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
     }
 
     static func makeDirectories(_ path: String) throws(Failure) {

@@ -98,4 +98,7 @@ uint64_t cbs_thread_cpu_ns(void);
 /* The errno name glibc knows (strerrorname_np), or NULL. */
 const char *cbs_errno_name(int e);
 
+/* renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE): swaps two paths atomically. */
+int cbs_rename_exchange(const char *a, const char *b);
+
 #endif
