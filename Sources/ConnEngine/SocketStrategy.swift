@@ -38,10 +38,22 @@ public struct SocketStrategy: Sendable, Equatable, Codable {
 extension SocketAddress: Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let parsed = try? TargetParser.parse(text) else {
+        if let parsed = try? TargetParser.parse(text) {
+            self = parsed
+        } else if let parsed = Self.anyPort(text) {
+            // Port 0 (a listener's "any free port") is no target but is a saved address.
+            self = parsed
+        } else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
         }
-        self = parsed
+    }
+
+    /// `IP:PORT` or `[IPv6]:PORT` as `description` prints it, port 0 allowed.
+    static func anyPort(_ text: String) -> SocketAddress? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return SocketAddress(ip: host, port: port)
     }
 
     public func encode(to encoder: any Encoder) throws {
