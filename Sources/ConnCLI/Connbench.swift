@@ -7,7 +7,8 @@ public struct Connbench: ParsableCommand {
         commandName: "connbench",
         abstract: "Load and latency benchmark for the connect() system call.",
         subcommands: [RunCommand.self, ListenCommand.self, ExhaustCommand.self, ProbeCommand.self, SweepCommand.self,
-                      CompareCommand.self, HoldCommand.self, HoldPartCommand.self],
+                      CompareCommand.self, HoldCommand.self, HoldPartCommand.self, ReportCommand.self,
+                      MergeCommand.self],
         defaultSubcommand: RunCommand.self
     )
 

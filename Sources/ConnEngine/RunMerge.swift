@@ -1,0 +1,249 @@
+import ConnSys
+import Histogram
+
+/// `connbench merge`: one report from runs made at the same time on several generators
+/// (pods of an Indexed Job, hosts over ssh), each against the same system.
+///
+/// Exact where the runs saved enough to be exact: the whole-run histograms are added
+/// (HdrHistogram add, never an average of percentiles) and the percentiles recomputed from
+/// the sum; counters, errors and interval counts are summed. Intervals are aligned by
+/// wall-clock time (each run's start, `startEpochMs`) in whole intervals. What the parts
+/// saved only as figures (start lag, observation gap: no histograms) is the worst part's,
+/// an upper bound, and the merged report's notes say so.
+public enum RunMerge {
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let description: String
+    }
+
+    public static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
+        guard let first = parts.first, parts.count >= 2 else { throw Failure(description: "needs at least two runs") }
+        let tags = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
+        try check(parts, tags: tags)
+        let c0 = first.setup.config
+
+        // Wall-clock alignment, in whole intervals of the time series.
+        let starts = parts.map { $0.intervalHistograms?.startEpochMs ?? 0 }
+        let origin = starts.min() ?? 0
+        let stepMs = Double(c0.intervalNs) / 1e6
+        var notes: [String] = ["merged \(parts.count) runs: " + tags.joined(separator: ", ")]
+        var shifts: [Int] = []
+        for (i, s) in starts.enumerated() {
+            let offsetMs = Double(s - origin)
+            let k = Int((offsetMs / stepMs).rounded())
+            shifts.append(k)
+            let rest = offsetMs - Double(k) * stepMs
+            if k != 0 || abs(rest) >= 1 {
+                notes.append("\(tags[i]) started \(Int(offsetMs)) ms after the first: its intervals shifted by \(k) whole interval(s), \(Int(rest.rounded())) ms left unaligned")
+            }
+        }
+
+        var r = first
+        r.mergedFrom = tags
+        r.setup.config.tag = "merged"
+        if case .fixed = c0.rate {
+            r.setup.config.rate = .fixed(perSecond: parts.reduce(0) { $0 + ($1.rate.perSecond ?? 0) })
+        }
+        r.setup.workers = parts.reduce(0) { $0 + $1.setup.workers }
+        r.setup.cpus = []
+        let targets = parts.map(\.setup.targetText)
+        if Set(targets).count > 1 {
+            var seen = Set<String>()
+            r.setup.config.targetsAsTyped = targets.flatMap { $0.split(separator: " ").map(String.init) }.filter { seen.insert($0).inserted }
+        }
+        r.startedAtUTC = parts.map(\.startedAtUTC).min() ?? first.startedAtUTC
+        r.measuredSeconds = parts.map(\.measuredSeconds).max() ?? 0
+        r.interrupted = parts.contains { $0.interrupted }
+        r.scheduled = sumOptional(parts.map(\.scheduled))
+        r.notStarted = sumOptional(parts.map(\.notStarted))
+        r.lastStartSeconds = parts.map(\.lastStartSeconds).max() ?? 0
+        r.settledAtOnce = parts.reduce(0) { $0 + $1.settledAtOnce }
+        r.spinShare = parts.map(\.spinShare).max() ?? 0
+        r.timeoutsFoundEstablished = parts.reduce(0) { $0 + $1.timeoutsFoundEstablished }
+        r.timeoutsFoundFailed = parts.reduce(0) { $0 + $1.timeoutsFoundFailed }
+        r.numa = nil
+        r.tally = parts.dropFirst().reduce(first.tally) { $0 + $1.tally }
+        r.warmup = parts.dropFirst().reduce(first.warmup) { $0 + $1.warmup }
+        var h = first.histograms
+        for p in parts.dropFirst() {
+            h.latency.add(p.histograms.latency)
+            h.service.add(p.histograms.service)
+            h.connectCall.add(p.histograms.connectCall)
+        }
+        r.histograms = h
+        r.latency = LatencySummary(h.latency)
+        r.service = LatencySummary(h.service)
+        r.connectCall = LatencySummary(h.connectCall)
+        r.startLag = worst(parts.map(\.startLag))
+        r.observationGap = worst(parts.map(\.observationGap))
+        notes.append("start lag and observation gap are the worst part's figures (the runs keep no histograms of them)")
+        r.lateStarts = parts.reduce(0) { $0 + $1.lateStarts }
+        r.capStalls = parts.reduce(0) { $0 + $1.capStalls }
+        r.capStallSeconds = parts.reduce(0) { $0 + $1.capStallSeconds }
+        r.errors = mergedErrors(parts, offsets: starts.map { Double($0 - origin) / 1000 })
+        r.intervalHistograms = mergedLog(parts, shifts: shifts, origin: origin)
+        r.intervals = mergedIntervals(parts, shifts: shifts, log: r.intervalHistograms)
+        r.workers = []
+        for p in parts { for w in p.workers { var w = w; w.id = r.workers.count; r.workers.append(w) } }
+        let listeners = parts.compactMap(\.listener)
+        if var l = listeners.first {
+            l.accepted = listeners.reduce(0) { $0 + $1.accepted }
+            l.threads = listeners.reduce(0) { $0 + $1.threads }
+            r.listener = l
+        }
+        r.openFilesLimit = parts.map(\.openFilesLimit).min() ?? 0
+        r.cpuBusy = nil
+        r.selfConnects = parts.reduce(0) { $0 + $1.selfConnects }
+        notes.append("kernel, listener side and port samples are \(tags[0])'s (each generator has its own)")
+        if let (i, o) = parts.enumerated().compactMap({ i, p in p.onset.map { (i, $0) } }).min(by: { $0.1.seconds < $1.1.seconds }) {
+            r.onset = o
+            notes.append("exhaustion onset is \(tags[i])'s, the earliest part's")
+        }
+        r.endedAtOnset = parts.contains { $0.endedAtOnset }
+        r.portBudget = nil
+        for (i, p) in parts.enumerated() { notes += p.notes.map { "[\(tags[i])] \($0)" } }
+        r.notes = notes
+        guard r.tally.isBalanced else {
+            let t = r.tally
+            throw Failure(description: "the sum breaks the accounting identity: attempts \(t.attempts) != established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)")
+        }
+        r.warnings = FigureWarnings.warnings(r)
+        r.verdict = VerdictAssessment.assess(r, concurrency: r.setup.concurrency)
+        return r
+    }
+
+    /// Runs that differ in these measure different things and are refused: loop kind,
+    /// duration, warm-up, interval, close mode, timeout; an exhaust row; a run that breaks
+    /// the accounting identity itself; two runs with one tag (the same run twice?).
+    static func check(_ parts: [RunReport], tags: [String]) throws(Failure) {
+        let c0 = parts[0].setup.config
+        for (i, p) in parts.enumerated() {
+            let c = p.setup.config
+            func differ(_ what: String, _ a: String, _ b: String) -> Failure {
+                Failure(description: "\(tags[i]) has \(what) \(b), \(tags[0]) has \(a): only runs of the same kind merge")
+            }
+            if (c.rate.perSecond == nil) != (c0.rate.perSecond == nil) { throw differ("rate", c0.rate.description, c.rate.description) }
+            if c.durationNs != c0.durationNs { throw differ("duration", DurationParser.format(c0.durationNs), DurationParser.format(c.durationNs)) }
+            if c.warmupNs != c0.warmupNs { throw differ("warmup", DurationParser.format(c0.warmupNs), DurationParser.format(c.warmupNs)) }
+            if c.intervalNs != c0.intervalNs { throw differ("interval", DurationParser.format(c0.intervalNs), DurationParser.format(c.intervalNs)) }
+            if c.close != c0.close { throw differ("close", c0.close.rawValue, c.close.rawValue) }
+            if c.timeoutNs != c0.timeoutNs { throw differ("timeout", DurationParser.format(c0.timeoutNs), DurationParser.format(c.timeoutNs)) }
+            if p.matrixCase != nil { throw Failure(description: "\(tags[i]) is a row of `connbench exhaust`, not a run to merge") }
+            if p.intervalHistograms == nil { throw Failure(description: "\(tags[i]) has no interval histograms (a report older than latency.hlog)") }
+            guard p.tally.isBalanced else { throw Failure(description: "\(tags[i]) breaks the accounting identity itself") }
+        }
+        var seen = Set<String>()
+        for t in tags where !seen.insert(t).inserted {
+            throw Failure(description: "tag \(t) appears twice: the same run given twice? (runs to merge need distinct --tag)")
+        }
+    }
+
+    static func sumOptional(_ xs: [UInt64?]) -> UInt64? {
+        xs.contains(nil) ? nil : xs.reduce(0) { $0 + ($1 ?? 0) }
+    }
+
+    static func worst(_ xs: [LatencySummary]) -> LatencySummary {
+        var w = xs[0]
+        for x in xs.dropFirst() {
+            w.count += x.count
+            w.p50 = max(w.p50, x.p50); w.p90 = max(w.p90, x.p90); w.p99 = max(w.p99, x.p99)
+            w.p999 = max(w.p999, x.p999); w.p9999 = max(w.p9999, x.p9999); w.max = max(w.max, x.max)
+            w.mean = max(w.mean, x.mean)
+        }
+        return w
+    }
+
+    /// Summed by errno and call; the first occurrence is the earliest on the common clock
+    /// (its attempt number is the part's own).
+    static func mergedErrors(_ parts: [RunReport], offsets: [Double]) -> [ErrorRow] {
+        struct Key: Hashable { var errno: Int32; var site: SyscallSite }
+        var rows: [Key: ErrorRow] = [:]
+        for (p, offset) in zip(parts, offsets) {
+            for e in p.errors {
+                var e = e
+                e.firstSeconds += offset
+                let key = Key(errno: e.errno, site: e.site)
+                if var row = rows[key] {
+                    row.count += e.count
+                    if e.firstSeconds < row.firstSeconds { row.firstSeconds = e.firstSeconds; row.firstAttempt = e.firstAttempt }
+                    rows[key] = row
+                } else {
+                    rows[key] = e
+                }
+            }
+        }
+        return rows.values.sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
+    }
+
+    /// The latency.hlog rows added, row `j` of a part landing on row `j + shift`.
+    static func mergedLog(_ parts: [RunReport], shifts: [Int], origin: UInt64) -> IntervalHistograms {
+        var rows: [IntervalHistograms.Row] = []
+        for (p, shift) in zip(parts, shifts) {
+            for (j, row) in (p.intervalHistograms?.rows ?? []).enumerated() {
+                let at = j + shift
+                while rows.count <= at {
+                    let n = rows.count
+                    let template = p.intervalHistograms!.rows[0]
+                    rows.append(.init(startSeconds: template.startSeconds + Double(n) * template.seconds, seconds: template.seconds,
+                                      latency: LatencyHistogram.makeLogInterval(), service: LatencyHistogram.makeLogInterval(),
+                                      connectCall: LatencyHistogram.makeLogInterval()))
+                }
+                rows[at].latency.add(row.latency)
+                rows[at].service.add(row.service)
+                rows[at].connectCall.add(row.connectCall)
+                rows[at].seconds = max(rows[at].seconds, row.seconds)
+            }
+        }
+        return IntervalHistograms(startEpochMs: origin, rows: rows)
+    }
+
+    /// Counts summed on the common clock; each interval's percentiles from the merged hlog
+    /// row that covers it when the two series line up (warm-up a whole number of
+    /// intervals, hlog rows one interval long), else the worst part's (an upper bound).
+    static func mergedIntervals(_ parts: [RunReport], shifts: [Int], log: IntervalHistograms?) -> [IntervalRow] {
+        var rows: [IntervalRow] = []
+        let c0 = parts[0].setup.config
+        for (p, shift) in zip(parts, shifts) {
+            for row in p.intervals {
+                let at = row.index + shift
+                while rows.count <= at {
+                    let n = rows.count
+                    let step = Double(c0.intervalNs) / 1e9
+                    rows.append(IntervalRow(index: n, startSeconds: Double(n) * step, seconds: 0,
+                                            warmup: UInt64(n) * c0.intervalNs < c0.warmupNs,
+                                            started: 0, established: 0, failed: 0, timedOut: 0,
+                                            p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0,
+                                            portsInUse: 0, timeWait: 0, evenPorts: 0, oddPorts: 0, errors: [:]))
+                }
+                var m = rows[at]
+                m.seconds = max(m.seconds, row.seconds)
+                m.started += row.started; m.established += row.established
+                m.failed += row.failed; m.timedOut += row.timedOut
+                m.p50 = max(m.p50, row.p50); m.p90 = max(m.p90, row.p90); m.p99 = max(m.p99, row.p99); m.max = max(m.max, row.max)
+                m.connectCallP50 = max(m.connectCallP50, row.connectCallP50); m.connectCallP99 = max(m.connectCallP99, row.connectCallP99)
+                m.portsInUse = sum(m.portsInUse, row.portsInUse)
+                m.timeWait = sum(m.timeWait, row.timeWait)
+                m.evenPorts += row.evenPorts; m.oddPorts += row.oddPorts
+                for (k, v) in row.errors { m.errors[k, default: 0] += v }
+                rows[at] = m
+            }
+        }
+        // Exact percentiles where an hlog row is this interval.
+        guard let log, let lead = log.rows.first, c0.warmupNs % c0.intervalNs == 0,
+              abs(lead.seconds - Double(c0.intervalNs) / 1e9) < 1e-9 else { return rows }
+        let warmupRows = Int(c0.warmupNs / c0.intervalNs)
+        for (j, l) in log.rows.enumerated() where warmupRows + j < rows.count {
+            let lat = LatencySummary(l.latency), call = LatencySummary(l.connectCall)
+            var m = rows[warmupRows + j]
+            m.p50 = lat.p50; m.p90 = lat.p90; m.p99 = lat.p99; m.max = lat.max
+            m.connectCallP50 = call.p50; m.connectCallP99 = call.p99
+            rows[warmupRows + j] = m
+        }
+        return rows
+    }
+}
+
+/// Nil when either part did not sample.
+private func sum(_ a: Int64?, _ b: Int64?) -> Int64? {
+    guard let a, let b else { return nil }
+    return a + b
+}
