@@ -42,3 +42,47 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/sub"))
     }
 }
+
+/// The deploy recipes cannot run here (no cluster, no second host); they are checked for
+/// form: the manifest parses as YAML (Python's yaml) into an Indexed Job whose pods each
+/// take RATE / PODS and a merge Job, and the ssh script parses as bash.
+@Suite struct DeployRecipeTests {
+    static let root = HeavySuites.HistogramLogPythonTests.repoRoot
+
+    /// True when Python can `import module`, installing `package` from PyPI first if not;
+    /// a failed install is recorded as an issue, never a silent skip.
+    static func ensurePython(_ module: String, package: String) throws -> Bool {
+        typealias P = HeavySuites.HistogramLogPythonTests
+        if try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
+        let install = try P.bash("python3 -m pip install --quiet --disable-pip-version-check \(package)", limitSeconds: 300)
+        if install.status == 0, try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
+        Issue.record("could not install PyPI \(package) (status \(install.status)): \(install.output.suffix(800))")
+        return false
+    }
+
+    @Test func indexedJobManifestParses() throws {
+        guard try Self.ensurePython("yaml", package: "pyyaml") else { return }
+        let check = try HeavySuites.HistogramLogPythonTests.bash("""
+            python3 -c 'import sys, yaml
+            docs = list(yaml.safe_load_all(open(sys.argv[1])))
+            jobs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Job"}
+            g = jobs["connbench-gen"]["spec"]
+            assert g["completionMode"] == "Indexed" and g["completions"] == g["parallelism"], g
+            env = {e["name"]: e["value"] for e in g["template"]["spec"]["containers"][0]["env"]}
+            assert int(env["PODS"]) == g["completions"], env
+            args = g["template"]["spec"]["containers"][0]["args"][0]
+            for part in ["--rate \\"$$((RATE / PODS))\\"", "--tag \\"pod-$JOB_COMPLETION_INDEX\\"", "--start-at", "--output \\"/results/$JOB_COMPLETION_INDEX\\""]:
+                assert part in args, part
+            assert "connbench merge /results/[0-9]* --output /results/merged" in jobs["connbench-merge"]["spec"]["template"]["spec"]["containers"][0]["args"][0]
+            print("ok")' '\(Self.root)/deploy/k8s/connbench-indexed-job.yaml'
+            """, limitSeconds: 60)
+        #expect(check.status == 0 && check.output.contains("ok"), "\(check.output)")
+    }
+
+    @Test func sshRecipeParses() throws {
+        let check = try HeavySuites.HistogramLogPythonTests.bash("bash -n '\(Self.root)/deploy/ssh/run-many.sh' && echo ok", limitSeconds: 30)
+        #expect(check.status == 0 && check.output.contains("ok"), "\(check.output)")
+        let usage = try HeavySuites.HistogramLogPythonTests.bash("'\(Self.root)/deploy/ssh/run-many.sh'", limitSeconds: 30)
+        #expect(usage.status == 64 && usage.output.contains("usage:"), "\(usage.output)")
+    }
+}

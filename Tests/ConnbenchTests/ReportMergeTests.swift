@@ -45,10 +45,7 @@ extension HeavySuites {
             let run = try TestSupport.run(["run", "--rate", "1000", "--duration", "500ms", "--workers", "1", "--output", dir])
             #expect(run.status == 0, "\(run.stderr)")
             typealias P = HistogramLogPythonTests
-            if try P.bash("python3 -c 'import jsonschema'", limitSeconds: 60).status != 0 {
-                let install = try P.bash("python3 -m pip install --quiet --disable-pip-version-check jsonschema", limitSeconds: 300)
-                if install.status != 0 { Issue.record("could not install PyPI jsonschema: \(install.output.suffix(800))"); return }
-            }
+            guard try DeployRecipeTests.ensurePython("jsonschema", package: "jsonschema") else { return }
             let check = try P.bash("""
                 python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[1])); \
                 jsonschema.Draft202012Validator.check_schema(s); jsonschema.validate(json.load(open(sys.argv[2])), s); print("valid")' \
