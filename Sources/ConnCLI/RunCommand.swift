@@ -59,6 +59,6 @@ struct RunCommand: ParsableCommand {
             }
         }
         do { try ReportWriter.write(RunFiles.files(for: report), to: directory) } catch { throw CLIFailure(error.description) }
-        Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv")
+        Console.status("wrote \(directory)/summary.txt, summary.csv, timeseries.csv, errors.csv, report.html")
     }
 }
