@@ -90,10 +90,14 @@ public struct SVGChart {
 
     // Plot area inside the SVG: room on the left for tick labels and the y label, at the
     // top for the title and the legend, at the bottom for tick labels and the x label.
+    // Vertical markers are labelled in a band above the plot, one row each (at most four),
+    // so their labels never sit on the data or on each other.
     var left: Double { 84 }
-    var right: Double { width - 24 }
-    var top: Double { 64 }
-    var bottom: Double { height - 52 }
+    var right: Double { width - 44 }
+    var markerRows: Int { Swift.min(verticals.count, 4) }
+    var top: Double { 64 + Double(markerRows) * 16 }
+    var bottom: Double { height - 52 + Double(markerRows) * 16 }
+    var totalHeight: Double { height + Double(markerRows) * 16 }
 
     public func render() -> String {
         let xr = range(x, values: series.flatMap { $0.points.compactMap { $0?.x } } + verticals.map(\.at) + whiskers.map(\.x))
@@ -101,6 +105,7 @@ public struct SVGChart {
                        + whiskers.flatMap { [$0.low, $0.high] })
         let px = { (v: Double) in self.left + (self.right - self.left) * Self.fraction(v, xr, self.x.scale) }
         let py = { (v: Double) in self.bottom - (self.bottom - self.top) * Self.fraction(v, yr, self.y.scale) }
+        let height = totalHeight
         var s = "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 \(n(width)) \(n(height))\" width=\"\(n(width))\" height=\"\(n(height))\" aria-label=\"\(Self.escape(title))\">\n"
         s += "<rect x=\"0\" y=\"0\" width=\"\(n(width))\" height=\"\(n(height))\" fill=\"#ffffff\"/>\n"
         s += text(left, 22, title, size: 16, weight: "bold")
@@ -154,15 +159,16 @@ public struct SVGChart {
         }
         for (i, m) in verticals.enumerated() where Self.shown(m.at, xr, x.scale) {
             let xp = px(m.at)
+            // The line rises from the plot to its label's row; a marker in the right half
+            // labels to its left.
+            let yl = 64 + 12 + Double(i % 4) * 16
             s += line(xp, top, xp, bottom, color: m.color, width: 2, dashed: m.dashed)
-            // Labels step down so that two markers close in time stay readable; a marker in
-            // the right third labels to its left.
-            let yl = top + 14 + Double(i % 4) * 15
-            let leftSide = xp > left + (right - left) * 0.66
+            s += line(xp, yl + 3, xp, top, color: m.color, width: 1)
+            let leftSide = xp > left + (right - left) * 0.5
             s += text(leftSide ? xp - 5 : xp + 5, yl, m.label, size: 12, anchor: leftSide ? "end" : "start", color: m.color, halo: true)
         }
         if let note = emptyNote {
-            s += text((left + right) / 2, (top + bottom) / 2, note, size: 14, anchor: "middle", color: "#666")
+            s += text((left + right) / 2, (top + bottom) / 2, note, size: 14, anchor: "middle", color: "#666", halo: true)
         }
         s += "</g>\n</svg>\n"
         return s
@@ -189,7 +195,7 @@ public struct SVGChart {
         case .linear:
             var lo = a.min ?? Swift.min(0, usable.min() ?? 0)
             var hi = a.max ?? (usable.max() ?? 1)
-            if a.max == nil { hi = lo + (hi - lo) * 1.18 }  // headroom for the markers' labels
+            if a.max == nil { hi = lo + (hi - lo) * 1.08 }  // room for a horizontal line's label
             if hi <= lo { hi = lo + 1; if a.min == nil && lo > 0 { lo = 0 } }
             return (lo, hi)
         case .log10:
