@@ -38,7 +38,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "For a --target host name: first (its first address) or all (every address it resolves to, each a target). Names are resolved once, before the run.")
     var resolve: ResolveMode = .first
 
-    @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv (default: Results/<UTC time>).")
+    @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv, report.html (default: Results/<UTC time>).")
     var output: String?
 
     @Option(help: "Bind to ADDR (port 0) before connect.", transform: ParseValue.address)

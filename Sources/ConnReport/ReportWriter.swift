@@ -81,6 +81,7 @@ public enum RunFiles {
             ("summary.csv", CSVReporter.summary(r)),
             ("timeseries.csv", CSVReporter.timeseries(r)),
             ("errors.csv", CSVReporter.errors(r)),
+            ("report.html", HTMLReporter.render(r)),
         ]
         // A report read back from before the interval histograms has no log to write.
         if let log = r.intervalHistograms { files.append(("latency.hlog", HistogramLogReporter.render(log))) }
