@@ -132,11 +132,12 @@ struct CompareCommand: ParsableCommand {
         let text = CompareReporter.text(report)
         Console.out(text)
         do {
-            try ReportWriter.write([("compare.txt", text), ("compare.csv", CompareReporter.csv(report))], to: directory)
+            try ReportWriter.write([("compare.txt", text), ("compare.csv", CompareReporter.csv(report)),
+                                    ("compare.html", HTMLReporter.render(report))], to: directory)
         } catch {
             throw CLIFailure(error.description)
         }
-        Console.status("wrote \(directory)/compare.txt, compare.csv")
+        Console.status("wrote \(directory)/compare.txt, compare.csv, compare.html")
     }
 
     /// The command as typed, quoted where a shell would need it: enough to repeat it.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import ConnEngine
 import ConnReport
 import ConnSys
@@ -48,20 +49,24 @@ struct RunCommand: ParsableCommand {
         let what = config.topology == .veth ? "the built-in listener across a veth lab (IPv\(config.veth.family))"
             : config.targets.isEmpty ? "the built-in loopback listener"
             : config.targets.map(\.description).joined(separator: ", ") + config.resolvedNames.map { " (\($0.lineText))" }.joined()
-        Console.status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
+        // The progress line: on a terminal, or when asked; never with --quiet.
+        let showProgress = !options.quiet && (options.progress || isatty(2) == 1)
+        let status: (String) -> Void = { [quiet = options.quiet] text in if !quiet { Console.status(text) } }
+        status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
-        do { report = try BenchmarkRunner.run(config, signals: signals) } catch { throw CLIFailure(error.description) }
+        let progress: (@Sendable (ProgressLine) -> Void)? = showProgress ? { @Sendable line in Console.status(ProgressFormatter.line(line)) } : nil
+        do { report = try BenchmarkRunner.run(config, signals: signals, progress: progress) } catch { throw CLIFailure(error.description) }
         Console.out(TextReporter.render(report))
         if let listenerStats = options.listenerStats, case .success(let before)? = statsBefore {
             switch ListenerStatsClient.fetch(listenerStats) {
             case .success(let after):
                 Console.out(ListenerStatsClient.render(before: before, after: after, from: listenerStats))
             case .failure(let f):
-                Console.status("listener side: \(f.message)")
+                status("listener side: \(f.message)")
             }
         }
         let files = RunFiles.files(for: report)
         do { try ReportWriter.write(files, to: directory) } catch { throw CLIFailure(error.description) }
-        Console.status("wrote \(directory)/" + files.map(\.name).joined(separator: ", "))
+        status("wrote \(directory)/" + files.map(\.name).joined(separator: ", "))
     }
 }

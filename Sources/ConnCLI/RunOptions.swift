@@ -38,7 +38,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "For a --target host name: first (its first address) or all (every address it resolves to, each a target). Names are resolved once, before the run.")
     var resolve: ResolveMode = .first
 
-    @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv (default: Results/<UTC time>).")
+    @Option(help: "Folder for summary.txt, summary.csv, timeseries.csv, errors.csv, report.html (default: Results/<UTC time>).")
     var output: String?
 
     @Option(help: "Bind to ADDR (port 0) before connect.", transform: ParseValue.address)
@@ -106,6 +106,12 @@ struct RunOptions: ParsableArguments {
 
     @Option(help: "With --until-exhausted: how long to keep measuring after onset.", transform: ParseValue.duration)
     var tail: UInt64 = 300_000_000
+
+    @Flag(help: "No status lines on stderr: no progress line, no 'running'/'wrote' lines (the report still goes to stdout and the files).")
+    var quiet = false
+
+    @Flag(help: "Print the progress line (one per --interval on stderr) even when stderr is not a terminal. By default it is on for a terminal only.")
+    var progress = false
 
     @Option(help: "Open loop: spin (poll without sleeping) through waits shorter than this, e.g. 200us, for µs-exact starts; costs a core per worker. Default 0: sleep.", transform: ParseValue.duration)
     var spin: UInt64 = 0

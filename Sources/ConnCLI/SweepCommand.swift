@@ -111,10 +111,11 @@ struct SweepCommand: ParsableCommand {
         }
         let text = SweepReporter.text(report)
         Console.out(text)
-        do { try ReportWriter.write([("sweep.txt", text), ("sweep.csv", SweepReporter.csv(report))], to: directory) } catch {
+        do { try ReportWriter.write([("sweep.txt", text), ("sweep.csv", SweepReporter.csv(report)),
+                                   ("sweep.html", HTMLReporter.render(report))], to: directory) } catch {
             throw CLIFailure(error.description)
         }
-        Console.status("wrote \(directory)/sweep.txt, sweep.csv")
+        Console.status("wrote \(directory)/sweep.txt, sweep.csv, sweep.html")
     }
 
     func axisText(_ axis: SweepAxis) -> String {

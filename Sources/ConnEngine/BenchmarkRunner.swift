@@ -24,16 +24,17 @@ public enum BenchmarkRunner {
 
     /// Runs `config` to its end, or until `stop` is set or one of `signals` arrives (the
     /// caller blocks them first). Returns what was measured either way.
-    public static func run(_ config: RunConfig, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(Failure) -> RunReport {
+    public static func run(_ config: RunConfig, stop: StopFlag = StopFlag(), signals: StopSignals? = nil,
+                           progress: (@Sendable (ProgressLine) -> Void)? = nil) throws(Failure) -> RunReport {
         if !config.isolation.sysctls.isEmpty && !config.createsNamespace {
             throw .config(ConfigError("--sysctl needs --netns: connbench sets tunables only inside a namespace it created, never on the host"))
         }
-        guard config.createsNamespace else { return try runHere(config, stop: stop, signals: signals) }
+        guard config.createsNamespace else { return try runHere(config, stop: stop, signals: signals, progress: progress) }
         let outcome: Result<RunReport, Failure>
         do {
             outcome = try NamespaceRun.run(sysctls: config.isolation.sysctls) { [signals] in
                 do throws(Failure) {
-                    return .success(try runHere(config, stop: stop, signals: signals))
+                    return .success(try runHere(config, stop: stop, signals: signals, progress: progress))
                 } catch {
                     return .failure(error)
                 }
@@ -45,7 +46,8 @@ public enum BenchmarkRunner {
     }
 
     /// Runs in the calling thread's network namespace.
-    static func runHere(_ config: RunConfig, stop: StopFlag, signals: StopSignals?) throws(Failure) -> RunReport {
+    static func runHere(_ config: RunConfig, stop: StopFlag, signals: StopSignals?,
+                        progress: (@Sendable (ProgressLine) -> Void)? = nil) throws(Failure) -> RunReport {
         let startedAt = WallClock.nowNanoseconds()
         let allowed: [Int]
         do { allowed = try CPUAffinity.allowedCPUs() } catch { throw .system("sched_getaffinity failed: \(error.name)") }
@@ -89,6 +91,10 @@ public enum BenchmarkRunner {
         let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
 
         let boxes = (0..<workerCount).map { _ in ResultBox() }
+        // The live progress line: each worker publishes into its own slot once per interval.
+        let progressSlots = progress == nil ? [] : (0..<workerCount).map { _ in ProgressSlot() }
+        var tracker = ProgressTracker(slots: progressSlots, intervalNs: config.intervalNs, warmupNs: config.warmupNs,
+                                      requested: config.rate.perSecond)
         let finished = SharedCounter()
         let onsetStop = StopFlag()
         let line = StartLine()
@@ -96,7 +102,8 @@ public enum BenchmarkRunner {
         for id in 0..<workerCount {
             let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: cpus.isEmpty ? nil : cpus[id % cpus.count],
                                   targets: targets, config: config,
-                                  perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop)
+                                  perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop,
+                                  progress: progressSlots.isEmpty ? nil : progressSlots[id])
             let box = boxes[id]
             do {
                 threads.append(try PosixThread.spawn {
@@ -155,9 +162,21 @@ public enum BenchmarkRunner {
                 var ts = timespec(tv_sec: 0, tv_nsec: Int(sampleStepNs))
                 nanosleep(&ts, nil)
             }
-            if MonotonicClock.now() >= startNs { takeSample() }
+            let now = MonotonicClock.now()
+            if now >= startNs {
+                takeSample()
+                if let progress {
+                    for l in tracker.lines(sinceStartNs: now - startNs, portsInUse: latestPortsInUse(ports), final: false) { progress(l) }
+                }
+            }
         }
         takeSample()
+        if let progress {
+            let now = MonotonicClock.now()
+            for l in tracker.lines(sinceStartNs: Swift.min(now, endNs) - Swift.min(startNs, now), portsInUse: latestPortsInUse(ports), final: true) {
+                progress(l)
+            }
+        }
         ports.meanSampleNs = ports.samples.isEmpty ? 0 : Double(sampleCostNs) / Double(ports.samples.count + 1)
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
@@ -214,6 +233,13 @@ public enum BenchmarkRunner {
                              kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped,
                              numaRoutes: routes, listenerNamespace: listenerNamespace,
                              startWallNs: startWallNs).build()
+    }
+
+    /// TCP sockets holding a port beyond the baseline at the latest sample.
+    static func latestPortsInUse(_ p: PortSamples) -> Int64? {
+        guard let last = p.samples.last else { return nil }
+        let b = p.baseline ?? PortSamples.Sample(atNs: 0, timeWait: 0, inUse: 0)
+        return Swift.max(0, (last.timeWait + last.inUse) - (b.timeWait + b.inUse))
     }
 
     /// How often the runner samples sockstat: fine enough to date an onset to ~10 ms.

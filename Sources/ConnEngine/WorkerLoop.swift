@@ -46,6 +46,9 @@ struct WorkerLoop: ~Copyable {
     var detectorFed = 0
     var exhaustStopNs: UInt64 = .max
     var onlineOnset: OnsetDetector.Fired?
+    /// Intervals published for the progress line, and when the next one ends.
+    var progressPublished = 0
+    var nextProgressNs: UInt64 = .max
     /// When the loop stopped starting attempts (the end, or earlier on a stop).
     var loopEndNs: UInt64 = 0
 
@@ -88,6 +91,7 @@ struct WorkerLoop: ~Copyable {
         if let interval = plan.perWorkerIntervalNs {
             schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
         }
+        if plan.progress != nil { nextProgressNs = t.startNs + rec.series.intervalNs }
         let scanStepNs = Swift.max(200_000, Swift.min(timeoutNs / 20, 5_000_000))
         var nextScanNs = t.startNs + scanStepNs
         var now = MonotonicClock.now()
@@ -131,6 +135,7 @@ struct WorkerLoop: ~Copyable {
                     break
                 }
             }
+            if now >= nextProgressNs { publishProgress(now: now) }
             // Deadlines: each socket's real state is read first, so a completion this
             // turn has not polled for yet is still found established.
             if now >= nextScanNs {
@@ -168,6 +173,13 @@ struct WorkerLoop: ~Copyable {
             lastPollNs = now
             if n > 0 { complete(count: n, now: now) }
         }
+        // The window's last interval ends with the loop: publish it now, not after the drain.
+        // A run stopped early (Ctrl-C, onset) publishes the interval it stopped in.
+        if plan.progress != nil {
+            let upTo = now >= t.endNs ? t.endNs
+                : t.startNs + UInt64(rec.series.index(now > t.startNs ? now - t.startNs : 0) + 1) * rec.series.intervalNs
+            publishProgress(now: upTo)
+        }
         driver.flushCloses()  // before the drain, so it does not hold the last turn's sockets open
         rec.capStall(ends: now)
         loopEndNs = Swift.min(now, t.endNs)
@@ -187,6 +199,30 @@ struct WorkerLoop: ~Copyable {
             if n > 0 { complete(count: n, now: MonotonicClock.now()) }
         }
     }
+
+    /// Publishes every interval that has ended since the last call: once per interval,
+    /// one histogram percentile and a few relaxed stores into this worker's own slot.
+    /// Counts that land in an interval after it was published (a timeout dated at its
+    /// deadline) reach the report, not the line.
+    mutating func publishProgress(now: UInt64) {
+        guard let slot = plan.progress else { return }
+        let current = rec.series.index(now > timeline.startNs ? now - timeline.startNs : 0)
+        while progressPublished < current {
+            let k = progressPublished
+            var f = ProgressSlot.Figures(started: rec.series.started[k], established: rec.series.established[k],
+                                         failed: rec.series.failed[k], timedOut: rec.series.timedOut[k])
+            let base = k * ErrorTable.errnoSlots
+            for e in Self.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
+            let h = rec.series.latency[k]
+            f.p99Us = h.totalCount > 0 ? UInt64(h.valueAtPercentile(99)) : 0
+            f.onset = onlineOnset != nil
+            slot.publish(f, interval: k)
+            progressPublished = k + 1
+        }
+        nextProgressNs = timeline.startNs + UInt64(current + 1) * rec.series.intervalNs
+    }
+
+    static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 
     /// Feeds the online detector every bucket that has closed; when it fires, the run
     /// ends `tailNs` later (so the report still shows the rate after onset).

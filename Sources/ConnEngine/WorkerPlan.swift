@@ -14,6 +14,8 @@ struct WorkerPlan: Sendable {
     /// Set (with the run's stop flag) by a worker that ended the run at exhaustion onset
     /// (`--until-exhausted`), so the run is not reported as interrupted.
     var onsetStop = StopFlag()
+    /// Where this worker publishes its totals for the live progress line; nil: no line.
+    var progress: ProgressSlot? = nil
 }
 
 /// Read by every worker once per loop turn, written only to stop: a relaxed load on a

@@ -140,6 +140,7 @@ public enum RunFiles {
             ("timeseries.csv", CSVReporter.timeseries(r)),
             ("errors.csv", CSVReporter.errors(r)),
             ("report.json", ReportJSON.render(r)),
+            ("report.html", HTMLReporter.render(r)),
         ]
         // A report read back from before the interval histograms has no log to write.
         if let log = r.intervalHistograms { files.append(("latency.hlog", HistogramLogReporter.render(log))) }

@@ -80,6 +80,9 @@ extension HeavySuites {
                 #expect(n("attempts") > 0)
             }
             #expect(FileManager.default.fileExists(atPath: dir + "/compare.txt"))
+            let html = try String(contentsOfFile: dir + "/compare.html", encoding: .utf8)
+            HTMLReportChecks.expectSelfContained(html)
+            #expect(html.contains("Settings side by side") && html.contains("Shift against the first setting") && html.contains("close=rst"))
         }
     }
 }

@@ -109,7 +109,8 @@ extension HeavySuites {
         /// to three runs; every assertion holds for the run that overflowed.
         @Test func anOverflowOnTheListenersSideShowsAsTheOneSecondSYNRetryStep() throws {
             let cpu = try #require(try CPUAffinity.allowedCPUs().first)
-            var c = Self.config(rate: 4000, duration: "1500ms")
+            // 3 s, so that an overflow in the first half has its 1 s retry inside the window.
+            var c = Self.config(rate: 4000, duration: "3s")
             c.cpus = [cpu]
             c.timeoutNs = 5_000_000_000
             c.listener.mode = .acceptClose
@@ -117,17 +118,20 @@ extension HeavySuites {
             c.listener.threads = 1
             c.listener.cpus = [cpu]
             var report: RunReport?
+            var tries: [String] = []
             for _ in 0..<3 {
                 let r = try BenchmarkRunner.run(c)
-                if (r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0) > 0 {
+                let overflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+                let stepped = r.histograms.service.count(within: 900_000_000...1_500_000_000)
+                tries.append("overflows \(overflows), connects in the 1 s step \(stepped), service \(r.service)")
+                // An overflow late in the window retries after it; the run must show the step.
+                if overflows > 0 && stepped > 0 {
                     report = r
                     break
                 }
             }
-            let r = try #require(report, "no run overflowed the listener's queue")
+            let r = try #require(report, "no run showed a listener-side overflow and the 1 s step: \(tries)")
             TestSupport.expectBalanced(r)
-            let stepped = r.histograms.service.count(within: 900_000_000...1_500_000_000)
-            #expect(stepped > 0, "service: \(r.service)")
             let tail = try #require(r.verdict.tail, "\(r.verdict.line)")
             #expect(tail.contains("connects took ~1 s") && tail.contains("SYNs dropped and retransmitted"), "\(tail)")
             #expect(tail.contains("TcpExt.ListenOverflows +") && tail.contains("on the listener's side"), "\(tail)")
