@@ -9,7 +9,7 @@ extension HeavySuites {
     @Suite(.serialized)
     struct ReportMergeTests {
         static let repoRoot = HistogramLogPythonTests.repoRoot
-        static let files = ["summary.txt", "summary.csv", "timeseries.csv", "errors.csv", "report.json", "latency.hlog",
+        static let files = ["summary.txt", "summary.csv", "timeseries.csv", "errors.csv", "report.json", "report.html", "latency.hlog",
                             "latency-corrected.hgrm", "latency-service.hgrm", "latency-call.hgrm"]
 
         static func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
