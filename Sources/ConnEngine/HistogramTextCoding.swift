@@ -13,25 +13,23 @@ public protocol HistogramTextCodec: Sendable {
 public enum HistogramTextCoding {
     public static let key = CodingUserInfoKey(rawValue: "connbench.histogramTextCodec")!
 
-    static func encode<C, K: CodingKey>(_ h: Histogram<C>, _ key: K, _ c: inout KeyedEncodingContainer<K>, _ encoder: any Encoder) throws {
-        if let codec = encoder.userInfo[key_] as? any HistogramTextCodec {
-            try c.encode(codec.encode(h), forKey: key)
+    static func encode<C, K: CodingKey>(_ h: Histogram<C>, _ field: K, _ c: inout KeyedEncodingContainer<K>, _ encoder: any Encoder) throws {
+        if let codec = encoder.userInfo[key] as? any HistogramTextCodec {
+            try c.encode(codec.encode(h), forKey: field)
         } else {
-            try c.encode(h, forKey: key)
+            try c.encode(h, forKey: field)
         }
     }
 
-    static func decode<C, K: CodingKey>(_ key: K, _ c: KeyedDecodingContainer<K>, _ decoder: any Decoder) throws -> Histogram<C> {
-        if let codec = decoder.userInfo[key_] as? any HistogramTextCodec {
-            let text = try c.decode(String.self, forKey: key)
+    static func decode<C, K: CodingKey>(_ field: K, _ c: KeyedDecodingContainer<K>, _ decoder: any Decoder) throws -> Histogram<C> {
+        if let codec = decoder.userInfo[key] as? any HistogramTextCodec {
+            let text = try c.decode(String.self, forKey: field)
             do { return try codec.decode(text, as: C.self) } catch {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "histogram: \(error)")
+                throw DecodingError.dataCorruptedError(forKey: field, in: c, debugDescription: "histogram: \(error)")
             }
         }
-        return try c.decode(Histogram<C>.self, forKey: key)
+        return try c.decode(Histogram<C>.self, forKey: field)
     }
-
-    private static var key_: CodingUserInfoKey { key }
 }
 
 extension RunReport.Histograms {

@@ -119,7 +119,7 @@ extension HeavySuites {
             try #require(up, "connbench listen did not come up")
 
             // The three generators at once, all starting at the same wall-clock second.
-            let startAt = Int(Date().timeIntervalSince1970) + 3
+            let startAt = Int(Date().timeIntervalSince1970) + 6
             var script = ""
             for (i, g) in gens.enumerated() {
                 let n = i + 1
@@ -139,9 +139,15 @@ extension HeavySuites {
             let parts = try (1...3).map { try Self.report("\(dir)/g\($0)") }
             let merged = try Self.report("\(dir)/merged")
             #expect(merged.mergedFrom == ["g1", "g2", "g3"])
-            // --start-at lined the three up: their clocks started within a few ms.
-            let starts = parts.map { $0.intervalHistograms!.startEpochMs }
-            #expect(starts.max()! - starts.min()! < 50, "starts \(starts)")
+            // --start-at lined the three up: each clock started within a few ms of the agreed
+            // time, or (a generator slower to get ready than the lead, on a loaded machine)
+            // the run says it started late and the merge says how it aligned it.
+            for (n, p) in parts.enumerated() {
+                let offsetMs = Int64(p.intervalHistograms!.startEpochMs) - Int64(startAt) * 1000
+                let late = p.notes.contains { $0.hasPrefix("--start-at time had passed") }
+                #expect((offsetMs >= 0 && offsetMs < 50) || (late && offsetMs > 0), "g\(n + 1) started \(offsetMs) ms after --start-at")
+                if late { #expect(merged.notes.contains { $0.hasPrefix("g\(n + 1) started") }) }
+            }
             #expect(parts.allSatisfy { $0.settings.contains(.init("start-at", StartAt.format(epochNs: UInt64(startAt) * 1_000_000_000))) })
             for p in parts { #expect(p.tally.attempts > 0 && p.tally.established == p.tally.attempts, "\(p.tally)") }
             func sum(_ f: (Tally) -> UInt64) -> UInt64 { parts.reduce(0) { $0 + f($1.tally) } }
