@@ -8,7 +8,7 @@ struct RunOptions: ParsableArguments {
     @Option(help: "Connects per second over all workers (50000, 50k), or 'max' for closed loop.", transform: ParseValue.rate)
     var rate: Rate = .fixed(perSecond: 1000)
 
-    @Option(help: "Measured time: 10s, 500ms, 2m (default 10s; sweep: 2s per step).", transform: ParseValue.positiveDuration)
+    @Option(help: "Measured time: 10s, 500ms, 2m (default 10s; sweep: 3s per step).", transform: ParseValue.positiveDuration)
     var duration: UInt64?
 
     @Option(help: "Time before measuring starts, excluded from the figures (default 0; sweep: 500ms per step).", transform: ParseValue.duration)

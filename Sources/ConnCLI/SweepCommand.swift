@@ -33,7 +33,7 @@ struct SweepCommand: ParsableCommand {
     var fresh = false
 
     /// Per-step defaults, shorter than a run's: a sweep is many runs.
-    static let stepDurationNs: UInt64 = 2_000_000_000
+    static let stepDurationNs: UInt64 = 3_000_000_000
     static let stepWarmupNs: UInt64 = 500_000_000
 
     struct Parsed {
