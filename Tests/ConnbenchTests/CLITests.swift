@@ -32,13 +32,7 @@ extension HeavySuites {
             (["exhaust", "--port-range", "100-200"], "--port-range"),
         ])
         func invalidInputGivesOneLineNamingTheFlagAndNonZeroExit(arguments: [String], flag: String) throws {
-            let o = try TestSupport.run(arguments, timeLimit: 30)
-            #expect(o.status != 0)
-            let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            #expect(lines.count == 1, "stderr: \(o.stderr)")
-            #expect(o.stderr.contains(flag), "stderr: \(o.stderr)")
-            #expect(!o.stderr.contains("Fatal error") && !o.stderr.contains("Stack dump"))
-            #expect(o.stdout.isEmpty)
+            TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 30), naming: flag)
         }
 
         @Test func aRunWritesAllItsFilesAndPrintsTheReport() throws {

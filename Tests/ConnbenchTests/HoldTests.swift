@@ -84,12 +84,7 @@ extension HeavySuites {
             (["hold", "--output", "/proc/connbench-cannot-write"], "--output"),
         ])
         func badInputGivesOneLineAndNonZeroExit(arguments: [String], flag: String) throws {
-            let o = try TestSupport.run(arguments, timeLimit: 30)
-            #expect(o.status != 0)
-            let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            #expect(lines.count == 1, "stderr: \(o.stderr)")
-            #expect(o.stderr.contains(flag), "stderr: \(o.stderr)")
-            #expect(o.stdout.isEmpty)
+            TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 30), naming: flag)
         }
 
         @Test func sigintDuringTheBuildUpReportsThePartAndLeavesNothing() throws {

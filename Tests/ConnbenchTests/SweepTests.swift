@@ -209,12 +209,7 @@ extension HeavySuites {
             (["run", "--concurrency", "1,2"], "one value in run"),
         ])
         func badSweepsAreOneLineErrors(_ arguments: [String], _ needle: String) throws {
-            let o = try TestSupport.run(arguments, timeLimit: 10)
-            #expect(o.status != 0)
-            let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            #expect(lines.count == 1, "stderr: \(o.stderr)")
-            #expect(o.stderr.contains(needle), "stderr: \(o.stderr)")
-            #expect(o.stdout.isEmpty)
+            TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 10), naming: needle)
         }
     }
 }

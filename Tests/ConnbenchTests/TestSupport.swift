@@ -115,6 +115,17 @@ enum TestSupport {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// What every bad input must give: a non-zero exit, exactly one stderr line that
+    /// contains `needle` (the flag or value at fault), nothing on stdout.
+    static func expectOneLineError(_ o: Outcome, naming needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(o.status != 0, "exit \(o.status)", sourceLocation: sourceLocation)
+        let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == 1, "stderr: \(o.stderr)", sourceLocation: sourceLocation)
+        #expect(o.stderr.contains(needle), "stderr: \(o.stderr)", sourceLocation: sourceLocation)
+        #expect(!o.stderr.contains("Fatal error") && !o.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
+        #expect(o.stdout.isEmpty, "stdout: \(o.stdout)", sourceLocation: sourceLocation)
+    }
+
     static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "connbench-test-" + UUID().uuidString
         return path

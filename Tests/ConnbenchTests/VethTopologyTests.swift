@@ -172,11 +172,7 @@ extension HeavySuites {
             (["--topology", "mesh"], "--topology"),
         ])
         func invalidVethOptionsGiveOneLine(arguments: [String], flag: String) throws {
-            let o = try TestSupport.run(arguments, timeLimit: 30)
-            #expect(o.status != 0)
-            #expect(o.stderr.split(separator: "\n").count == 1, "stderr: \(o.stderr)")
-            #expect(o.stderr.contains(flag), "stderr: \(o.stderr)")
-            #expect(o.stdout.isEmpty)
+            TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 30), naming: flag)
         }
 
         /// What the host shows that a run could leave behind: named namespaces (other than
