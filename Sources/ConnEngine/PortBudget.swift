@@ -65,9 +65,17 @@ public struct PortBudget: Sendable, Codable, Equatable {
     /// capacity / hold: the highest rate the ports sustain forever; nil when nothing
     /// holds a port after close (RST, or the peer's TIME_WAIT).
     public var sustainableRate: Double?
+    /// The highest rate at which connect() stays on the cheap half: each port is taken
+    /// again after `hold`, and one parity of the range is searched first, so past half
+    /// the sustainable rate every connect walks used ports before it finds one (with
+    /// tcp_tw_reuse on loopback: ~14.1k/s in the default range, what compare measured).
+    public var cheapRate: Double? = nil
     /// The rate the prediction is for, and whether it was asked for or measured.
     public var rate: Double?
     public var rateMeasured: Bool
+    /// Open loop that could not keep its schedule: the rate asked for, when the
+    /// prediction is at the (lower) rate the run kept before the onset.
+    public var askedRate: Double? = nil
     /// Attempt and second at which the cheap half is used up; nil when never at `rate`.
     public var costRiseAttempt: Int?
     public var costRiseSeconds: Double?
@@ -126,6 +134,7 @@ public struct PortBudget: Sendable, Codable, Equatable {
         var b = PortBudget(inputs: inputs, capacity: capacity, holdSeconds: hold,
                            sustainableRate: hold > 0 ? Double(capacity) / hold : nil,
                            rate: rate, rateMeasured: rateMeasured, caveat: caveat)
+        if hold > 0 && capacity >= 2 { b.cheapRate = Double(capacity / 2) / hold }
         guard let rate, rate > 0, hold > 0, capacity > 0 else { return b }
         // Ports in use grow by `rate` per second until the first ones come free after
         // `hold`; they run out if the range fills before that.

@@ -104,13 +104,19 @@ struct ReportBuilder {
         return report
     }
 
-    /// At the asked rate; in closed loop at the rate measured before any onset (the rate
-    /// the ports were spent at), else the run's achieved rate.
+    /// At the rate the ports were spent at: the asked rate when the run kept it; the rate
+    /// measured before any onset (else the achieved rate) in closed loop, or in an open
+    /// loop that fell more than 5% behind its schedule.
     func portBudget(onset: Onset?, achieved: Double) -> PortBudget? {
         guard let inputs = PortBudget.Inputs.of(config: config, targets: targets, tunables: kernel.tunables,
                                                 listenerMode: listener?.mode) else { return nil }
-        if let asked = config.rate.perSecond { return .predict(inputs, rate: asked) }
         let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? achieved
+        if let asked = config.rate.perSecond {
+            guard measured > 0 && measured < 0.95 * asked else { return .predict(inputs, rate: asked) }
+            var b = PortBudget.predict(inputs, rate: measured, rateMeasured: true)
+            b.askedRate = asked
+            return b
+        }
         return .predict(inputs, rate: measured > 0 ? measured : nil, rateMeasured: true)
     }
 

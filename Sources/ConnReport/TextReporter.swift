@@ -96,11 +96,13 @@ public enum TextReporter {
             out += b.holdSeconds < PortBudget.timeWaitSeconds
                 ? "; TIME_WAIT reused after \(Num.f3(b.holdSeconds)) s (tcp_tw_reuse)"
                 : "; each held \(Int(b.holdSeconds)) s in TIME_WAIT by this side"
-            out += b.sustainableRate.map { " → sustainable \(Num.f1($0))/s\n" } ?? "\n"
+            out += b.sustainableRate.map { " → sustainable \(Num.f1($0))/s" } ?? ""
+            out += b.cheapRate.map { ", \(Num.f1($0))/s of it on the cheap half (beyond, each connect() walks used ports)\n" } ?? "\n"
         }
         if let c = b.caveat { out += "  model: \(c)\n" }
         guard let rate = b.rate else { return out }
-        let at = "at \(Num.f1(rate))/s" + (b.rateMeasured ? " (measured)" : "")
+        var at = "at \(Num.f1(rate))/s" + (b.rateMeasured ? " (measured)" : "")
+        if let asked = b.askedRate { at = "at \(Num.f1(rate))/s (the rate the run kept before the onset; \(Num.f1(asked))/s was asked)" }
         var line = "  predicted \(at): "
         if let c = b.costRiseAttempt, let cs = b.costRiseSeconds {
             line += "connect() cost rises at attempt \(c) (\(Num.f3(cs)) s, one parity of the range used), "

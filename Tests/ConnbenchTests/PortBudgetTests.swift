@@ -48,6 +48,8 @@ struct PortBudgetTests {
         #expect(b.capacity == c.capacity)
         #expect(b.sustainableRate.map { Swift.abs($0 - (c.sustainable ?? -1)) < 1e-9 } ?? (c.sustainable == nil), "\(String(describing: b.sustainableRate))")
         #expect(b.onsetAttempt == c.onset)
+        // One parity of the range is searched first: half the sustainable rate is cheap.
+        if let full = b.sustainableRate { #expect(b.cheapRate == Double(b.capacity / 2) / b.holdSeconds && (b.cheapRate ?? 0) <= full) }
         #expect(b.onsetKind == c.kind)
         if let a = b.onsetAttempt, let t = b.onsetSeconds {
             // Open loop: the attempt and the time say the same thing at the asked rate.
