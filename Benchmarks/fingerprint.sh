@@ -2,8 +2,9 @@
 # fingerprint.sh — prints the fingerprint of this machine as key=value lines: kernel, CPU
 # model and count, memory, NUMA nodes, virtualisation, swift version, connbench's git
 # commit, the date (UTC), the host namespace's port sysctls, RLIMIT_NOFILE, and how busy
-# the machine was (load average, TIME_WAIT sockets, other connbench processes) — so a
-# reference run can be read against the machine and the moment that made it.
+# the machine was when it ran (load average, CPU busy over one second, host TIME_WAIT
+# sockets, other connbench processes running) — so a reference run can be read against the machine and the moment
+# that made it.
 # Read-only: it changes nothing. Benchmarks/refresh-results.sh writes its output to each
 # Results/<name>/fingerprint.txt; Benchmarks/results-table.py reads it.
 #
@@ -40,6 +41,14 @@ commit=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo "?")
 if [ "$commit" != "?" ] && ! git -C "$repo" diff --quiet HEAD -- Sources Package.swift 2>/dev/null; then
   commit="$commit+dirty"
 fi
+# The share of all CPUs' time that was busy over one second (from /proc/stat).
+cpu_busy() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat); sleep 1
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0}'
+}
+busy=$(cpu_busy)
 time_wait=$(awk 'NR > 1 && $4 == "06" {n++} END {print n + 0}' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
 others=$(pgrep -x connbench 2>/dev/null | wc -l || true)
 
@@ -61,5 +70,6 @@ echo "tcp_tw_reuse=$(sysctl_of net/ipv4/tcp_tw_reuse)"
 echo "somaxconn=$(sysctl_of net/core/somaxconn)"
 echo "rlimit_nofile=$(ulimit -Sn) soft, $(ulimit -Hn) hard"
 echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cpu_busy_pct=$busy"
 echo "host_time_wait=$time_wait"
 echo "other_connbench_processes=$others"

@@ -17,7 +17,8 @@
 # loopback or to network namespaces connbench creates itself. Runs in the host namespace
 # that close with FIN leave TIME_WAIT sockets behind for 60 s, which would slow the next
 # run's connect(); so before each host-namespace run the script waits (at most 65 s) until
-# fewer than 1000 are left, and orders the runs so that this wait happens once.
+# fewer than 1000 are left, and orders the runs so that this wait happens once. Before
+# each run it also waits (at most 20 s) for the CPUs to be mostly idle.
 # Folders not in the list (reference-port-budget-150s, example-html with its report.png)
 # are left untouched.
 set -euo pipefail
@@ -103,6 +104,24 @@ wait_for_quiet_host() {
   if [ "$waited" -gt 0 ]; then echo "   waited ${waited} s; $tw TIME_WAIT left"; fi
 }
 
+# Other work on the machine (builds, tests) takes CPU from the run: wait (at most 20 s)
+# for a second in which less than 25% of all CPU time is busy. The fingerprint records
+# how busy it was.
+busy_pct() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat); sleep 1
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+  echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; printf "%.0f", (busy + idle > 0) ? 100 * busy / (busy + idle) : 0}'
+}
+wait_for_idle_cpu() {
+  local waited=0 b
+  b=$(busy_pct)
+  while [ "$b" -ge 25 ] && [ "$waited" -lt 20 ]; do
+    sleep 1; waited=$((waited + 2)); b=$(busy_pct)
+  done
+  if [ "$b" -ge 25 ]; then echo "   the machine is busy (${b}% of CPU time in the last second): running anyway"; fi
+}
+
 # One connbench invocation, bounded: its own --duration plus a generous margin.
 bounded() { timeout --signal=TERM --kill-after=15 "$1" "$BIN" "${@:2}"; }
 
@@ -112,12 +131,14 @@ for r in "${RUNS[@]}"; do
   out="Results/$name"
   echo "== $out: connbench $args"
   if [ "$kind" = host ]; then wait_for_quiet_host; fi
+  wait_for_idle_cpu
   t0=$(date +%s)
   case $name in
     reference-usl)
       # Two sweeps, each written whole into a scratch folder, then assembled and swapped in.
       tmp="Results/.refresh-usl.$$"; rm -rf "$tmp" "$tmp.w" "$tmp.c"; mkdir -p "$tmp"
       w=${args%% ;; *}; c=${args##* ;; }
+      Benchmarks/fingerprint.sh -c "connbench $w; connbench $c" >"$tmp/fingerprint.txt"
       # shellcheck disable=SC2086
       bounded 300 $w --output "$tmp.w" >/dev/null
       # shellcheck disable=SC2086
@@ -126,15 +147,17 @@ for r in "${RUNS[@]}"; do
         if [ -f "$tmp.w/sweep.$f" ]; then cp "$tmp.w/sweep.$f" "$tmp/workers-sweep.$f"; fi
         if [ -f "$tmp.c/sweep.$f" ]; then cp "$tmp.c/sweep.$f" "$tmp/concurrency-sweep.$f"; fi
       done
-      Benchmarks/fingerprint.sh -c "connbench $w; connbench $c" >"$tmp/fingerprint.txt"
       rm -rf "$tmp.w" "$tmp.c" "$out.old"
       if [ -d "$out" ]; then mv "$out" "$out.old"; fi
       mv "$tmp" "$out" && rm -rf "$out.old"
       ;;
     *)
+      # The fingerprint is taken just before the run (its load average is the machine's
+      # before this run) and written into the folder once connbench has replaced it.
+      fp=$(Benchmarks/fingerprint.sh -c "connbench $args")
       # shellcheck disable=SC2086
       bounded 600 $args --output "$out" >/dev/null
-      Benchmarks/fingerprint.sh -c "connbench $args" >"$out/fingerprint.txt"
+      printf '%s\n' "$fp" >"$out/fingerprint.txt"
       ;;
   esac
   echo "   $(($(date +%s) - t0)) s"

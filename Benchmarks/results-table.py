@@ -78,15 +78,20 @@ def machine(fp, kernel=None):
     if names:
         parts.append("/".join(dict.fromkeys(names)))  # e.g. docker/KVM, in order, once each
     parts.append(fp.get("kernel_release", kernel or "?"))
+    if fp.get("loadavg"):
+        parts.append(f"load {fp['loadavg'].split()[0]}")  # the 1-minute load average as the run started
     return ", ".join(parts)
 
 
 def first_clause(verdict):
-    """The verdict line's headline: its first ';'-separated part, without `verdict: `."""
+    """The verdict line without `verdict: ` and its explanations: each `;`-separated part
+    (rate; generator behind or failures; slow tail) up to 120 characters, and no
+    `likely cause:` part (the onset has a column of its own)."""
     v = (verdict or "").strip()
     if v.startswith("verdict:"):
         v = v[len("verdict:"):].strip()
-    return v.split("; ")[0] if v else ""
+    parts = [p for p in v.split("; ") if p and not p.startswith("likely cause")]
+    return "; ".join(p if len(p) <= 120 else p[:119].rstrip() + "…" for p in parts)
 
 
 def row_from_report(name, folder, fp):
@@ -157,7 +162,7 @@ def row_from_csv(name, folder, fp):
         resolved += " netns"
     if r.get("sysctls"):
         resolved += f" {r['sysctls']}"
-    command = fp.get("command") or f"{OLDER} resolved: {resolved}".strip()
+    command = fp.get("command") or (f"{OLDER} resolved: {resolved.strip()}" if resolved.strip() else OLDER)
     err = f"{int(r.get('failed') or 0):,}"
     if r.get("first_error"):
         err += f" (first {r['first_error']} from {r.get('first_error_call', '?')})"
@@ -283,7 +288,7 @@ def main():
     if a.print:
         print(text)
         return 0
-    readme = a.readme or os.path.join(a.results, "README.md")
+    readme = os.path.normpath(a.readme or os.path.join(a.results, "README.md"))
     with open(readme, encoding="utf-8") as f:
         old = f.read()
     if BEGIN not in old or END not in old or old.index(END) < old.index(BEGIN):
