@@ -78,20 +78,21 @@ def machine(fp, kernel=None):
     if names:
         parts.append("/".join(dict.fromkeys(names)))  # e.g. docker/KVM, in order, once each
     parts.append(fp.get("kernel_release", kernel or "?"))
-    if fp.get("loadavg"):
-        parts.append(f"load {fp['loadavg'].split()[0]}")  # the 1-minute load average as the run started
+    if fp.get("loadavg"):  # how busy the machine was just before the run: 1-minute load, CPU over 1 s
+        busy = f", {fp['cpu_busy_pct']}% busy before" if fp.get("cpu_busy_pct") else ""
+        parts.append(f"load {fp['loadavg'].split()[0]}{busy}")
     return ", ".join(parts)
 
 
 def first_clause(verdict):
     """The verdict line without `verdict: ` and its explanations: each `;`-separated part
-    (rate; generator behind or failures; slow tail) up to 120 characters, and no
+    (rate; generator behind or failures; slow tail) up to 160 characters, and no
     `likely cause:` part (the onset has a column of its own)."""
     v = (verdict or "").strip()
     if v.startswith("verdict:"):
         v = v[len("verdict:"):].strip()
     parts = [p for p in v.split("; ") if p and not p.startswith("likely cause")]
-    return "; ".join(p if len(p) <= 120 else p[:119].rstrip() + "…" for p in parts)
+    return "; ".join(p if len(p) <= 160 else p[:159].rstrip() + "…" for p in parts)
 
 
 def row_from_report(name, folder, fp):
