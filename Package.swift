@@ -75,6 +75,7 @@ let package = Package(
                 "ConnCLI", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            exclude: ["Fixtures"],  // data the tests read by path (#filePath), not resources
             swiftSettings: strict
         ),
     ]
