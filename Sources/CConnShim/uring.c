@@ -82,7 +82,9 @@ int cbs_uring_enter(struct cbs_uring *r, unsigned wait_for, int64_t timeout_ns) 
         argp = &arg;
         argsz = sizeof(arg);
     } else if (to_submit == 0) {
-        return 0;
+        /* Nothing to submit: still enter, so that completions waiting as task work
+         * (COOP_TASKRUN runs them on the next kernel entry) are posted. */
+        flags |= IORING_ENTER_GETEVENTS;
     }
     long rc = syscall(__NR_io_uring_enter, r->enter_fd, to_submit, wait_for, flags, argp, argsz);
     return rc < 0 ? -errno : (int)rc;
