@@ -114,7 +114,9 @@ struct UringDriver: ConnectDriver, ~Copyable {
         let step: IoUring.SQEFlags = [.link, .skipSuccess]
         do throws(Errno) {
             try ring.reserve(8)
-            try ring.socket(domain: targetDomains[t], type: Int32(SOCK_STREAM.rawValue), slot: slot,
+            // A unix socket is made nonblocking, so a full backlog is EAGAIN at once, as on
+            // epoll (a blocking one makes io_uring wait in a worker and end with EINTR).
+            try ring.socket(domain: targetDomains[t], type: inet ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), slot: slot,
                             userData: ChainStep.socket.userData(tag), flags: step)
             // Options exist for TCP only; a unix socket has no port and no RST.
             if inet {
