@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, each its own target, so that each can be read and tested alone:
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
+//   CUring            liburing (io_uring), behind CConnShim's plain uring functions
 //   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
 //   ConnEngine        workers, schedule, per-slot state, built-in listener, run report value
@@ -34,7 +35,14 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "CConnShim"),
+        // liburing for the io_uring engine; only CConnShim's uring.c includes it (see
+        // Sources/CUring/shim.h for why Swift does not import it).
+        .systemLibrary(
+            name: "CUring",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
+        .target(name: "CConnShim", dependencies: ["CUring"], linkerSettings: [.linkedLibrary("uring")]),
         .target(
             name: "ConnSys",
             dependencies: [

@@ -114,6 +114,7 @@ enum ParseValue {
 }
 
 extension CloseMode: ExpressibleByArgument {}
+extension EngineChoice: ExpressibleByArgument {}
 extension Topology: ExpressibleByArgument {}
 extension ResolveMode: ExpressibleByArgument {}
 extension ListenerClose: ExpressibleByArgument {}

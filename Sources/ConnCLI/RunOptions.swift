@@ -29,6 +29,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "fin (normal close, TIME_WAIT on the closer) or rst (SO_LINGER 0, no TIME_WAIT).")
     var close: CloseMode = .fin
 
+    @Option(help: "epoll, io_uring (socket, options, connect and a kernel timeout as one linked chain per attempt; stops with one line where io_uring is unavailable) or auto (io_uring if available, else epoll, noted in the report).")
+    var engine: EngineChoice = .epoll
+
     @Option(help: "Length of one time-series interval.", transform: ParseValue.positiveDuration)
     var interval: UInt64 = 1_000_000_000
 
@@ -151,6 +154,7 @@ struct RunOptions: ParsableArguments {
         c.concurrency = concurrency?.first
         c.timeoutNs = timeout
         c.close = close
+        c.engine = engine
         c.intervalNs = interval
         c.strategy = SocketStrategy(sources: source ?? bind.map { [$0] } ?? [], reuseAddress: reuseaddr,
                                     bindAddressNoPort: bindNoPort, portRange: portRange)

@@ -46,13 +46,16 @@ public enum BenchmarkRunner {
     }
 
     /// Runs in the calling thread's network namespace.
-    static func runHere(_ config: RunConfig, stop: StopFlag, signals: StopSignals?,
+    static func runHere(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
                         progress: (@Sendable (ProgressLine) -> Void)? = nil) throws(Failure) -> RunReport {
         let startedAt = WallClock.nowNanoseconds()
+        let config0 = requested
         let allowed: [Int]
         do { allowed = try CPUAffinity.allowedCPUs() } catch { throw .system("sched_getaffinity failed: \(error.name)") }
         let cpus: [Int]
-        do { cpus = try config.validate(allowedCPUs: allowed) } catch { throw .config(error) }
+        do { cpus = try config0.validate(allowedCPUs: allowed) } catch { throw .config(error) }
+        let config: RunConfig
+        do { config = try UringAvailability.resolve(requested) } catch { throw .config(error) }
         if config.strategy.portRange != nil { try checkPortRangeSupport() }
         let openFiles = ResourceLimits.raiseOpenFiles()
         let tunables = KernelContext.readTunables()
@@ -260,19 +263,25 @@ public enum BenchmarkRunner {
     /// A worker thread's whole life: pin, build its state locally, arrive at the start
     /// line and wait there, run, hand back the result.
     static func runWorker(_ plan: WorkerPlan, line: StartLine, stop: StopFlag) -> WorkerResult {
+        plan.config.engine == .ioUring ? runWorker(plan, line: line, stop: stop, driver: UringDriver.self)
+            : runWorker(plan, line: line, stop: stop, driver: EpollDriver.self)
+    }
+
+    static func runWorker<D: ConnectDriver & ~Copyable>(_ plan: WorkerPlan, line: StartLine, stop: StopFlag,
+                                                        driver: D.Type) -> WorkerResult {
         var pinMethod: CPUAffinity.Method?
         var pinError: Errno?
         if let cpu = plan.cpu {
             do { pinMethod = try CPUAffinity.pinCurrentThread(to: cpu) } catch { pinError = error }
         }
         try? CPUAffinity.setTimerSlack(nanoseconds: 1)
-        var loop: WorkerLoop
+        var loop: WorkerLoop<D>
         do {
-            loop = try WorkerLoop(plan: plan)
+            loop = try WorkerLoop<D>(plan: plan)
         } catch {
             line.arrive()
             return WorkerResult(id: plan.id, cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError,
-                                fatal: "epoll_create1 failed: \(error.name)")
+                                fatal: "\(D.engine == .epoll ? "epoll_create1" : "io_uring setup") failed: \(error.name)")
         }
         line.arrive()
         guard let startNs = line.waitForStart() else {

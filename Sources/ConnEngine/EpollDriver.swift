@@ -18,7 +18,10 @@ enum DriverOutcome: Equatable {
 /// only with `--close rst`), close.
 /// Everything else is asked only when needed: SO_ERROR when an event carries ERR or HUP,
 /// the local port when a sample or the self-connect check wants it.
-struct EpollDriver: ~Copyable {
+struct EpollDriver: ConnectDriver, ~Copyable {
+    static var engine: Engine { .epoll }
+    static var submitsChains: Bool { false }
+
     let epoll: Epoll
     let events: EpollEventBuffer
     let reuseAddress: Bool
@@ -28,7 +31,7 @@ struct EpollDriver: ~Copyable {
     var nextSource: Int
     let closeWithReset: Bool
 
-    init(capacity: Int, config: RunConfig, workerID: Int) throws(Errno) {
+    init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno) {
         epoll = try Epoll()
         events = EpollEventBuffer(capacity: capacity)
         let s = config.strategy
@@ -158,11 +161,18 @@ struct EpollDriver: ~Copyable {
         return revents & Int16(POLLOUT) != 0 ? .established : .pending
     }
 
-    /// One epoll_pwait2; the completions are then read with ``completion(at:)``.
+    /// One epoll_pwait2; the completions are then read with ``completionTag(at:)`` and
+    /// ``outcome(at:fd:)``.
     @inline(__always)
     func poll(timeoutNs: Int64) -> Int {
         (try? epoll.wait(into: events, timeoutNanoseconds: timeoutNs)) ?? 0
     }
+
+    @inline(__always)
+    func completionTag(at k: Int) -> UInt64 { events.tag(at: k) }
+
+    @inline(__always)
+    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome { outcome(flags: events.flags(at: k), fd: fd) }
 
     /// What an event says about its connect. Writable without ERR/HUP is a completed
     /// handshake; only ERR/HUP costs a getsockopt(SO_ERROR).

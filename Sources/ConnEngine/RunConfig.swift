@@ -55,6 +55,10 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// `--start-at`: the wall-clock time (ns since the epoch) the measured clock starts
     /// at, so generators on several hosts begin together. Nil: as soon as ready.
     public var startAtEpochNs: UInt64? = nil
+    /// `--engine`. After ``UringAvailability/resolve(_:)`` it is the engine that ran
+    /// (never `.auto`), and `engineNote` says how auto chose.
+    public var engine: EngineChoice = .epoll
+    public var engineNote: String = ""
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with

@@ -39,7 +39,9 @@ public struct RunSetup: Sendable, Codable, Equatable {
             S("interval", DurationParser.format(config.intervalNs)),
             S("target", targetText),
             S("strategy", config.strategy.name),
+            S("engine", config.engine.rawValue),
         ]
+        if !config.engineNote.isEmpty { s.append(S("engine-note", config.engineNote)) }
         if !config.resolvedNames.isEmpty { s.append(S("resolve", config.resolve.rawValue)) }
         if !config.strategy.sources.isEmpty {
             let srcs = config.strategy.sources

@@ -12,10 +12,13 @@ import ConnSys
 /// A noncopyable struct run as a `mutating` method on a local variable, built on the
 /// worker's own thread after pinning: its memory is node-local and the per-connect path
 /// has no reference counting, locks or shared atomics.
-struct WorkerLoop: ~Copyable {
+///
+/// Generic over its ``ConnectDriver`` and specialised for each: `Driver.submitsChains`
+/// is a constant, so the epoll loop carries none of io_uring's branches and back.
+struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     let plan: WorkerPlan
     var slots: SlotTable
-    var driver: EpollDriver
+    var driver: Driver
     var rec: WorkerRecorders
     var schedule: OpenLoopSchedule?
     var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
@@ -53,25 +56,28 @@ struct WorkerLoop: ~Copyable {
     var loopEndNs: UInt64 = 0
 
     /// A turn of starts ends after this many attempts or this long, then the loop polls.
-    static let startBatch = 16
-    static let startBudgetNs: UInt64 = 50_000
+    static var startBatch: Int { 16 }
+    static var startBudgetNs: UInt64 { 50_000 }
     /// After the window, pending connects get this long (at most the timeout) to finish.
-    static let drainNs: UInt64 = 200_000_000
+    static var drainNs: UInt64 { 200_000_000 }
 
     init(plan: WorkerPlan) throws(Errno) {
         self.plan = plan
         let config = plan.config
         let capacity = Swift.max(1, config.resolvedConcurrency)
         slots = SlotTable(capacity: capacity)
-        driver = try EpollDriver(capacity: capacity, config: config, workerID: plan.id)
+        driver = try Driver(capacity: capacity, config: config, workerID: plan.id, targets: plan.targets)
         let totalNs = config.warmupNs + config.durationNs
         rec = WorkerRecorders(totalNs: totalNs, durationNs: config.durationNs, intervalNs: config.intervalNs,
                               lateThresholdNs: config.lateThresholdNs, progressMarks: plan.perWorkerIntervalNs == nil)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         let ephemeral = EphemeralPorts.current()
-        selfConnectPorts = plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port)
-        trackPorts = plan.targets.contains { $0.family != .unix }
+        // io_uring's sockets live in fixed-file slots with no descriptor to ask for the
+        // local port: no port parity sample and no self-connect check there.
+        selfConnectPorts = Driver.submitsChains ? []
+            : plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port)
+        trackPorts = !Driver.submitsChains && plan.targets.contains { $0.family != .unix }
         paritySampleMask = config.untilExhausted ? 0 : 7
         timeoutNs = config.timeoutNs
         maxAttempts = config.maxAttemptsPerWorker
@@ -138,7 +144,7 @@ struct WorkerLoop: ~Copyable {
             if now >= nextProgressNs { publishProgress(now: now) }
             // Deadlines: each socket's real state is read first, so a completion this
             // turn has not polled for yet is still found established.
-            if now >= nextScanNs {
+            if !Driver.submitsChains && now >= nextScanNs {
                 expireTimeouts(upTo: Swift.min(now, t.endNs), now: now)
                 nextScanNs = now + scanStepNs
             }
@@ -191,7 +197,7 @@ struct WorkerLoop: ~Copyable {
     /// those whose deadline fell inside the window are checked and counted there.
     mutating func drain(stop: StopFlag) {
         let until = MonotonicClock.now() + Swift.min(timeoutNs, Self.drainNs)
-        expireTimeouts(upTo: timeline.endNs, now: MonotonicClock.now())
+        if !Driver.submitsChains { expireTimeouts(upTo: timeline.endNs, now: MonotonicClock.now()) }
         while slots.busyCount > 0 && !(stop.isStopped && !plan.onsetStop.isStopped) {
             let now = MonotonicClock.now()
             if now >= until { break }
@@ -212,7 +218,7 @@ struct WorkerLoop: ~Copyable {
             var f = ProgressSlot.Figures(started: rec.series.started[k], established: rec.series.established[k],
                                          failed: rec.series.failed[k], timedOut: rec.series.timedOut[k])
             let base = k * ErrorTable.errnoSlots
-            for e in Self.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
+            for e in WorkerLoopConstants.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
             let h = rec.series.latency[k]
             f.p99Us = h.totalCount > 0 ? UInt64(h.valueAtPercentile(99)) : 0
             f.onset = onlineOnset != nil
@@ -222,7 +228,6 @@ struct WorkerLoop: ~Copyable {
         nextProgressNs = timeline.startNs + UInt64(current + 1) * rec.series.intervalNs
     }
 
-    static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 
     /// Feeds the online detector every bucket that has closed; when it fires, the run
     /// ends `tailNs` later (so the report still shows the rate after onset).
@@ -244,10 +249,12 @@ struct WorkerLoop: ~Copyable {
     mutating func start(intendedNs: UInt64?) -> Bool {
         let i = slots.acquire()
         localAttempts += 1
+        let targetIndex = nextTarget
         let target = targets[nextTarget]
         nextTarget += 1
         if nextTarget == targets.count { nextTarget = 0 }
         slots.slots[i].localAttempt = localAttempts
+        if Driver.submitsChains { return submitChain(i, intendedNs: intendedNs, target: targetIndex) }
         let fd: FileDescriptor
         switch driver.open(domain: target.domain) {
         case .success(let f): fd = f
@@ -299,6 +306,84 @@ struct WorkerLoop: ~Copyable {
         }
     }
 
+    /// io_uring: the attempt is one chain queued now and submitted by this turn's enter.
+    /// Its service time runs from here (the submission) to the connect's completion;
+    /// there is no connect() call to time.
+    @inline(__always)
+    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) -> Bool {
+        let submitNs = MonotonicClock.now()
+        let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
+        slots.slots[i].fd = Int32(i)
+        slots.slots[i].measured = measured
+        slots.slots[i].intendedNs = intendedNs ?? submitNs
+        slots.slots[i].callNs = submitNs
+        slots.slots[i].deadlineNs = submitNs + timeoutNs
+        slots.slots[i].chainState = 0
+        rec.started(measured: measured, at: submitNs)
+        rec.submitted(measured: measured, intendedNs: intendedNs, submitNs: submitNs)
+        if let e = driver.submit(slot: i, tag: slots.tag(i), target: target) {
+            rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: submitNs)
+            slots.release(i)
+            return false
+        }
+        slots.slots[i].watched = true
+        watched += 1
+        return true
+    }
+
+    /// io_uring completions. The connect's completion ends the attempt: 0 is
+    /// established; -Errno.canceled.rawValue at or past the deadline is the LINK_TIMEOUT (a timeout,
+    /// dated at the deadline); -Errno.canceled.rawValue earlier means a step before it failed, whose own
+    /// completion names the call. A failed step is counted when its completion comes,
+    /// whichever of the two is reaped first; the slot is freed when both are in.
+    @inline(__always)
+    mutating func completeChains(count n: Int, now: UInt64) {
+        for k in 0..<n {
+            let c = driver.chainCompletion(at: k)
+            if c.step == .timeout || c.step == .close { continue }
+            guard let i = slots.slot(forTag: c.tag) else { continue }
+            if c.step == .connect {
+                if c.result >= 0 {
+                    established(i, at: now)
+                } else if slots.slots[i].chainState == 1 {
+                    release(i)
+                } else if c.result == -Errno.canceled.rawValue {
+                    let deadline = slots.slots[i].deadlineNs
+                    if now + 1_000_000 >= deadline {
+                        if deadline <= timeline.endNs {
+                            fail(i, errno: .timedOut, site: .timeout, at: Swift.min(deadline, now))
+                        } else {
+                            rec.inFlight(measured: slots.slots[i].measured)
+                            release(i)
+                        }
+                    } else {
+                        slots.slots[i].chainState = 2
+                    }
+                } else {
+                    fail(i, errno: Errno(rawValue: -c.result), site: .connect, at: now)
+                }
+            } else if c.result < 0 && c.result != -Errno.canceled.rawValue {
+                if slots.slots[i].chainState == 2 {
+                    fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
+                } else if slots.slots[i].chainState == 0 {
+                    let slot = slots.slots[i]
+                    rec.failed(errno: Errno(rawValue: -c.result), site: c.step.site, measured: slot.measured,
+                               localAttempt: slot.localAttempt, at: now)
+                    noteExhaustion(Errno(rawValue: -c.result), site: c.step.site, at: now)
+                    slots.slots[i].chainState = 1
+                }
+            }
+        }
+    }
+
+    /// Frees a slot whose outcome is already counted, closing its socket.
+    @inline(__always)
+    mutating func release(_ i: Int) {
+        if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
+        driver.close(FileDescriptor(rawValue: slots.slots[i].fd))
+        slots.release(i)
+    }
+
     /// Port parity, for the onset detector, on a sample of attempts.
     @inline(__always)
     mutating func sampleSourcePort(_ fd: FileDescriptor, target: SocketAddress, at t: UInt64) {
@@ -319,10 +404,11 @@ struct WorkerLoop: ~Copyable {
 
     @inline(__always)
     mutating func complete(count n: Int, now: UInt64) {
+        if Driver.submitsChains { completeChains(count: n, now: now); return }
         for k in 0..<n {
-            let tag = driver.events.tag(at: k)
+            let tag = driver.completionTag(at: k)
             guard let i = slots.slot(forTag: tag) else { continue }
-            switch driver.outcome(flags: driver.events.flags(at: k), fd: FileDescriptor(rawValue: slots.slots[i].fd)) {
+            switch driver.outcome(at: k, fd: FileDescriptor(rawValue: slots.slots[i].fd)) {
             case .established: established(i, at: now)
             case .failed(let site, let e): fail(i, errno: e, site: site, at: now)
             case .pending: continue
@@ -421,4 +507,9 @@ struct WorkerLoop: ~Copyable {
         r.wallNs = wallNs
         return r
     }
+}
+
+/// Stored constants of ``WorkerLoop`` (a generic type cannot hold static stored ones).
+enum WorkerLoopConstants {
+    static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 }

@@ -83,6 +83,16 @@ struct WorkerRecorders: ~Copyable {
         onset.buckets[b].callNs &+= cost
     }
 
+    /// io_uring: the chain was queued at `submitNs`. Only the start lag is recorded; the
+    /// connect() call histogram and the onset's call cost stay empty (there is no call).
+    @inline(__always)
+    mutating func submitted(measured isMeasured: Bool, intendedNs: UInt64?, submitNs: UInt64) {
+        guard isMeasured, let intendedNs else { return }
+        let lag = submitNs > intendedNs ? submitNs - intendedNs : 0
+        f.startLag.recordClamped(lag)
+        if lag > lateThresholdNs { f.late += 1 }
+    }
+
     @inline(__always)
     mutating func sourcePort(_ port: UInt16, at t: UInt64) {
         let b = bucket(at: t)

@@ -13,7 +13,7 @@ public enum CSVReporter {
         "gap_p50_us", "gap_p99_us", "gap_max_us", "settled_at_once", "spin_pct", "deadline_found_established", "deadline_found_failed", "first_error", "first_error_call", "first_error_s",
         "first_error_attempt", "self_connects", "listener_accepted", "cpu_busy_pct", "verdict_held", "shortfall_pct",
         // Socket strategy and isolation.
-        "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "netns_inode", "sysctls",
+        "bind", "reuseaddr", "bind_no_port", "port_range", "sources", "netns", "netns_inode", "sysctls", "engine",
         // Exhaustion onset.
         "onset_s", "onset_attempt", "onset_ports_in_use", "onset_signal", "onset_call", "onset_later_errno",
         "onset_rate_before_per_s", "onset_sustained_rate_per_s", "onset_errors_per_s",
@@ -37,6 +37,7 @@ public enum CSVReporter {
     }
 
     public static func summaryRow(_ r: RunReport) -> [String] {
+        let uring = r.setup.config.engine == .ioUring
         let first = r.firstError
         var values: [String: String] = [
             "started_at": r.startedAtUTC,
@@ -66,9 +67,12 @@ public enum CSVReporter {
             "max_us": Num.us(r.latency.max),
             "service_p50_us": Num.us(r.service.p50),
             "service_p99_us": Num.us(r.service.p99),
-            "connect_call_p50_us": Num.us(r.connectCall.p50),
-            "connect_call_p99_us": Num.us(r.connectCall.p99),
-            "connect_call_max_us": Num.us(r.connectCall.max),
+            // io_uring has no connect() call to time: the columns stay empty, never filled
+            // with a figure of another meaning.
+            "connect_call_p50_us": uring ? "" : Num.us(r.connectCall.p50),
+            "connect_call_p99_us": uring ? "" : Num.us(r.connectCall.p99),
+            "connect_call_max_us": uring ? "" : Num.us(r.connectCall.max),
+            "engine": r.setup.config.engine.rawValue,
             "late_starts": String(r.lateStarts),
             "start_lag_p50_us": Num.us(r.startLag.p50),
             "start_lag_p99_us": Num.us(r.startLag.p99),
@@ -176,6 +180,7 @@ public enum CSVReporter {
 
     /// One row per interval; one `err_NAME` column per errno seen anywhere in the run.
     public static func timeseries(_ r: RunReport) -> String {
+        let uring = r.setup.config.engine == .ioUring
         let names = Set(r.intervals.flatMap { $0.errors.keys }).sorted()
         var out = CSV.row(timeseriesColumns + names.map { "err_" + $0 })
         for i in r.intervals {
@@ -183,7 +188,7 @@ public enum CSVReporter {
             var row = [Num.f3(i.startSeconds), Num.f3(i.seconds), i.warmup ? "warmup" : "measure",
                        String(i.started), String(i.established), String(i.failed), String(i.timedOut), Num.f1(rate),
                        Num.us(i.p50), Num.us(i.p90), Num.us(i.p99), Num.us(i.max),
-                       Num.us(i.connectCallP50), Num.us(i.connectCallP99),
+                       uring ? "" : Num.us(i.connectCallP50), uring ? "" : Num.us(i.connectCallP99),
                        i.portsInUse.map(String.init) ?? "", i.timeWait.map(String.init) ?? "",
                        String(i.evenPorts), String(i.oddPorts)]
             row += names.map { String(i.errors[$0] ?? 0) }

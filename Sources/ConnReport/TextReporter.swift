@@ -35,7 +35,9 @@ public enum TextReporter {
         }
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
         let total = r.tally.attempts + r.warmup.attempts
-        if total > 0 {
+        if total > 0 && r.setup.config.engine == .ioUring {
+            out += "observation: io_uring: each attempt one linked chain (socket, options, connect, kernel timeout); completions reaped at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
+        } else if total > 0 {
             out += "observation: \(Num.f1(Double(r.settledAtOnce) / Double(total) * 100))% of attempts settled by a poll right after connect()"
             out += r.observationGap.count == 0 ? "; none waited in epoll\n"
                 : "; the rest through epoll, polled at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
@@ -203,8 +205,15 @@ public enum TextReporter {
             rows.append([name, Num.us(s.p50), Num.us(s.p90), Num.us(s.p99), Num.us(s.p999), Num.us(s.p9999), Num.us(s.max), String(s.count)])
         }
         add(r.rate.perSecond != nil ? "corrected (from intended start)" : "corrected (= service, closed loop)", r.latency)
-        add("service (from connect call)", r.service)
-        add("connect() call", r.connectCall)
+        if r.setup.config.engine == .ioUring {
+            // No connect() call exists: the connect is a submission. Service is measured
+            // from queueing the chain to reaping the connect's completion.
+            add("service (submission to completion)", r.service)
+            rows.append(["connect() call", "n/a on io_uring (the connect is a submission)", "", "", "", "", "", ""])
+        } else {
+            add("service (from connect call)", r.service)
+            add("connect() call", r.connectCall)
+        }
         if r.rate.perSecond != nil { add("start lag", r.startLag) }
         add("observation gap (loop)", r.observationGap)
         return table(header, rows)
@@ -224,7 +233,7 @@ public enum TextReporter {
             let errs = i.errors.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
             return [Num.f1(i.startSeconds) + (i.warmup ? "w" : ""), String(i.started), String(i.established),
                     String(i.failed), String(i.timedOut), Num.us(i.p50), Num.us(i.p99), Num.us(i.max),
-                    Num.us(i.connectCallP99), errs.isEmpty ? "-" : errs]
+                    r.setup.config.engine == .ioUring ? "n/a" : Num.us(i.connectCallP99), errs.isEmpty ? "-" : errs]
         }
         return "timeseries:\n" + table(["t_s", "started", "established", "failed", "timed_out", "p50_us", "p99_us", "max_us", "call_p99_us", "errors"], rows)
     }

@@ -23,10 +23,11 @@ extension HeavySuites {
             #expect(r.listener?.accepted ?? 0 >= r.tally.established)
         }
 
-        @Test(arguments: [CloseMode.fin, CloseMode.rst])
-        func closedLoopAgainstBuiltInListenerEstablishesAndBalances(close: CloseMode) throws {
+        @Test(arguments: [CloseMode.fin, CloseMode.rst], TestSupport.engines)
+        func closedLoopAgainstBuiltInListenerEstablishesAndBalances(close: CloseMode, engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .max, duration: "1s", workers: 2)
             c.close = close
+            c.engine = engine
             c.concurrency = 16
             let r = try BenchmarkRunner.run(c)
             TestSupport.expectBalanced(r)
@@ -35,11 +36,14 @@ extension HeavySuites {
             #expect(r.verdict.held == nil)
             #expect(r.verdict.line.hasPrefix("verdict: closed loop"))
             #expect(r.settings.contains(.init("close", close.rawValue)))
+            #expect(r.settings.contains(.init("engine", engine.rawValue)))
         }
 
-        @Test func connectsToAClosedPortAreCountedAsECONNREFUSED() throws {
+        @Test(arguments: TestSupport.engines)
+        func connectsToAClosedPortAreCountedAsECONNREFUSED(engine: EngineChoice) throws {
             let port = try TestSupport.closedPort()
             var c = TestSupport.config(rate: .fixed(perSecond: 500), duration: "1s")
+            c.engine = engine
             c.targets = [SocketAddress(ip: "127.0.0.1", port: port)!]
             let r = try BenchmarkRunner.run(c)
             TestSupport.expectBalanced(r)
@@ -53,13 +57,15 @@ extension HeavySuites {
             #expect(r.verdict.cause?.contains("refused") == true, "\(r.verdict.line)")
         }
 
-        @Test func aListenerThatNeverAcceptsWithATinyBacklogProducesCountedTimeouts() throws {
+        @Test(arguments: TestSupport.engines)
+        func aListenerThatNeverAcceptsWithATinyBacklogProducesCountedTimeouts(engine: EngineChoice) throws {
             var lc = ListenerConfig()
             lc.accepts = false
             lc.backlog = 1
             let listener = try Listener(config: lc)
             defer { listener.stop() }
             var c = TestSupport.config(rate: .fixed(perSecond: 100), duration: "1500ms")
+            c.engine = engine
             c.targets = [listener.address]
             c.timeoutNs = 200_000_000
             let r = try BenchmarkRunner.run(c)
@@ -71,13 +77,15 @@ extension HeavySuites {
             #expect(r.intervals.reduce(0) { $0 + $1.timedOut } == r.tally.timedOut + r.warmup.timedOut)
         }
 
-        @Test func twoTargetsOneRefusedSplitRoundRobinAndStillBalance() throws {
+        @Test(arguments: TestSupport.engines)
+        func twoTargetsOneRefusedSplitRoundRobinAndStillBalance(engine: EngineChoice) throws {
             let port = try TestSupport.closedPort()
             var lc = ListenerConfig()
             lc.threads = 1
             let listener = try Listener(config: lc)
             defer { listener.stop() }
             var c = TestSupport.config(rate: .fixed(perSecond: 1000), duration: "1s")
+            c.engine = engine
             c.targets = [listener.address, SocketAddress(ip: "127.0.0.1", port: port)!]
             c.close = .rst
             let r = try BenchmarkRunner.run(c)
@@ -87,8 +95,10 @@ extension HeavySuites {
             #expect(r.tally.established >= 480 && r.tally.established <= 520)
         }
 
-        @Test func warmupIsExcludedFromTheFiguresButAccountedForSeparately() throws {
+        @Test(arguments: TestSupport.engines)
+        func warmupIsExcludedFromTheFiguresButAccountedForSeparately(engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 1000), duration: "1s")
+            c.engine = engine
             c.warmupNs = 500_000_000
             c.close = .rst
             let r = try BenchmarkRunner.run(c)
@@ -98,9 +108,11 @@ extension HeavySuites {
             #expect(r.intervals.first?.warmup == true)
         }
 
-        @Test func aStopRequestEndsTheRunEarlyAndTheReportSaysInterrupted() throws {
+        @Test(arguments: TestSupport.engines)
+        func aStopRequestEndsTheRunEarlyAndTheReportSaysInterrupted(engine: EngineChoice) throws {
             let stop = StopFlag()
-            let c = TestSupport.config(rate: .fixed(perSecond: 1000), duration: "20s")
+            var c = TestSupport.config(rate: .fixed(perSecond: 1000), duration: "20s")
+            c.engine = engine
             let stopper = try PosixThread.spawn {
                 var ts = timespec(tv_sec: 0, tv_nsec: 400_000_000)
                 nanosleep(&ts, nil)
@@ -115,8 +127,10 @@ extension HeavySuites {
             #expect(r.verdict.line.contains("interrupted"))
         }
 
-        @Test func ipv6LoopbackListenerAndTargetWork() throws {
+        @Test(arguments: TestSupport.engines)
+        func ipv6LoopbackListenerAndTargetWork(engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 500), duration: "500ms")
+            c.engine = engine
             c.listener.address = SocketAddress(ip: "::1", port: 0)!
             c.close = .rst
             let r = try BenchmarkRunner.run(c)

@@ -24,6 +24,9 @@ enum TestSupport {
     }
 
     /// A short run's configuration: bounded in time and count.
+    /// The engines the engine-agnostic tests run on.
+    static let engines: [EngineChoice] = [.epoll, .ioUring]
+
     static func config(rate: Rate, duration: String = "1s", workers: Int = 1) -> RunConfig {
         var c = RunConfig()
         c.rate = rate

@@ -1,0 +1,91 @@
+import ConnSys
+
+/// The syscalls under one worker's loop. ``WorkerLoop`` is generic over it and
+/// specialised per driver, so neither engine pays for the other: `submitsChains` is a
+/// constant in each conformance and the loop's branches on it fold away.
+///
+/// Two shapes share the protocol. Epoll makes the calls itself (`open`, `connect`,
+/// `settleQuickly`, `watch`, events by tag); io_uring queues an attempt as one linked
+/// chain (`submit`) and reads each ending as a completion (`chainCompletion`). Each
+/// driver gets defaults that trap for the other shape's calls: the loop never makes them.
+protocol ConnectDriver: ~Copyable {
+    /// The engine's name, for reports and setup errors.
+    static var engine: Engine { get }
+    /// io_uring: an attempt is a submitted chain; its connect has no call of its own to
+    /// time, the kernel bounds it (LINK_TIMEOUT) and it has no descriptor to ask about.
+    static var submitsChains: Bool { get }
+
+    init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno)
+
+    mutating func poll(timeoutNs: Int64) -> Int
+    mutating func closeLater(_ fd: FileDescriptor)
+    mutating func flushCloses()
+    mutating func close(_ fd: FileDescriptor)
+    mutating func prepareSpare(domain: Int32)
+    mutating func dropSpare()
+
+    // Epoll's shape.
+    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError>
+    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome
+    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome
+    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno?
+    func completionTag(at k: Int) -> UInt64
+    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome
+    func verify(_ fd: FileDescriptor) -> DriverOutcome
+    func localPort(_ fd: FileDescriptor) -> UInt16?
+
+    // io_uring's shape.
+    mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError?
+    func chainCompletion(at k: Int) -> ChainCompletion
+}
+
+/// One completion of an attempt's chain: which attempt (slot tag), which step, and the
+/// step's result (0 or more on success, -errno on failure).
+struct ChainCompletion {
+    var tag: UInt64
+    var step: ChainStep
+    var result: Int32
+}
+
+/// The steps of an io_uring attempt, carried in bits 24–31 of the completion's user_data
+/// (the slot tag's low word holds the slot index, far below 2^24).
+enum ChainStep: UInt8 {
+    case socket = 1, setsockopt, bind, connect, timeout, close
+
+    @inline(__always) func userData(_ tag: UInt64) -> UInt64 { tag | UInt64(rawValue) << 24 }
+
+    @inline(__always)
+    static func split(_ userData: UInt64) -> (tag: UInt64, step: ChainStep?) {
+        (userData & ~(0xff << 24), ChainStep(rawValue: UInt8(truncatingIfNeeded: userData >> 24)))
+    }
+
+    var site: SyscallSite {
+        switch self {
+        case .socket: .socket
+        case .setsockopt: .setsockopt
+        case .bind: .bind
+        case .connect, .close: .connect
+        case .timeout: .timeout
+        }
+    }
+}
+
+extension ConnectDriver where Self: ~Copyable {
+    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError> { fatalError("\(Self.engine): no open()") }
+    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome { fatalError("\(Self.engine): no connect()") }
+    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome { .pending }
+    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno? { fatalError("\(Self.engine): no watch()") }
+    func completionTag(at k: Int) -> UInt64 { fatalError("\(Self.engine): no event tags") }
+    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome { fatalError("\(Self.engine): no events") }
+    func verify(_ fd: FileDescriptor) -> DriverOutcome { .pending }
+    func localPort(_ fd: FileDescriptor) -> UInt16? { nil }
+    mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
+    func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
+}
+
+/// `--engine`: which driver runs the attempts.
+public enum Engine: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case epoll
+    case ioUring = "io_uring"
+    public var description: String { rawValue }
+}

@@ -1,0 +1,185 @@
+@preconcurrency import Glibc
+import ConnSys
+
+/// The attempts of one worker on io_uring. Each attempt is one linked chain into the
+/// fixed-file slot of its ``SlotTable`` index:
+///
+///     SOCKET (direct) → [SETSOCKOPT by uring_cmd]… → [BIND] → CONNECT → LINK_TIMEOUT
+///
+/// The steps before the connect post a completion only when they fail; the connect always
+/// posts one, which ends the attempt; the kernel's LINK_TIMEOUT cancels a connect still
+/// running at `--timeout`, so no deadline is scanned in user space. The socket is then
+/// closed by IORING_OP_CLOSE on its slot, queued and submitted with the next turn's
+/// io_uring_enter (so closes go in batches, like the epoll driver's). One io_uring_enter
+/// per loop turn submits everything queued and waits for completions.
+///
+/// Every buffer the kernel reads at submission — addresses, option values, the timeout —
+/// is allocated once here, so an attempt allocates nothing.
+struct UringDriver: ConnectDriver, ~Copyable {
+    static var engine: Engine { .ioUring }
+    static var submitsChains: Bool { true }
+
+    let ring: IoUring
+    let timeoutNs: UInt64
+    /// Targets and sources as sockaddr_storage, with their lengths and domains.
+    let targetAddrs: UnsafeMutablePointer<sockaddr_storage>
+    let targetLens: [socklen_t]
+    let targetDomains: [Int32]
+    let sourceAddrs: UnsafeMutablePointer<sockaddr_storage>
+    let sourceLens: [socklen_t]
+    let sourceCount: Int
+    var nextSource: Int
+    /// Option values: int 1, linger {1, 0}, the port range.
+    let values: UnsafeMutableRawPointer
+    let reuseAddress: Bool
+    let bindAddressNoPort: Bool
+    let portRange: Bool
+    let closeWithReset: Bool
+    /// Completions copied out of the CQ by ``poll(timeoutNs:)``.
+    let cqUserData: UnsafeMutablePointer<UInt64>
+    let cqResults: UnsafeMutablePointer<Int32>
+    let cqCapacity: Int
+
+    static let valueOne = 0, valueLinger = 8, valuePortRange = 16
+
+    init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno) {
+        let sq = UringDriver.powerOfTwo(atLeast: 256)
+        let cq = UringDriver.powerOfTwo(atLeast: Swift.min(65536, Swift.max(Int(sq) * 2, capacity * 4)))
+        do {
+            ring = try IoUring(entries: sq, completionEntries: cq, fixedFiles: UInt32(capacity))
+        } catch {
+            throw error.errno
+        }
+        timeoutNs = config.timeoutNs
+        let tAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, targets.count))
+        targetAddrs = tAddrs
+        var lens: [socklen_t] = [], domains: [Int32] = []
+        for (k, t) in targets.enumerated() {
+            let len = t.withSockaddr { p, l in
+                UnsafeMutableRawPointer(tAddrs + k).copyMemory(from: p, byteCount: Int(l))
+                return l
+            }
+            lens.append(len)
+            domains.append(t.domain)
+        }
+        targetLens = lens
+        targetDomains = domains
+        let s = config.strategy
+        sourceCount = s.sources.count
+        let sAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, s.sources.count))
+        sourceAddrs = sAddrs
+        var slens: [socklen_t] = []
+        for (k, src) in s.sources.enumerated() {
+            slens.append(src.withSockaddr { p, l in
+                UnsafeMutableRawPointer(sAddrs + k).copyMemory(from: p, byteCount: Int(l))
+                return l
+            })
+        }
+        sourceLens = slens
+        nextSource = workerID % Swift.max(1, s.sources.count)
+        values = .allocate(byteCount: 32, alignment: 8)
+        values.storeBytes(of: Int32(1), toByteOffset: Self.valueOne, as: Int32.self)
+        values.storeBytes(of: linger(l_onoff: 1, l_linger: 0), toByteOffset: Self.valueLinger, as: linger.self)
+        let range: UInt32 = s.portRange.map { UInt32($0.upperBound) << 16 | UInt32($0.lowerBound) } ?? 0
+        values.storeBytes(of: range, toByteOffset: Self.valuePortRange, as: UInt32.self)
+        reuseAddress = s.reuseAddress
+        bindAddressNoPort = s.bindAddressNoPort
+        portRange = s.portRange != nil
+        closeWithReset = config.close == .rst
+        cqCapacity = Int(cq)
+        cqUserData = .allocate(capacity: cqCapacity)
+        cqResults = .allocate(capacity: cqCapacity)
+    }
+
+    deinit {
+        targetAddrs.deallocate()
+        sourceAddrs.deallocate()
+        values.deallocate()
+        cqUserData.deallocate()
+        cqResults.deallocate()
+    }
+
+    static func powerOfTwo(atLeast n: Int) -> UInt32 {
+        var v: UInt32 = 8
+        while Int(v) < n { v <<= 1 }
+        return v
+    }
+
+    /// Queues one attempt's chain. Fails only when the ring cannot take it (named as the
+    /// socket step, which is where the attempt stopped).
+    @inline(__always)
+    mutating func submit(slot i: Int, tag: UInt64, target t: Int) -> SiteError? {
+        let slot = UInt32(i)
+        let inet = targetDomains[t] != AF_UNIX
+        let step: IoUring.SQEFlags = [.link, .skipSuccess]
+        do throws(Errno) {
+            try ring.reserve(8)
+            // A unix socket is made nonblocking, so a full backlog is EAGAIN at once, as on
+            // epoll (a blocking one makes io_uring wait in a worker and end with EINTR).
+            try ring.socket(domain: targetDomains[t], type: inet ? Int32(SOCK_STREAM.rawValue) : Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), slot: slot,
+                            userData: ChainStep.socket.userData(tag), flags: step)
+            // Options exist for TCP only; a unix socket has no port and no RST.
+            if inet {
+                let ud = ChainStep.setsockopt.userData(tag)
+                if reuseAddress {
+                    try ring.setOption(slot: slot, level: SOL_SOCKET, name: SO_REUSEADDR, value: values + Self.valueOne,
+                                       length: 4, userData: ud, flags: step)
+                }
+                if bindAddressNoPort {
+                    try ring.setOption(slot: slot, level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort,
+                                       value: values + Self.valueOne, length: 4, userData: ud, flags: step)
+                }
+                if portRange {
+                    try ring.setOption(slot: slot, level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange,
+                                       value: values + Self.valuePortRange, length: 4, userData: ud, flags: step)
+                }
+                if closeWithReset {
+                    try ring.setOption(slot: slot, level: SOL_SOCKET, name: SO_LINGER, value: values + Self.valueLinger,
+                                       length: Int32(MemoryLayout<linger>.size), userData: ud, flags: step)
+                }
+            }
+            if sourceCount > 0 {
+                let k = nextSource
+                nextSource += 1
+                if nextSource == sourceCount { nextSource = 0 }
+                let p = UnsafeRawPointer(sourceAddrs + k).assumingMemoryBound(to: sockaddr.self)
+                try ring.bind(slot: slot, address: p, length: sourceLens[k], userData: ChainStep.bind.userData(tag), flags: step)
+            }
+            let p = UnsafeRawPointer(targetAddrs + t).assumingMemoryBound(to: sockaddr.self)
+            try ring.connect(slot: slot, address: p, length: targetLens[t], userData: ChainStep.connect.userData(tag), flags: .link)
+            try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+        } catch {
+            return SiteError(site: .socket, errno: error)
+        }
+        return nil
+    }
+
+    /// One io_uring_enter (submit what is queued; wait for a completion up to
+    /// `timeoutNs`, none when 0), then the completions are copied out.
+    @inline(__always)
+    mutating func poll(timeoutNs: Int64) -> Int {
+        _ = try? ring.enter(waitFor: timeoutNs > 0 ? 1 : 0, timeoutNs: timeoutNs)
+        return ring.reap(userData: cqUserData, results: cqResults, max: cqCapacity)
+    }
+
+    @inline(__always)
+    func chainCompletion(at k: Int) -> ChainCompletion {
+        let (tag, step) = ChainStep.split(cqUserData[k])
+        return ChainCompletion(tag: tag, step: step ?? .close, result: cqResults[k])
+    }
+
+    /// Closes the attempt's fixed-file slot (its `fd` is the slot index) by IORING_OP_CLOSE,
+    /// submitted with the next enter. A slot whose socket step failed has nothing to
+    /// close: that close fails with EBADF and is ignored.
+    @inline(__always)
+    mutating func closeLater(_ fd: FileDescriptor) {
+        _ = try? ring.close(slot: UInt32(fd.rawValue), userData: ChainStep.close.userData(0), flags: .skipSuccess)
+    }
+
+    @inline(__always) mutating func close(_ fd: FileDescriptor) { closeLater(fd) }
+    /// Closes are submitted by the next enter anyway.
+    @inline(__always) mutating func flushCloses() {}
+    /// No spare: the socket is made by the chain itself.
+    @inline(__always) mutating func prepareSpare(domain: Int32) {}
+    @inline(__always) mutating func dropSpare() {}
+}
