@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--vary", "colour=red,blue"], "supported: close, bind-no-port"),
+        (["--vary", "colour=red,blue"], "supported: close, engine, bind-no-port"),
         (["--vary", "concurrency=4,zero"], "--vary concurrency=zero: must be a whole number"),
         (["--vary", "close=fin,maybe"], "--vary close=maybe: must be one of fin, rst"),
         (["--vary", "close=fin,rst", "--trials", "1"], "--trials must be at least 2"),
