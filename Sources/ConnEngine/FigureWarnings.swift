@@ -2,6 +2,18 @@
 /// the loop cannot observe finer than its own gap between polls, spinning that costs a
 /// core, a schedule that could not be kept.
 enum FigureWarnings {
+    /// The detector saw no onset, yet the port budget puts connect()'s walk over used
+    /// ports inside the run: a verdict that blames CPU alone may be hiding the ports (the
+    /// cores are busy walking them). On io_uring the detector is blind to it: there is no
+    /// connect() call to time and no descriptor to read the source port from.
+    static func unseenPortWalk(_ r: RunReport) -> String? {
+        guard r.onset == nil, let b = r.portBudget, let a = b.onsetAttempt, let t = b.onsetSeconds,
+              t < r.measuredSeconds + Double(r.setup.config.warmupNs) / 1e9 else { return nil }
+        let blind = r.setup.config.engine == .ioUring
+            ? " (on io_uring the detector cannot see it: no connect() call to time, no source port to sample)" : ""
+        return "no exhaustion onset was detected, but the port budget puts the \(b.onsetKind?.rawValue ?? "onset") at attempt \(a) (\(String(format1: t)) s) at the rate this run kept\(blind): the ports, not only the CPU, may be what held the rate"
+    }
+
     static func warnings(_ r: RunReport) -> [String] {
         var out: [String] = []
         let g = r.observationGap
@@ -14,6 +26,7 @@ enum FigureWarnings {
             out.append("\(n) of \(s) scheduled attempts (\(String(format1: Double(n) / Double(s) * 100))%) were never started: the generator was behind when the window ended")
         }
         if let w = r.numa?.warning { out.append(w) }
+        if let w = unseenPortWalk(r) { out.append(w) }
         if r.spinShare > 0.01 {
             out.append("--spin kept the workers polling \(String(format1: r.spinShare * 100))% of their time: that CPU is not available to the listener or the kernel on those cores")
         }

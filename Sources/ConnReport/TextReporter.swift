@@ -104,7 +104,9 @@ public enum TextReporter {
         if let c = b.caveat { out += "  model: \(c)\n" }
         guard let rate = b.rate else { return out }
         var at = "at \(Num.f1(rate))/s" + (b.rateMeasured ? " (measured)" : "")
-        if let asked = b.askedRate { at = "at \(Num.f1(rate))/s (the rate the run kept before the onset; \(Num.f1(asked))/s was asked)" }
+        if let asked = b.askedRate {
+            at = "at \(Num.f1(rate))/s (the rate the run kept\(r.onset == nil ? "" : " before the onset"); \(Num.f1(asked))/s was asked)"
+        }
         var line = "  predicted \(at): "
         if let c = b.costRiseAttempt, let cs = b.costRiseSeconds {
             line += "connect() cost rises at attempt \(c) (\(Num.f3(cs)) s, one parity of the range used), "

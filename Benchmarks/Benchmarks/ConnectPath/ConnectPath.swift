@@ -72,8 +72,9 @@ func stopListener() {
 
 /// One bounded closed-loop run: 1 worker pinned to CPU 0, RST close, `attempts` connects,
 /// dialling the shared listener.
-func connectCycleConfig(attempts: Int, listener: Listener) -> RunConfig {
+func connectCycleConfig(attempts: Int, listener: Listener, engine: EngineChoice = .epoll) -> RunConfig {
     var config = RunConfig()
+    config.engine = engine
     config.targets = [listener.address]
     config.rate = .max
     config.workers = 1
@@ -88,12 +89,12 @@ func connectCycleConfig(attempts: Int, listener: Listener) -> RunConfig {
 
 /// Runs one bounded connect cycle; only `BenchmarkRunner.run` is measured (building the
 /// config before, checking the report after are not).
-func measureConnectCycle(_ benchmark: Benchmark, attempts: Int) {
+func measureConnectCycle(_ benchmark: Benchmark, attempts: Int, engine: EngineChoice = .epoll) {
     guard let listener = sharedListener else {
         benchmark.error("the loopback listener did not start")
         return
     }
-    let config = connectCycleConfig(attempts: attempts, listener: listener)
+    let config = connectCycleConfig(attempts: attempts, listener: listener, engine: engine)
     // `String(describing:)` (CustomStringConvertible), not ConnSys's `isLoopback`: see the top.
     precondition(config.targets.allSatisfy { String(describing: $0).hasPrefix("127.") },
                  "connect benchmarks dial loopback (127.0.0.0/8) only")
@@ -178,15 +179,19 @@ let benchmarks: @Sendable () -> Void = {
         measureConnectCycle(benchmark, attempts: benchmark.scaledIterations.count)
     }
 
-    for attempts in [1000, 2000] {
-        Benchmark(
-            "connect cycle, closed loop, RST, per run, \(attempts) attempts",
-            configuration: .init(
-                metrics: connectMetrics, warmupIterations: 2, scalingFactor: .one,
-                maxDuration: .seconds(3), maxIterations: 40,
-                setup: connectSetup, teardown: connectTeardown)
-        ) { benchmark in
-            measureConnectCycle(benchmark, attempts: attempts)
+    // The same pair on the io_uring engine: its per-connect path (the linked SQE chain,
+    // the completions, the batched closes) must not allocate either.
+    for engine in [EngineChoice.epoll, .ioUring] {
+        for attempts in [1000, 2000] {
+            Benchmark(
+                "connect cycle, closed loop, RST, per run, \(attempts) attempts" + (engine == .epoll ? "" : ", io_uring"),
+                configuration: .init(
+                    metrics: connectMetrics, warmupIterations: 2, scalingFactor: .one,
+                    maxDuration: .seconds(3), maxIterations: 40,
+                    setup: connectSetup, teardown: connectTeardown)
+            ) { benchmark in
+                measureConnectCycle(benchmark, attempts: attempts, engine: engine)
+            }
         }
     }
 
