@@ -35,7 +35,7 @@ public enum CompareReporter {
                 : "\(s.onsetTrials)/\(s.values.count) at \(Num.f3(s.onsetMedianSeconds ?? 0)) s (\(s.onsetSignal ?? "?"))"
             other.append([s.label, s.establishedPerSecond.map { Num.f1($0) } ?? "-",
                           s.p50Us.map { Num.f1($0) } ?? "-", s.p99Us.map { Num.f1($0) } ?? "-",
-                          s.callP99Us.map { Num.f1($0) } ?? "-", s.timeWaitReused.map { "\(Int64($0))" } ?? "-",
+                          s.callP99Us.map { Num.f1($0) } ?? "n/a", s.timeWaitReused.map { "\(Int64($0))" } ?? "-",
                           "\(s.timeouts)", s.errors.isEmpty ? "none" : s.errors.map { "\($0.name) \($0.count)" }.joined(separator: ", "),
                           onset])
         }
@@ -142,7 +142,7 @@ public enum CompareReporter {
                 "value": Num.f3(f.value(t)), "outlier": outlier == nil ? "false" : "true",
                 "outlier_reasons": outlier?.reasons.joined(separator: "; ") ?? "",
                 "established_per_s": Num.f1(t.establishedPerSecond), "attempts_per_s": Num.f1(t.attemptsPerSecond),
-                "p50_us": Num.us(t.p50Ns), "p99_us": Num.us(t.p99Ns), "p999_us": Num.us(t.p999Ns), "call_p99_us": Num.us(t.callP99Ns),
+                "p50_us": Num.us(t.p50Ns), "p99_us": Num.us(t.p99Ns), "p999_us": Num.us(t.p999Ns), "call_p99_us": t.callP99Ns == 0 ? "" : Num.us(t.callP99Ns),
                 "attempts": "\(t.tally.attempts)", "established": "\(t.tally.established)", "failed": "\(t.tally.failed)",
                 "timed_out": "\(t.tally.timedOut)", "in_flight": "\(t.tally.inFlight)", "duration_s": Num.f3(t.measuredSeconds),
                 "errors": t.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
