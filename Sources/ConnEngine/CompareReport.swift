@@ -187,17 +187,8 @@ extension String {
     /// `12.3%` from a share.
     init(percent share: Double) { self = String(fixed1: share * 100) + "%" }
     /// One decimal, no Foundation.
-    init(fixed1 v: Double) {
-        let scaled = (abs(v) * 10).rounded()
-        let sign = v < 0 && scaled > 0 ? "-" : ""
-        self = sign + "\(Int64(scaled / 10)).\(Int64(scaled.truncatingRemainder(dividingBy: 10)))"
-    }
-    init(fixed3 v: Double) {
-        let scaled = (abs(v) * 1000).rounded()
-        let sign = v < 0 && scaled > 0 ? "-" : ""
-        let frac = Int64(scaled.truncatingRemainder(dividingBy: 1000))
-        self = sign + "\(Int64(scaled / 1000))." + (frac < 10 ? "00" : frac < 100 ? "0" : "") + "\(frac)"
-    }
+    init(fixed1 v: Double) { self.init(fixed: v, digits: 1) }
+    init(fixed3 v: Double) { self.init(fixed: v, digits: 3) }
 }
 
 extension Double {

@@ -194,14 +194,5 @@ public enum SweepNumbers {
     }
     public static func f3(_ v: Double) -> String { fixed(v, 3) }
 
-    public static func fixed(_ v: Double, _ digits: Int) -> String {
-        guard v.isFinite else { return "n/a" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let r = (Swift.abs(v) * scale).rounded()
-        let whole = Int64(r / scale)
-        var frac = String(Int64(r) - whole * Int64(scale))
-        while frac.count < digits { frac = "0" + frac }
-        return (v < 0 && r != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + frac : "")
-    }
+    public static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
 }

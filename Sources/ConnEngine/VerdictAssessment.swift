@@ -186,10 +186,5 @@ public enum VerdictAssessment {
 
 extension String {
     /// One decimal place, without Foundation's formatter on the way.
-    public init(format1 v: Double) {
-        let scaled = (v * 10).rounded()
-        let whole = Int64(scaled / 10)
-        let frac = Int64(abs(scaled.truncatingRemainder(dividingBy: 10)))
-        self = (scaled < 0 && whole == 0 ? "-" : "") + "\(whole).\(frac)"
-    }
+    public init(format1 v: Double) { self.init(fixed: v, digits: 1) }
 }

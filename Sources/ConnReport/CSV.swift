@@ -63,11 +63,5 @@ enum Num {
         let p = 100 * (observed - predicted) / predicted
         return (p >= 0 ? "+" : "") + String(format1: p) + "%"
     }
-    static func f3(_ v: Double) -> String {
-        let scaled = (v * 1000).rounded()
-        let whole = Int64(scaled / 1000)
-        let frac = Int64(abs(scaled.truncatingRemainder(dividingBy: 1000)))
-        let fracText = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
-        return "\(whole).\(fracText)"
-    }
+    static func f3(_ v: Double) -> String { String(fixed: v, digits: 3) }
 }

@@ -213,3 +213,14 @@ extension HeavySuites {
         }
     }
 }
+
+/// The one fixed-decimal formatter every report's numbers go through.
+struct DecimalTextTests {
+    @Test(arguments: [
+        (1.25, 1, "1.3"), (-0.04, 1, "0.0"), (-0.5, 3, "-0.500"), (-1.5, 1, "-1.5"), (0.0005, 3, "0.001"),
+        (12.0, 0, "12"), (Double.nan, 1, "n/a"), (999.96, 1, "1000.0"),
+    ])
+    func roundsHalfAwayFromZeroAndSignsOnlyNonZero(_ v: Double, _ digits: Int, _ text: String) {
+        #expect(String(fixed: v, digits: digits) == text)
+    }
+}
