@@ -22,6 +22,9 @@ struct ExhaustCommand: ParsableCommand {
     @Option(help: "Worker threads per case (default: one per allowed CPU).", transform: { try ParseValue.positiveInt($0, max: 1024) })
     var workers: Int?
 
+    @Option(help: "epoll, io_uring or auto: the engine every case runs on.")
+    var engine: EngineChoice = .epoll
+
     @Option(help: "Folder for exhaust.txt and exhaust.csv (default: Results/<UTC time>-exhaust).")
     var output: String?
 
@@ -40,6 +43,7 @@ struct ExhaustCommand: ParsableCommand {
         settings.maxDurationNs = maxDuration
         settings.tailNs = tail
         settings.workers = workers
+        settings.engine = engine
         let signals = StopSignals()
         signals.block()
         var interrupted = false

@@ -33,6 +33,8 @@ public enum ExhaustMatrix {
         public var tailNs: UInt64 = 300_000_000
         public var workers: Int?
         public var concurrency: Int?
+        /// epoll or io_uring: the same matrix on either engine.
+        public var engine: EngineChoice = .epoll
         public init() {}
     }
 
@@ -72,6 +74,7 @@ public enum ExhaustMatrix {
         config.workers = settings.workers
         config.concurrency = settings.concurrency
         config.close = c.close
+        config.engine = settings.engine
         config.strategy = c.strategy
         config.untilExhausted = true
         config.tailNs = settings.tailNs

@@ -370,7 +370,13 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                     rec.failed(errno: Errno(rawValue: -c.result), site: c.step.site, measured: slot.measured,
                                localAttempt: slot.localAttempt, at: now)
                     noteExhaustion(Errno(rawValue: -c.result), site: c.step.site, at: now)
-                    slots.slots[i].chainState = 1
+                    // The kernel cancels the rest of the chain when a link fails; the
+                    // attempt is over and counted, so the slot is free now. Waiting for the
+                    // connect's -ECANCELED to free it stalled every slot under exhaustion
+                    // (a failed bind's chain left its slot busy to the end of the run,
+                    // counted failed and in flight); a late completion of this chain
+                    // carries the old generation and is ignored.
+                    release(i)
                 }
             }
         }

@@ -49,10 +49,11 @@ extension HeavySuites {
             #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
         }
 
-        @Test func ctrlCStopsTheRunAndStillWritesTheReport() throws {
+        @Test(arguments: ["epoll", "io_uring"])
+        func ctrlCStopsTheRunAndStillWritesTheReport(engine: String) throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let o = try TestSupport.run(["--rate", "1000", "--duration", "30s", "--workers", "1", "--output", dir],
+            let o = try TestSupport.run(["--rate", "1000", "--duration", "30s", "--workers", "1", "--engine", engine, "--output", dir],
                                         timeLimit: 20, interruptAfter: 1.0)
             #expect(o.status == 0, "\(o.stderr)")
             let csv = try String(contentsOfFile: dir + "/summary.csv", encoding: .utf8)
@@ -63,6 +64,7 @@ extension HeavySuites {
             #expect(attempts > 100)
             #expect(attempts == ["established", "failed", "timed_out", "in_flight"].map { UInt64(row[$0]!)! }.reduce(0, +))
             #expect(o.stdout.contains("interrupted"))
+            #expect(o.stdout.contains("engine=\(engine)\n"), "the run said which engine it ran on")
         }
 
         @Test func tooFewFileDescriptorsAreCountedAsEMFILENotFatal() throws {

@@ -67,9 +67,10 @@ extension HeavySuites {
             Self.expectPredictionWithinTenPercent(r)
         }
 
-        @Test(arguments: cases)
-        func exhaustionOnsetMatchesTheStrategy(_ e: Expectation) throws {
-            let settings = Self.settings()
+        @Test(arguments: cases, [EngineChoice.epoll, .ioUring])
+        func exhaustionOnsetMatchesTheStrategy(_ e: Expectation, engine: EngineChoice) throws {
+            var settings = Self.settings()
+            settings.engine = engine
             let r = try ExhaustMatrix.run(e.c, settings: settings)
             TestSupport.expectBalanced(r)
             #expect(r.kernel.namespace.hasPrefix("fresh"), "\(r.kernel.namespace)")
