@@ -11,10 +11,6 @@ struct ConnSlot {
     /// Just before connect() was called.
     var callNs: UInt64 = 0
     var deadlineNs: UInt64 = 0
-    /// io_uring: the chain's state between its completions (see ``WorkerLoop``'s
-    /// `chainCompleted`): 0 running, 1 a step before the connect failed and was counted,
-    /// 2 the connect was cancelled before its deadline and waits for that failure.
-    var chainState: UInt8 = 0
     /// 1-based, among this worker's attempts.
     var localAttempt: UInt64 = 0
 

@@ -318,7 +318,6 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         slots.slots[i].intendedNs = intendedNs ?? submitNs
         slots.slots[i].callNs = submitNs
         slots.slots[i].deadlineNs = submitNs + timeoutNs
-        slots.slots[i].chainState = 0
         rec.started(measured: measured, at: submitNs)
         rec.submitted(measured: measured, intendedNs: intendedNs, submitNs: submitNs)
         if let e = driver.submit(slot: i, tag: slots.tag(i), target: target) {
@@ -332,10 +331,11 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     }
 
     /// io_uring completions. The connect's completion ends the attempt: 0 is
-    /// established; -Errno.canceled.rawValue at or past the deadline is the LINK_TIMEOUT (a timeout,
-    /// dated at the deadline); -Errno.canceled.rawValue earlier means a step before it failed, whose own
-    /// completion names the call. A failed step is counted when its completion comes,
-    /// whichever of the two is reaped first; the slot is freed when both are in.
+    /// established; -ECANCELED at or past the deadline is the LINK_TIMEOUT (a timeout,
+    /// dated at the deadline); -ECANCELED earlier means a step before it failed. That
+    /// step's own completion names the call and ends the attempt: the kernel has cancelled
+    /// the rest of the chain, so it is counted there and its slot freed at once. Whichever
+    /// of the two is reaped second carries the old generation and is ignored.
     @inline(__always)
     mutating func completeChains(count n: Int, now: UInt64) {
         for k in 0..<n {
@@ -345,8 +345,6 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if c.step == .connect {
                 if c.result >= 0 {
                     established(i, at: now)
-                } else if slots.slots[i].chainState == 1 {
-                    release(i)
                 } else if c.result == -Errno.canceled.rawValue {
                     let deadline = slots.slots[i].deadlineNs
                     if now + 1_000_000 >= deadline {
@@ -356,28 +354,15 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                             rec.inFlight(measured: slots.slots[i].measured)
                             release(i)
                         }
-                    } else {
-                        slots.slots[i].chainState = 2
                     }
                 } else {
                     fail(i, errno: Errno(rawValue: -c.result), site: .connect, at: now)
                 }
             } else if c.result < 0 && c.result != -Errno.canceled.rawValue {
-                if slots.slots[i].chainState == 2 {
-                    fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
-                } else if slots.slots[i].chainState == 0 {
-                    let slot = slots.slots[i]
-                    rec.failed(errno: Errno(rawValue: -c.result), site: c.step.site, measured: slot.measured,
-                               localAttempt: slot.localAttempt, at: now)
-                    noteExhaustion(Errno(rawValue: -c.result), site: c.step.site, at: now)
-                    // The kernel cancels the rest of the chain when a link fails; the
-                    // attempt is over and counted, so the slot is free now. Waiting for the
-                    // connect's -ECANCELED to free it stalled every slot under exhaustion
-                    // (a failed bind's chain left its slot busy to the end of the run,
-                    // counted failed and in flight); a late completion of this chain
-                    // carries the old generation and is ignored.
-                    release(i)
-                }
+                // Freed now, not at the connect's -ECANCELED: waiting for that left every
+                // failed bind's slot busy to the end of the run under exhaustion (counted
+                // failed and in flight, the engine stalled at 16 failures per worker).
+                fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
             }
         }
     }

@@ -56,7 +56,7 @@ extension HeavySuites {
         /// The exhaustion matrix's per-socket port range case: the option goes by uring_cmd
         /// setsockopt, and exhaustion is EADDRNOTAVAIL from the connect.
         @Test func portRangeExhaustionOnIoUringIsEADDRNOTAVAILFromConnect() throws {
-            guard getuid() == 0 else { return }
+            try #require(getuid() == 0, "needs root: the run makes its own network namespace")
             var c = TestSupport.config(rate: .max, duration: "2s")
             c.engine = .ioUring
             c.isolation.netns = true
