@@ -37,6 +37,22 @@ protocol ConnectDriver: ~Copyable {
     // io_uring's shape.
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError?
     func chainCompletion(at k: Int) -> ChainCompletion
+    /// What the submissions since the last call cost; zero chains when there were none.
+    mutating func takeSubmitCost() -> SubmitCost
+}
+
+/// io_uring: the CPU time io_uring_enter spent submitting (a sample of submissions), and
+/// how many attempts' chains those carried. The chain's socket, options, bind and
+/// connect all run inline in the submission, so the mean per chain is this engine's
+/// counterpart of epoll's connect() call cost for the onset detector — with the socket,
+/// options and the turn's closes in it too, so it is reported under its own name, never
+/// as a connect() call time.
+struct SubmitCost {
+    var chains = 0
+    /// Thread CPU time, not wall time.
+    var ns: UInt64 = 0
+    /// When the first of the submissions summed here began.
+    var atNs: UInt64 = 0
 }
 
 /// One completion of an attempt's chain: which attempt (slot tag), which step, and the
@@ -81,6 +97,7 @@ extension ConnectDriver where Self: ~Copyable {
     func localPort(_ fd: FileDescriptor) -> UInt16? { nil }
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
     func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
+    mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
 }
 
 /// `--engine`: which driver runs the attempts.

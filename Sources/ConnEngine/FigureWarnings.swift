@@ -4,14 +4,11 @@
 enum FigureWarnings {
     /// The detector saw no onset, yet the port budget puts connect()'s walk over used
     /// ports inside the run: a verdict that blames CPU alone may be hiding the ports (the
-    /// cores are busy walking them). On io_uring the detector is blind to it: there is no
-    /// connect() call to time and no descriptor to read the source port from.
+    /// cores are busy walking them).
     static func unseenPortWalk(_ r: RunReport) -> String? {
         guard r.onset == nil, let b = r.portBudget, let a = b.onsetAttempt, let t = b.onsetSeconds,
               t < r.measuredSeconds + Double(r.setup.config.warmupNs) / 1e9 else { return nil }
-        let blind = r.setup.config.engine == .ioUring
-            ? " (on io_uring the detector cannot see it: no connect() call to time, no source port to sample)" : ""
-        return "no exhaustion onset was detected, but the port budget puts the \(b.onsetKind?.rawValue ?? "onset") at attempt \(a) (\(String(format1: t)) s) at the rate this run kept\(blind): the ports, not only the CPU, may be what held the rate"
+        return "no exhaustion onset was detected, but the port budget puts the \(b.onsetKind?.rawValue ?? "onset") at attempt \(a) (\(String(format1: t)) s) at the rate this run kept: the ports, not only the CPU, may be what held the rate"
     }
 
     static func warnings(_ r: RunReport) -> [String] {

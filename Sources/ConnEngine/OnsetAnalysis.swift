@@ -60,8 +60,15 @@ struct OnsetAnalysis {
         onset.rateBefore = beforeSeconds > 0 ? Double(before.established) / beforeSeconds : 0
         onset.sustainedRate = afterSeconds > 0 ? Double(after.established) / afterSeconds : 0
         onset.errorsPerSecond = afterSeconds > 0 ? Double(after.failed) / afterSeconds : 0
-        onset.callMeanBeforeNs = before.calls > 0 ? Double(before.callNs) / Double(before.calls) : nil
-        onset.callMeanAfterNs = after.calls > 0 ? Double(after.callNs) / Double(after.calls) : nil
+        let meanBefore = before.calls > 0 ? Double(before.callNs) / Double(before.calls) : nil
+        let meanAfter = after.calls > 0 ? Double(after.callNs) / Double(after.calls) : nil
+        if parameters.costIsSubmission {
+            onset.submitMeanBeforeNs = meanBefore
+            onset.submitMeanAfterNs = meanAfter
+        } else {
+            onset.callMeanBeforeNs = meanBefore
+            onset.callMeanAfterNs = meanAfter
+        }
         onset.oddShareBefore = oddShare(before)
         onset.oddShareAfter = oddShare(after)
         return onset

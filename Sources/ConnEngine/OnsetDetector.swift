@@ -40,6 +40,9 @@ public struct OnsetDetector: Sendable {
         /// A rate drop counts only with connect() at least this many times dearer in the
         /// same window (or parity evidence): a rate that falls while connect() stays cheap
         /// is the generator starved of CPU or the listener slowing, not a port search.
+        /// And never while the window's parity is known and where the baseline's was:
+        /// busy loops started mid-run halved the rate with connect() 3.9× (preempted
+        /// calls) and the odd share still 0% — contention, which this used to call onset.
         public var costFactorWithRateDrop: Double = 2
         /// Port parity is sampled (1 in 8 attempts in the worker), so a window's or the
         /// baseline's odd share is used only from this many samples: with 16 a share
@@ -51,11 +54,33 @@ public struct OnsetDetector: Sendable {
         /// ports, bind() odd ones, and exhaustion makes either take the other half.
         public var parityShift: Double = 0.2
         public var sustain = 3
+        /// io_uring: the cost is the submission's time per chain (``SubmitCost``), not a
+        /// connect() call's, and it fires as its own signal so no report calls it one.
+        public var costIsSubmission = false
+        /// Whether the engine samples source ports at all. io_uring cannot (its sockets
+        /// are fixed files with no descriptor to ask), so there the absence of parity
+        /// says nothing about the target having ports, and a cost rise must be the
+        /// odd-port search's size (`costFactorWithoutParity`) to count, alone or with a
+        /// rate drop: contention slows a submission a few times over, never 50×.
+        public var paritySampled = true
         public init() {}
+
+        /// On io_uring the cost is CPU time (``SubmitCost``), which a preempted
+        /// submission does not inflate: contention moves it by cache effects, not by
+        /// whole time slices, so 10× needs no parity to back it. The odd-port search
+        /// measured 36–40× the baseline submission here (1.8 ms against ~48 µs).
+        public init(engine: Engine) {
+            guard engine == .ioUring else { return }
+            costIsSubmission = true
+            paritySampled = false
+            costFactorWithoutParity = 10
+        }
     }
 
     public enum Signal: String, Sendable, Codable {
         case connectCallCost = "connect-call-cost"
+        /// io_uring: the submission's time per chain rose (the connect runs inline in it).
+        case submitCost = "submit-cost"
         case rateDrop = "rate-drop"
         case errno
     }
@@ -174,16 +199,18 @@ public struct OnsetDetector: Sendable {
         guard let baseCost = baselineCostNs else { return nil }
         let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
         var parityMoved = false
+        var paritySteady = false
         if let base = baselineOddShare, let now = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts)) {
             parityMoved = abs(now - base) >= p.parityShift
+            paritySteady = !parityMoved
         }
         if let f = factor, f >= p.costFactor,
-           parityMoved || f >= p.costFactorWithoutParity || !sawParity {
-            return .connectCallCost
+           parityMoved || f >= p.costFactorWithoutParity || (!sawParity && p.paritySampled) {
+            return p.costIsSubmission ? .submitCost : .connectCallCost
         }
         if let rate = baselineEstablishedPerBucket, rate > 0,
            Double(w.established) <= p.rateFactor * rate * Double(windowBuckets),
-           parityMoved || (factor ?? 0) >= p.costFactorWithRateDrop {
+           parityMoved || (!paritySteady && (factor ?? 0) >= (p.paritySampled ? p.costFactorWithRateDrop : p.costFactorWithoutParity)) {
             return .rateDrop
         }
         return nil
@@ -205,7 +232,8 @@ public struct OnsetDetector: Sendable {
             paritySamples: UInt64(s.evenPorts) + UInt64(s.oddPorts),
             paritySamplesBaseline: baseEven + baseOdd,
             oddShareWindow: share(even: UInt64(s.evenPorts), odd: UInt64(s.oddPorts)),
-            oddShareBaseline: baselineOddShare)
+            oddShareBaseline: baselineOddShare,
+            costIsSubmission: p.costIsSubmission)
     }
 
     /// The upper median of the first `count` values, sorted in place by insertion (at

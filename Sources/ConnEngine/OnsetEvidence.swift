@@ -16,10 +16,12 @@ public struct OnsetEvidence: Sendable, Equatable {
     public var paritySamplesBaseline: UInt64
     public var oddShareWindow: Double?
     public var oddShareBaseline: Double?
+    /// io_uring: the cost is the submission's time per chain, not a connect() call's.
+    public var costIsSubmission: Bool
 
     public init(spanNs: UInt64, established: UInt64, establishedAtBaseline: Double, costMeanNs: Double?,
                 costBaselineNs: Double, paritySamples: UInt64, paritySamplesBaseline: UInt64,
-                oddShareWindow: Double?, oddShareBaseline: Double?) {
+                oddShareWindow: Double?, oddShareBaseline: Double?, costIsSubmission: Bool = false) {
         self.spanNs = spanNs
         self.established = established
         self.establishedAtBaseline = establishedAtBaseline
@@ -29,6 +31,7 @@ public struct OnsetEvidence: Sendable, Equatable {
         self.paritySamplesBaseline = paritySamplesBaseline
         self.oddShareWindow = oddShareWindow
         self.oddShareBaseline = oddShareBaseline
+        self.costIsSubmission = costIsSubmission
     }
 
     /// How many times the baseline's connect() cost the span's mean was.
@@ -40,12 +43,15 @@ public struct OnsetEvidence: Sendable, Equatable {
     /// `established 40 in 150 ms vs 3000 at baseline rate; connect() mean 4.1 ms vs 25.0 µs (164×); odd ports 48% vs 2%`.
     public var description: String {
         var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Int64(establishedAtBaseline.rounded())) at baseline rate"]
+        let cost = costIsSubmission ? "io_uring submission per chain" : "connect() mean"
         if let mean = costMeanNs, let factor = costFactorSeen {
-            parts.append("connect() mean \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(String(format1: factor))×)")
+            parts.append("\(cost) \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(String(format1: factor))×)")
         } else {
-            parts.append("no connect() call ended")
+            parts.append(costIsSubmission ? "no chain submitted" : "no connect() call ended")
         }
         switch (oddShareWindow, oddShareBaseline) {
+        case (nil, _) where costIsSubmission:
+            parts.append("no port parity on io_uring (no descriptor to ask)")
         case let (w?, b?):
             parts.append("odd ports \(Self.percent(w)) vs \(Self.percent(b))")
         case (nil, _) where paritySamples == 0 && paritySamplesBaseline == 0:

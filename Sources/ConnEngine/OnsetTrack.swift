@@ -39,6 +39,9 @@ struct OnsetTrack: ~Copyable {
 /// Per-bucket counts; merged across workers by adding.
 public struct OnsetBucket: Sendable, Codable, Equatable {
     public var started: UInt32 = 0
+    /// The cost the detector watches, as a count and a summed duration: on epoll each
+    /// connect() call; on io_uring each attempt's chain and its share of the submitting
+    /// io_uring_enter (where the connect, port search included, runs inline).
     public var calls: UInt32 = 0
     public var callNs: UInt64 = 0
     public var established: UInt32 = 0

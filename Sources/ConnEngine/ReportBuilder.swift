@@ -89,6 +89,7 @@ struct ReportBuilder {
         let merged = mergedBuckets()
         report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
                                      errors: report.errors, ports: ports,
+                                     parameters: .init(engine: config.engine == .ioUring ? .ioUring : .epoll),
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.portBudget = portBudget(onset: report.onset, achieved: report.achievedRate)

@@ -230,7 +230,7 @@ public struct Verdict: Sendable, Codable, Equatable {
 /// The exhaustion onset: the first sign that the host is running out of connects.
 public struct Onset: Sendable, Codable, Equatable {
     /// The errno name (EADDRNOTAVAIL, EADDRINUSE, EWOULDBLOCK) or the non-errno signal
-    /// that fired first (`connect-call-cost`, `rate-drop`).
+    /// that fired first (`connect-call-cost`, `submit-cost` on io_uring, `rate-drop`).
     public var signal: String
     /// The call that returned the errno; nil for a non-errno signal.
     public var call: String?
@@ -246,6 +246,11 @@ public struct Onset: Sendable, Codable, Equatable {
     /// connect() call mean before onset (the detector's baseline) and after it.
     public var callMeanBeforeNs: Double?
     public var callMeanAfterNs: Double?
+    /// io_uring instead: io_uring_enter's submission time per chain before and after
+    /// (socket, options, bind and connect run inline in it; the connect() call fields
+    /// stay empty, there is no call).
+    public var submitMeanBeforeNs: Double?
+    public var submitMeanAfterNs: Double?
     /// Established per second before onset and after it (the sustained rate).
     public var rateBefore: Double
     public var sustainedRate: Double

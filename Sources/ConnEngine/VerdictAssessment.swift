@@ -59,6 +59,8 @@ public enum VerdictAssessment {
             if let p = o.portsInUse { s += ", \(p) ports in use" }
             if let a = o.callMeanAfterNs, let b = o.callMeanBeforeNs, b > 0, a > 3 * b {
                 s += "; connect() then cost \(String(format1: a / 1000)) µs instead of \(String(format1: b / 1000)) µs"
+            } else if let a = o.submitMeanAfterNs, let b = o.submitMeanBeforeNs, b > 0, a > 3 * b {
+                s += "; each io_uring submission then cost \(String(format1: a / 1000)) µs of CPU per chain instead of \(String(format1: b / 1000)) µs"
             }
             return s
         }

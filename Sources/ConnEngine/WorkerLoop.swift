@@ -84,7 +84,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         spinNs = config.spinNs
         untilExhausted = config.untilExhausted
         tailNs = config.tailNs
-        detector = OnsetDetector(bucketNs: rec.onset.bucketNs)
+        detector = OnsetDetector(bucketNs: rec.onset.bucketNs, parameters: .init(engine: Driver.engine))
     }
 
     var openLoop: Bool { plan.perWorkerIntervalNs != nil }
@@ -173,6 +173,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if watched > 0 { rec.f.gap.recordClamped(now - lastPollNs) }
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
+            if Driver.submitsChains {
+                let c = driver.takeSubmitCost()
+                if c.chains > 0 { rec.submissionCost(c) }
+            }
             // A spin turn that started nothing is spin from the last poll to this one.
             if spinning && n == 0 && !startedInTurn { rec.f.spinNs += polled - lastPollNs }
             now = polled

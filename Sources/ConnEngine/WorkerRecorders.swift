@@ -93,6 +93,15 @@ struct WorkerRecorders: ~Copyable {
         if lag > lateThresholdNs { f.late += 1 }
     }
 
+    /// io_uring: the onset's cost is the submission's time over the chains it carried.
+    /// Nothing else records it: it is not a connect() call time.
+    @inline(__always)
+    mutating func submissionCost(_ c: SubmitCost) {
+        let b = bucket(at: c.atNs)
+        onset.buckets[b].calls &+= UInt32(truncatingIfNeeded: c.chains)
+        onset.buckets[b].callNs &+= c.ns
+    }
+
     @inline(__always)
     mutating func sourcePort(_ port: UInt16, at t: UInt64) {
         let b = bucket(at: t)

@@ -29,6 +29,8 @@ public enum CSVReporter {
         // Topology and the listener's namespace (veth).
         "topology", "family", "listener_netns_inode", "listener_d_listen_overflows", "listener_d_listen_drops",
         "listener_d_reqq_full_drop", "listener_time_wait_listener_side", "listener_sysctls", "delay_ms",
+        // io_uring's onset cost: submission CPU time per chain (no connect() call there).
+        "onset_submit_mean_before_us", "onset_submit_mean_after_us",
     ]
 
     /// One header row and one row for the run.
@@ -117,6 +119,8 @@ public enum CSVReporter {
             values["onset_errors_per_s"] = Num.f1(o.errorsPerSecond)
             values["onset_call_mean_before_us"] = o.callMeanBeforeNs.map { Num.f1($0 / 1000) } ?? ""
             values["onset_call_mean_after_us"] = o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? ""
+            values["onset_submit_mean_before_us"] = o.submitMeanBeforeNs.map { Num.f1($0 / 1000) } ?? ""
+            values["onset_submit_mean_after_us"] = o.submitMeanAfterNs.map { Num.f1($0 / 1000) } ?? ""
             values["onset_odd_share_before"] = o.oddShareBefore.map { Num.f3($0) } ?? ""
             values["onset_odd_share_after"] = o.oddShareAfter.map { Num.f3($0) } ?? ""
             values["onset_evidence"] = o.evidence ?? ""

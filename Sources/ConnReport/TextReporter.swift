@@ -61,8 +61,10 @@ public enum TextReporter {
     }
 
     static func onsetSection(_ r: RunReport) -> String {
+        let uring = r.setup.config.engine == .ioUring
         guard let o = r.onset else {
-            return "exhaustion onset: none (no exhaustion errno, no sharp rise in connect() cost or fall in rate)\n"
+            let cost = uring ? "io_uring submission cost" : "connect() cost"
+            return "exhaustion onset: none (no exhaustion errno, no sharp rise in \(cost) or fall in rate)\n"
         }
         var out = "exhaustion onset: \(o.signal)"
         if let c = o.call { out += " from \(c)" }
@@ -75,9 +77,12 @@ public enum TextReporter {
         } else if o.call == nil {
             out += "  no exhaustion errno appeared in the run\n"
         }
-        out += "  before: \(Num.f1(o.rateBefore))/s established, connect() mean \(o.callMeanBeforeNs.map { Num.f1($0 / 1000) } ?? "-") µs"
+        // io_uring has no connect() call: its cost is the submission's CPU per chain.
+        let costName = uring ? "submission CPU per chain" : "connect() mean"
+        let (costBefore, costAfter) = uring ? (o.submitMeanBeforeNs, o.submitMeanAfterNs) : (o.callMeanBeforeNs, o.callMeanAfterNs)
+        out += "  before: \(Num.f1(o.rateBefore))/s established, \(costName) \(costBefore.map { Num.f1($0 / 1000) } ?? "-") µs"
         if let odd = o.oddShareBefore { out += ", \(Num.f1(odd * 100))% odd source ports" }
-        out += "\n  after:  \(Num.f1(o.sustainedRate))/s established (sustained), \(Num.f1(o.errorsPerSecond)) errors/s, connect() mean \(o.callMeanAfterNs.map { Num.f1($0 / 1000) } ?? "-") µs"
+        out += "\n  after:  \(Num.f1(o.sustainedRate))/s established (sustained), \(Num.f1(o.errorsPerSecond)) errors/s, \(costName) \(costAfter.map { Num.f1($0 / 1000) } ?? "-") µs"
         if let odd = o.oddShareAfter { out += ", \(Num.f1(odd * 100))% odd source ports" }
         return out + "\n"
     }

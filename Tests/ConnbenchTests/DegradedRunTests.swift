@@ -117,6 +117,28 @@ extension HeavySuites {
             #expect(first.firstAttempt + inFlight >= 1000 && first.firstAttempt <= 1000 + inFlight, "first EADDRNOTAVAIL at attempt \(first.firstAttempt)")
         }
 
+        /// CPU contention that starts mid-run is not an exhaustion onset: busy loops (four
+        /// per core) started 0.8 s into a closed-loop RST run (no port is ever held) halve
+        /// the rate and slow every call, but the ports are fine. On epoll the odd share stays
+        /// where it was (this fired a rate-drop before that was required); on io_uring the
+        /// submission is timed in CPU time, which a preempted one does not inflate.
+        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        func busyLoopsStartedMidRunAreNotAnExhaustionOnset(engine: EngineChoice) throws {
+            var c = TestSupport.config(rate: .max, duration: "2s", workers: 2)
+            c.engine = engine
+            c.close = .rst
+            c.isolation = Isolation(netns: true)
+            let cores = Swift.max(1, (try? CPUAffinity.allowedCPUs().count) ?? 2)
+            let loops = BusyLoops()
+            defer { loops.stop() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.8) { loops.start(count: 4 * cores) }
+            let r = try BenchmarkRunner.run(c)
+            loops.stop()
+            TestSupport.expectBalanced(r)
+            #expect(loops.started > 0, "the busy loops never started")
+            #expect(r.onset == nil, "onset under contention alone: \(r.onset?.evidence ?? "-")")
+        }
+
         /// Seen 5: a run that ended at an onset reports that onset (the online detector and
         /// the report's analysis cannot disagree).
         @Test func aRunThatEndedAtOnsetAlwaysReportsAnOnset() throws {
@@ -171,6 +193,36 @@ extension HeavySuites {
             let quiet = try BenchmarkRunner.run(c)
             #expect(quiet.spinShare == 0)
             #expect(quiet.workers.allSatisfy { $0.cpuUtilization < 0.6 }, "\(quiet.workers.map(\.cpuUtilization))")
+        }
+    }
+}
+
+/// `sh` busy loops, started from another thread and always killed (SIGKILL).
+final class BusyLoops: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private var stopped = false
+
+    var started: Int { lock.withLock { processes.count } }
+
+    func start(count: Int) {
+        lock.withLock {
+            guard !stopped else { return }
+            for _ in 0..<count {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/bin/sh")
+                p.arguments = ["-c", "while :; do :; done"]
+                if (try? p.run()) != nil { processes.append(p) }
+            }
+        }
+    }
+
+    func stop() {
+        lock.withLock {
+            stopped = true
+            // SIGKILL: a child inherits the runner's blocked SIGINT/SIGTERM, so a
+            // terminate() would never land.
+            for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         }
     }
 }

@@ -50,8 +50,12 @@ extension HeavySuites {
 
         /// The default range with tcp_tw_reuse=0 at a fixed 8000/s: connect() starts to walk
         /// the used even half at attempt 14117 (1.76 s), long before ports run out (28233).
-        @Test func inTheDefaultRangeTheCostRisesAtTheEvenHalfAsPredicted() throws {
+        /// On io_uring the cost seen is the submission's CPU per chain (the connect, port
+        /// search included, runs inline in it), and the signal says so.
+        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        func inTheDefaultRangeTheCostRisesAtTheEvenHalfAsPredicted(engine: EngineChoice) throws {
             var config = RunConfig()
+            config.engine = engine
             config.rate = .fixed(perSecond: 8000)
             config.durationNs = 4_000_000_000
             config.untilExhausted = true
@@ -64,6 +68,12 @@ extension HeavySuites {
             #expect(r.portBudget?.onsetKind == .costRise)
             #expect(r.portBudget?.onsetAttempt == 14117)
             #expect(r.onset?.call == nil, "a cost signal, not an errno: \(String(describing: r.onset))")
+            if let o = r.onset, o.signal != "rate-drop" {
+                #expect(o.signal == (engine == .ioUring ? "submit-cost" : "connect-call-cost"))
+                // Each engine's cost under its own name, never the other's.
+                #expect((o.callMeanAfterNs == nil) == (engine == .ioUring))
+                #expect((o.submitMeanAfterNs == nil) == (engine == .epoll))
+            }
             Self.expectPredictionWithinTenPercent(r)
         }
 
@@ -129,11 +139,13 @@ extension HeavySuites {
             #expect(r.onset?.signal == "EWOULDBLOCK")
         }
 
-        @Test func onsetFiresBeforeAnyErrnoInTheDefaultPortRange() throws {
+        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        func onsetFiresBeforeAnyErrnoInTheDefaultPortRange(engine: EngineChoice) throws {
             // Default range (28 232 ports), no TIME_WAIT reuse: once the even half is taken,
             // connect() searches for odd ports, its cost jumps and the rate collapses long
             // before the range is empty.
             var c = RunConfig()
+            c.engine = engine
             c.rate = .max
             c.durationNs = 6_000_000_000
             c.untilExhausted = true
@@ -144,7 +156,7 @@ extension HeavySuites {
             TestSupport.expectBalanced(r)
             #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "32768 60999")
             let onset = try #require(r.onset, "no onset in \(r.tally)")
-            #expect(onset.signal == "connect-call-cost" || onset.signal == "rate-drop", "signal \(onset.signal)")
+            #expect(onset.signal == (engine == .ioUring ? "submit-cost" : "connect-call-cost") || onset.signal == "rate-drop", "signal \(onset.signal)")
             #expect(onset.call == nil)
             if let e = r.errors.first(where: { ["EADDRNOTAVAIL", "EADDRINUSE"].contains($0.name) }) {
                 #expect(e.firstSeconds > onset.seconds)
@@ -252,6 +264,11 @@ struct OnsetDetectorTests {
                  after: bucket(calls: 10, costNs: 20_000, established: 10, even: 2), fires: nil),
         Scenario(name: "CPU contention: rate collapses, cost 1.5×, parity steady — no onset",
                  after: bucket(calls: 10, costNs: 30_000, established: 10, even: 2), fires: nil),
+        // Measured: 8 busy loops started 1.2 s into a closed-loop run.
+        Scenario(name: "CPU contention mid-run: rate collapses, connect() 4× (preempted), parity known and steady — no onset",
+                 after: bucket(calls: 30, costNs: 80_000, established: 30, even: 4), fires: nil),
+        Scenario(name: "rate collapses with connect() 4× and too few parity samples to judge — rate-drop",
+                 after: bucket(calls: 10, costNs: 80_000, established: 10, even: 1), fires: .rateDrop),
         Scenario(name: "rate collapses as odd ports appear — rate-drop",
                  after: bucket(calls: 10, costNs: 20_000, established: 10, odd: 2), fires: .rateDrop,
                  mentions: ["odd ports 100% vs 0%", "established 300 in 150.0 ms vs 3000 at baseline rate"]),
@@ -280,6 +297,35 @@ struct OnsetDetectorTests {
         var fired: OnsetDetector.Fired?
         for i in 0..<400 {
             let b = i >= 200 ? s.after : Self.bucket(calls: 100, costNs: 20_000, established: 100, even: s.baseEven, odd: s.baseOdd)
+            if let f = d.feed(b) { fired = f; break }
+        }
+        #expect(fired?.signal == s.fires, "evidence: \(fired?.evidence ?? "-")")
+        guard let fired, s.fires != nil else { return }
+        #expect(fired.bucket == 200)
+        for m in s.mentions { #expect(fired.evidence.contains(m), "evidence: \(fired.evidence)") }
+    }
+
+    /// io_uring: the cost is the submission's CPU per chain and no port is ever sampled.
+    /// 5 ms buckets of 100 chains at 40 µs; from bucket 200 on, `after`.
+    static let uringScenarios: [Scenario] = [
+        Scenario(name: "io_uring: submission 6× with no parity to back it (contention's size) — no onset",
+                 baseEven: 0, after: bucket(calls: 100, costNs: 240_000, established: 100), fires: nil),
+        Scenario(name: "io_uring: rate collapses with submission 3× — no onset",
+                 baseEven: 0, after: bucket(calls: 10, costNs: 120_000, established: 10), fires: nil),
+        Scenario(name: "io_uring: submission 40× (the odd-port search measured here) — submit-cost",
+                 baseEven: 0, after: bucket(calls: 20, costNs: 1_600_000, established: 20), fires: .submitCost,
+                 mentions: ["io_uring submission per chain 1.6 ms vs 40.0 µs (40.0×)", "no port parity on io_uring"]),
+        Scenario(name: "io_uring: submission 12× — submit-cost",
+                 baseEven: 0, after: bucket(calls: 50, costNs: 480_000, established: 50), fires: .submitCost,
+                 mentions: ["(12.0×)"]),
+    ]
+
+    @Test(arguments: uringScenarios)
+    func onIoUringOnlyAPortSearchSizedSubmissionCostFires(_ s: Scenario) {
+        var d = OnsetDetector(bucketNs: 5_000_000, parameters: .init(engine: .ioUring))
+        var fired: OnsetDetector.Fired?
+        for i in 0..<400 {
+            let b = i >= 200 ? s.after : Self.bucket(calls: 100, costNs: 40_000, established: 100)
             if let f = d.feed(b) { fired = f; break }
         }
         #expect(fired?.signal == s.fires, "evidence: \(fired?.evidence ?? "-")")
