@@ -154,6 +154,24 @@ int cbs_uring_prep_link_timeout(struct cbs_uring *r, uint64_t timeout_ns, uint64
     return 0;
 }
 
+int cbs_uring_prep_connect_fd(struct cbs_uring *r, int fd, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_connect(sqe, fd, addr, length);
+    sqe->flags |= (uint8_t)flags;
+    sqe->user_data = ud;
+    return 0;
+}
+
+int cbs_uring_prep_close_fd(struct cbs_uring *r, int fd, uint64_t ud, unsigned flags) {
+    struct io_uring_sqe *sqe = next_sqe(r);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_close(sqe, fd);
+    sqe->flags |= (uint8_t)flags;
+    sqe->user_data = ud;
+    return 0;
+}
+
 int cbs_uring_prep_close_direct(struct cbs_uring *r, unsigned slot, uint64_t ud, unsigned flags) {
     struct io_uring_sqe *sqe = next_sqe(r);
     if (!sqe) return -EBUSY;

@@ -115,6 +115,7 @@ enum ParseValue {
 
 extension CloseMode: ExpressibleByArgument {}
 extension EngineChoice: ExpressibleByArgument {}
+extension UringSocketSetup: ExpressibleByArgument {}
 extension Topology: ExpressibleByArgument {}
 extension ResolveMode: ExpressibleByArgument {}
 extension ListenerClose: ExpressibleByArgument {}

@@ -11,6 +11,7 @@ enum CompareVary {
     static let flags: [(name: String, apply: Apply)] = [
         ("close", { o, v in o.close = try enumValue(v, CloseMode.self) }),
         ("engine", { o, v in o.engine = try enumValue(v, EngineChoice.self) }),
+        ("uring-socket", { o, v in o.uringSocket = try enumValue(v, UringSocketSetup.self) }),
         ("bind-no-port", { o, v in o.bindNoPort = try bool(v) }),
         ("reuseaddr", { o, v in o.reuseaddr = try bool(v) }),
         ("concurrency", { o, v in o.concurrency = [try ParseValue.positiveInt(v)] }),

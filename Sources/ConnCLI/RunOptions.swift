@@ -32,6 +32,9 @@ struct RunOptions: ParsableArguments {
     @Option(help: "epoll, io_uring (socket, options, connect and a kernel timeout as one linked chain per attempt; stops with one line where io_uring is unavailable) or auto (io_uring if available, else epoll, noted in the report).")
     var engine: EngineChoice = .epoll
 
+    @Option(name: .customLong("uring-socket"), help: "io_uring only: ring (socket, options and bind in the chain), syscalls (socket(), setsockopt() and bind() as on epoll, then the connect by the ring) or auto (ring where this kernel can do every step, else syscalls, noted in the report).")
+    var uringSocket: UringSocketSetup = .auto
+
     @Option(help: "Length of one time-series interval.", transform: ParseValue.positiveDuration)
     var interval: UInt64 = 1_000_000_000
 
@@ -155,6 +158,7 @@ struct RunOptions: ParsableArguments {
         c.timeoutNs = timeout
         c.close = close
         c.engine = engine
+        c.uringSocket = uringSocket
         c.intervalNs = interval
         c.strategy = SocketStrategy(sources: source ?? bind.map { [$0] } ?? [], reuseAddress: reuseaddr,
                                     bindAddressNoPort: bindNoPort, portRange: portRange)

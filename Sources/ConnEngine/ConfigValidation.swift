@@ -36,6 +36,9 @@ extension RunConfig {
             cpus = allowedCPUs
         }
         if let w = workers, w < 1 || w > 1024 { throw ConfigError("--workers must be 1 to 1024") }
+        if engine == .epoll, let u = uringSocket, u != .auto {
+            throw ConfigError("--uring-socket \(u) needs --engine io_uring or auto: epoll always makes its sockets by syscalls")
+        }
         if let bad = listener.cpus?.first(where: { !allowedCPUs.contains($0) }) {
             throw ConfigError("--listener-cpus: CPU \(bad) is not one this process may run on (\(Self.format(allowedCPUs)))")
         }

@@ -24,27 +24,12 @@ struct EpollDriver: ConnectDriver, ~Copyable {
 
     let epoll: Epoll
     let events: EpollEventBuffer
-    let reuseAddress: Bool
-    let bindAddressNoPort: Bool
-    let portRangeValue: UInt32
-    let sources: [SocketAddress]
-    var nextSource: Int
-    let closeWithReset: Bool
+    var setup: SocketSetup
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno) {
         epoll = try Epoll()
         events = EpollEventBuffer(capacity: capacity)
-        let s = config.strategy
-        reuseAddress = s.reuseAddress
-        bindAddressNoPort = s.bindAddressNoPort
-        if let r = s.portRange {
-            portRangeValue = UInt32(r.upperBound) << 16 | UInt32(r.lowerBound)
-        } else {
-            portRangeValue = 0
-        }
-        sources = s.sources
-        nextSource = workerID % Swift.max(1, s.sources.count)
-        closeWithReset = config.close == .rst
+        setup = SocketSetup(config: config, workerID: workerID)
         closing = .allocate(capacity: Self.closingCapacity)
     }
 
@@ -58,7 +43,7 @@ struct EpollDriver: ConnectDriver, ~Copyable {
     var spareDomain: Int32 = 0
 
     mutating func prepareSpare(domain: Int32) {
-        guard spare < 0, sources.isEmpty, case .success(let fd) = makeSocket(domain: domain) else { return }
+        guard spare < 0, setup.sources.isEmpty, case .success(let fd) = setup.make(domain: domain) else { return }
         spare = fd.rawValue
         spareDomain = domain
     }
@@ -78,38 +63,7 @@ struct EpollDriver: ConnectDriver, ~Copyable {
             if spareDomain == domain { return .success(fd) }
             fd.closeSocket()
         }
-        return makeSocket(domain: domain)
-    }
-
-    @inline(__always)
-    mutating func makeSocket(domain: Int32) -> Result<FileDescriptor, SiteError> {
-        let fd: FileDescriptor
-        do { fd = try FileDescriptor.socket(domain: domain) } catch { return .failure(SiteError(site: .socket, errno: error)) }
-        do throws(Errno) {
-            if reuseAddress { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: Int32(1)) }
-            if bindAddressNoPort {
-                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort, value: Int32(1))
-            }
-            if portRangeValue != 0 {
-                try fd.setOption(level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange, value: portRangeValue)
-            }
-            // SO_LINGER {1, 0} before connect: the close then sends RST whatever the
-            // state, and the setsockopt is off the path between connect and close.
-            if closeWithReset { try fd.setLingerZero() }
-        } catch {
-            fd.closeSocket()
-            return .failure(SiteError(site: .setsockopt, errno: error))
-        }
-        if !sources.isEmpty {
-            let source = sources[nextSource]
-            nextSource += 1
-            if nextSource == sources.count { nextSource = 0 }
-            do { try fd.bind(to: source) } catch {
-                fd.closeSocket()
-                return .failure(SiteError(site: .bind, errno: error))
-            }
-        }
-        return .success(fd)
+        return setup.make(domain: domain)
     }
 
     /// The connect() call alone, so the loop can time exactly it (port selection).

@@ -59,6 +59,9 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// (never `.auto`), and `engineNote` says how auto chose.
     public var engine: EngineChoice = .epoll
     public var engineNote: String = ""
+    /// `--uring-socket`: how io_uring makes each socket. Nil is auto; after
+    /// ``UringAvailability/resolve(_:)`` an io_uring run has `.ring` or `.syscalls`.
+    public var uringSocket: UringSocketSetup? = nil
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with

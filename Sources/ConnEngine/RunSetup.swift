@@ -41,6 +41,7 @@ public struct RunSetup: Sendable, Codable, Equatable {
             S("strategy", config.strategy.name),
             S("engine", config.engine.rawValue),
         ]
+        if let u = config.uringSocket, config.engine == .ioUring { s.append(S("uring-socket", u.rawValue)) }
         if !config.engineNote.isEmpty { s.append(S("engine-note", config.engineNote)) }
         if !config.resolvedNames.isEmpty { s.append(S("resolve", config.resolve.rawValue)) }
         if !config.strategy.sources.isEmpty {

@@ -15,6 +15,12 @@ import ConnSys
 ///
 /// Every buffer the kernel reads at submission — addresses, option values, the timeout —
 /// is allocated once here, so an attempt allocates nothing.
+///
+/// Where this kernel cannot set a socket's options or bind it through the ring
+/// (SOCKET_URING_OP_SETSOCKOPT is 6.7+, IORING_OP_BIND 6.11+), or `--uring-socket
+/// syscalls` asks, the socket is made by plain syscalls (``SocketSetup``, as on epoll)
+/// and the chain is CONNECT → LINK_TIMEOUT on that descriptor, closed by IORING_OP_CLOSE.
+/// The loop still knows the attempt by its slot index; `plainFds` maps it to the socket.
 struct UringDriver: ConnectDriver, ~Copyable {
     static var engine: Engine { .ioUring }
     static var submitsChains: Bool { true }
@@ -40,6 +46,12 @@ struct UringDriver: ConnectDriver, ~Copyable {
     let cqResults: UnsafeMutablePointer<Int32>
     let cqCapacity: Int
     let sqEntries: UInt32
+    /// `--uring-socket syscalls` (resolved): socket, options and bind by syscalls.
+    let plainSetup: Bool
+    var setup: SocketSetup
+    /// The socket of each slot in plain mode (-1: none).
+    let plainFds: UnsafeMutablePointer<Int32>
+    let slotCount: Int
     /// Chains queued since the last submission, and what the last submission cost.
     var chainsQueued = 0
     var lastSubmit = SubmitCost()
@@ -94,11 +106,23 @@ struct UringDriver: ConnectDriver, ~Copyable {
         closeWithReset = config.close == .rst
         cqCapacity = Int(cq)
         sqEntries = sq
+        plainSetup = config.uringSocket == .syscalls
+        setup = SocketSetup(config: config, workerID: workerID)
+        slotCount = capacity
+        plainFds = .allocate(capacity: Swift.max(1, capacity))
+        plainFds.initialize(repeating: -1, count: Swift.max(1, capacity))
         cqUserData = .allocate(capacity: cqCapacity)
         cqResults = .allocate(capacity: cqCapacity)
     }
 
     deinit {
+        if plainSetup {
+            // Closes still queued go now (the ring is torn down next); a socket of an
+            // attempt still in flight is closed here.
+            _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
+            for k in 0..<slotCount where plainFds[k] >= 0 { FileDescriptor(rawValue: plainFds[k]).closeSocket() }
+        }
+        plainFds.deallocate()
         targetAddrs.deallocate()
         sourceAddrs.deallocate()
         values.deallocate()
@@ -116,6 +140,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// socket step, which is where the attempt stopped).
     @inline(__always)
     mutating func submit(slot i: Int, tag: UInt64, target t: Int) -> SiteError? {
+        if plainSetup { return submitOnDescriptor(slot: i, tag: tag, target: t) }
         let slot = UInt32(i)
         let inet = targetDomains[t] != AF_UNIX
         let step: IoUring.SQEFlags = [.link, .skipSuccess]
@@ -162,6 +187,31 @@ struct UringDriver: ConnectDriver, ~Copyable {
         } catch {
             return SiteError(site: .socket, errno: error)
         }
+        return nil
+    }
+
+    /// Plain mode: the socket by syscalls now (a failure there ends the attempt at once,
+    /// named by its call), then CONNECT → LINK_TIMEOUT on it.
+    @inline(__always)
+    mutating func submitOnDescriptor(slot i: Int, tag: UInt64, target t: Int) -> SiteError? {
+        let fd: FileDescriptor
+        switch setup.make(domain: targetDomains[t]) {
+        case .success(let f): fd = f
+        case .failure(let e): return e
+        }
+        if ring.queued + 2 > sqEntries { submitQueued() }
+        chainsQueued += 1
+        do throws(Errno) {
+            try ring.reserve(2)
+            let p = UnsafeRawPointer(targetAddrs + t).assumingMemoryBound(to: sockaddr.self)
+            try ring.connect(descriptor: fd.rawValue, address: p, length: targetLens[t],
+                             userData: ChainStep.connect.userData(tag), flags: .link)
+            try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+        } catch {
+            fd.closeSocket()
+            return SiteError(site: .connect, errno: error)
+        }
+        plainFds[i] = fd.rawValue
         return nil
     }
 
@@ -227,10 +277,26 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// close: that close fails with EBADF and is ignored.
     @inline(__always)
     mutating func closeLater(_ fd: FileDescriptor) {
+        if plainSetup {
+            let real = plainFds[Int(fd.rawValue)]
+            plainFds[Int(fd.rawValue)] = -1
+            if real >= 0 { _ = try? ring.close(descriptor: real, userData: ChainStep.close.userData(0), flags: .skipSuccess) }
+            return
+        }
         _ = try? ring.close(slot: UInt32(fd.rawValue), userData: ChainStep.close.userData(0), flags: .skipSuccess)
     }
 
-    @inline(__always) mutating func close(_ fd: FileDescriptor) { closeLater(fd) }
+    /// Plain mode closes at once (the run may end before another enter); a fixed slot
+    /// is closed by the ring, or with it when it is torn down.
+    @inline(__always) mutating func close(_ fd: FileDescriptor) {
+        if plainSetup {
+            let real = plainFds[Int(fd.rawValue)]
+            plainFds[Int(fd.rawValue)] = -1
+            if real >= 0 { FileDescriptor(rawValue: real).closeSocket() }
+            return
+        }
+        closeLater(fd)
+    }
     /// Closes are submitted by the next enter anyway.
     @inline(__always) mutating func flushCloses() {}
     /// No spare: the socket is made by the chain itself.

@@ -326,6 +326,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         rec.submitted(measured: measured, intendedNs: intendedNs, submitNs: submitNs)
         if let e = driver.submit(slot: i, tag: slots.tag(i), target: target) {
             rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: submitNs)
+            noteExhaustion(e.errno, site: e.site, at: submitNs)
             slots.release(i)
             return false
         }

@@ -92,6 +92,18 @@ public struct IoUring: ~Copyable {
         try check(cbs_uring_prep_link_timeout(ring, nanoseconds, userData, flags.rawValue))
     }
 
+    /// CONNECT on an ordinary descriptor, not a fixed-file slot.
+    @inlinable @inline(__always)
+    public func connect(descriptor fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64, flags: SQEFlags) throws(Errno) {
+        try check(cbs_uring_prep_connect_fd(ring, fd, address, length, userData, flags.rawValue))
+    }
+
+    /// CLOSE of an ordinary descriptor.
+    @inlinable @inline(__always)
+    public func close(descriptor fd: Int32, userData: UInt64, flags: SQEFlags) throws(Errno) {
+        try check(cbs_uring_prep_close_fd(ring, fd, userData, flags.rawValue))
+    }
+
     @inlinable @inline(__always)
     public func close(slot: UInt32, userData: UInt64, flags: SQEFlags) throws(Errno) {
         try check(cbs_uring_prep_close_direct(ring, slot, userData, flags.rawValue))

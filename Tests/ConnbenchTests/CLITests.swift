@@ -30,6 +30,8 @@ extension HeavySuites {
             (["--netns", "--sysctl", "net.ipv4.tcp_tw_reuse"], "--sysctl"),
             (["--netns", "--sysctl", "net.ipv4.no_such_tunable=1", "--duration", "100ms"], "--sysctl"),
             (["exhaust", "--port-range", "100-200"], "--port-range"),
+            (["--uring-socket", "syscalls"], "--uring-socket"),
+            (["--engine", "io_uring", "--uring-socket", "sometimes"], "--uring-socket"),
         ])
         func invalidInputGivesOneLineNamingTheFlagAndNonZeroExit(arguments: [String], flag: String) throws {
             TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 30), naming: flag)

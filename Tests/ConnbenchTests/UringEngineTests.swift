@@ -54,11 +54,14 @@ extension HeavySuites {
         }
 
         /// The exhaustion matrix's per-socket port range case: the option goes by uring_cmd
-        /// setsockopt, and exhaustion is EADDRNOTAVAIL from the connect.
-        @Test func portRangeExhaustionOnIoUringIsEADDRNOTAVAILFromConnect() throws {
+        /// setsockopt (or setsockopt() where the socket is made by syscalls), and
+        /// exhaustion is EADDRNOTAVAIL from the connect — the option really applied.
+        @Test(arguments: [UringSocketSetup.ring, .syscalls])
+        func portRangeExhaustionOnIoUringIsEADDRNOTAVAILFromConnect(setup: UringSocketSetup) throws {
             try #require(getuid() == 0, "needs root: the run makes its own network namespace")
             var c = TestSupport.config(rate: .max, duration: "2s")
             c.engine = .ioUring
+            c.uringSocket = setup
             c.isolation.netns = true
             c.close = .fin
             c.strategy.portRange = 40000...40099
@@ -68,6 +71,83 @@ extension HeavySuites {
             let na = r.errors.filter { $0.name == "EADDRNOTAVAIL" }
             #expect(na.first?.site == .connect, "\(r.errors.map { "\($0.name)/\($0.site)" })")
             #expect(r.tally.established >= 90 && r.tally.established <= 100, "\(r.tally)")
+        }
+
+        struct SetupCase: Sendable, CustomTestStringConvertible {
+            var name: String
+            var strategy: SocketStrategy
+            var testDescription: String { name }
+        }
+
+        static let lo = SocketAddress(ip: "127.0.0.1", port: 0)!
+        static let setupCases: [SetupCase] = [
+            SetupCase(name: "plain connect", strategy: SocketStrategy()),
+            SetupCase(name: "SO_REUSEADDR", strategy: SocketStrategy(reuseAddress: true)),
+            SetupCase(name: "bind 127.0.0.1", strategy: SocketStrategy(sources: [lo])),
+            SetupCase(name: "bind 127.0.0.1 with IP_BIND_ADDRESS_NO_PORT", strategy: SocketStrategy(sources: [lo], bindAddressNoPort: true)),
+            SetupCase(name: "IP_LOCAL_PORT_RANGE 40000-59999", strategy: SocketStrategy(portRange: 40000...59999)),
+        ]
+
+        /// Where this kernel cannot make the socket, set its options or bind it in the
+        /// ring (setsockopt by uring_cmd is 6.7+, IORING_OP_BIND 6.11+), the engine makes it
+        /// by syscalls and the ring does the connect and its timeout. Both ways, every
+        /// strategy establishes every attempt and the report says which way ran.
+        @Test(arguments: setupCases, [UringSocketSetup.ring, .syscalls])
+        func everyStrategyRunsWithTheSocketMadeInTheRingOrBySyscalls(_ s: SetupCase, setup: UringSocketSetup) throws {
+            var c = TestSupport.config(rate: .max, duration: "500ms")
+            c.engine = .ioUring
+            c.uringSocket = setup
+            c.close = .rst
+            c.strategy = s.strategy
+            c.maxAttemptsPerWorker = 3000
+            let r = try BenchmarkRunner.run(c)
+            TestSupport.expectBalanced(r)
+            #expect(r.errors.isEmpty, "\(r.errors.map { "\($0.name)/\($0.site)" })")
+            #expect(r.tally.established + r.tally.inFlight == r.tally.attempts, "\(r.tally)")
+            #expect(r.tally.attempts >= 1000, "\(r.tally)")
+            #expect(r.settings.contains(.init("uring-socket", setup.rawValue)), "\(r.settings)")
+        }
+
+        /// Bind exhaustion with the socket made by syscalls: bind() fails before anything
+        /// reaches the ring, and the attempt is still one failure named by its call.
+        @Test func bindExhaustionWithTheSocketMadeBySyscallsIsEADDRINUSEFromBind() throws {
+            try #require(getuid() == 0, "needs root: the run makes its own network namespace")
+            var c = TestSupport.config(rate: .max, duration: "2s")
+            c.engine = .ioUring
+            c.uringSocket = .syscalls
+            c.isolation = Isolation(netns: true, sysctls: [
+                SysctlSetting(key: "net.ipv4.ip_local_port_range", value: "40000 40999"),
+                SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0"),
+            ])
+            c.close = .fin
+            c.strategy = SocketStrategy(sources: [Self.lo])
+            c.untilExhausted = true
+            c.tailNs = 50_000_000
+            let r = try BenchmarkRunner.run(c)
+            TestSupport.expectBalanced(r)
+            let first = try #require(r.firstError, "\(r.tally)")
+            #expect(first.name == "EADDRINUSE")
+            #expect(first.site == .bind)
+            #expect(first.firstAttempt >= 900 && first.firstAttempt <= 1100, "first at \(first.firstAttempt)")
+            #expect(r.onset?.signal == "EADDRINUSE")
+            #expect(r.endedAtOnset)
+        }
+
+        /// Auto takes the ring where this kernel can do every step (6.18 here can), and
+        /// the one way asked is the way that runs.
+        @Test func autoChoosesTheRingWhereTheKernelCanDoEveryStep() throws {
+            var c = RunConfig()
+            c.engine = .ioUring
+            c.close = .rst
+            c.strategy = SocketStrategy(sources: [Self.lo], reuseAddress: true, bindAddressNoPort: true, portRange: 40000...40999)
+            let probe = UringAvailability.probe(c)
+            #expect(probe.problem == nil)
+            #expect(probe.ringSetupMissing == nil, "\(probe.ringSetupMissing ?? "")")
+            #expect(try UringAvailability.resolve(c).uringSocket == .ring)
+            c.uringSocket = .syscalls
+            #expect(try UringAvailability.resolve(c).uringSocket == .syscalls)
+            c.engine = .epoll
+            #expect(try UringAvailability.resolve(c).uringSocket == nil)
         }
 
         @Test func theReportSaysWhatEachLatencyMeansOnIoUring() throws {

@@ -43,6 +43,10 @@ int cbs_uring_prep_bind(struct cbs_uring *r, unsigned slot, const struct sockadd
 int cbs_uring_prep_connect(struct cbs_uring *r, unsigned slot, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags);
 /* Linked to the SQE queued just before it (which must carry CBS_SQE_IO_LINK). */
 int cbs_uring_prep_link_timeout(struct cbs_uring *r, uint64_t timeout_ns, uint64_t ud, unsigned flags);
+/* The same on an ordinary descriptor (a socket made by socket(2), when this kernel cannot
+ * set its options or bind it through the ring). */
+int cbs_uring_prep_connect_fd(struct cbs_uring *r, int fd, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags);
+int cbs_uring_prep_close_fd(struct cbs_uring *r, int fd, uint64_t ud, unsigned flags);
 int cbs_uring_prep_close_direct(struct cbs_uring *r, unsigned slot, uint64_t ud, unsigned flags);
 /* Room for `n` SQEs, so a linked chain is never split across two submissions (the
  * kernel ends a chain at the end of a submission): submits what is queued if needed. */
