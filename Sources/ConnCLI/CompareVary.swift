@@ -11,7 +11,6 @@ enum CompareVary {
     static let flags: [(name: String, apply: Apply)] = [
         ("close", { o, v in o.close = try enumValue(v, CloseMode.self) }),
         ("engine", { o, v in o.engine = try enumValue(v, EngineChoice.self) }),
-        ("uring-socket", { o, v in o.uringSocket = try enumValue(v, UringSocketSetup.self) }),
         ("bind-no-port", { o, v in o.bindNoPort = try bool(v) }),
         ("reuseaddr", { o, v in o.reuseaddr = try bool(v) }),
         ("concurrency", { o, v in o.concurrency = [try ParseValue.positiveInt(v)] }),
@@ -29,6 +28,7 @@ enum CompareVary {
         ("cpus", { o, v in o.cpus = try ParseValue.cpus(v) }),
         ("bind", { o, v in o.bind = try ParseValue.address(v); o.source = nil }),
         ("source", { o, v in o.source = try ParseValue.sources(v); o.bind = nil }),
+        ("uring-socket", { o, v in o.uringSocket = try enumValue(v, UringSocketSetup.self) }),
     ]
 
     static var names: String { flags.map(\.name).joined(separator: ", ") }
