@@ -39,6 +39,8 @@ protocol ConnectDriver: ~Copyable {
     func chainCompletion(at k: Int) -> ChainCompletion
     /// What the submissions since the last call cost; zero chains when there were none.
     mutating func takeSubmitCost() -> SubmitCost
+    /// io_uring: how many chains one submission may carry (see ``UringDriver``).
+    var turnLimit: Int { get }
 }
 
 /// io_uring: the CPU time io_uring_enter spent submitting (a sample of submissions), and
@@ -98,6 +100,7 @@ extension ConnectDriver where Self: ~Copyable {
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
     func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
     mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
+    var turnLimit: Int { 16 }
 }
 
 /// `--engine`: which driver runs the attempts.

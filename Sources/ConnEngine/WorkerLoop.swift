@@ -130,7 +130,11 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                     startedInTurn = true
                     // The time budget guards completions waiting in epoll; with none
                     // there, only the batch bounds the turn.
-                    if n == Self.startBatch || (watched > 0 && now >= turnEnd) { moreDue = true; break }
+                    // io_uring: queueing is free; the chains run one after another inside
+                    // the enter that submits them, so the turn is bounded by their expected
+                    // kernel time (the driver's `turnLimit`), not by the clock here.
+                    if n >= (Driver.submitsChains ? driver.turnLimit : Self.startBatch)
+                        || (!Driver.submitsChains && watched > 0 && now >= turnEnd) { moreDue = true; break }
                 }
             }
             if untilExhausted {

@@ -12,8 +12,10 @@ extension HeavySuites {
     struct DegradedRunTests {
         /// Seen 1: after the onset each connect() costs ms; the loop must still poll between
         /// starts, never start past the end, and account every start in the time series.
-        @Test func afterAnExhaustionOnsetEveryIntervalStillCompletesConnectsAndNothingStartsLate() throws {
+        @Test(arguments: TestSupport.engines)
+        func afterAnExhaustionOnsetEveryIntervalStillCompletesConnectsAndNothingStartsLate(engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 20000), duration: "2s", workers: 2)
+            c.engine = engine
             c.isolation = Isolation(netns: true, sysctls: [SysctlSetting(key: "net.ipv4.tcp_tw_reuse", value: "0")])
             c.intervalNs = 250_000_000
             let t0 = MonotonicClock.now()
