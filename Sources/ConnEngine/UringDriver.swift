@@ -57,6 +57,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     var lastSubmit = SubmitCost()
     var submissions: UInt64 = 0
     var lastTimedNs: UInt64 = 0
+    var lastWallNs: UInt64 = 0
 
     static let valueOne = 0, valueLinger = 8, valuePortRange = 16
 
@@ -235,8 +236,10 @@ struct UringDriver: ConnectDriver, ~Copyable {
         return ring.reap(userData: cqUserData, results: cqResults, max: cqCapacity)
     }
 
-    /// Wall time per chain of recent submissions (EWMA, 1/4), and the chains the next
-    /// submission may carry: as many as fit `submitBudgetNs` at that cost, 1 to 16.
+    /// CPU time per chain of recent timed submissions (EWMA, 1/4), and the chains the next
+    /// submission may carry: as many as fit `submitBudgetNs` at that cost, 1 to 16. CPU,
+    /// not wall: a submission preempted by the listener's threads on the same core (`-w 2`)
+    /// cost no more kernel work, and shrinking the batch for it only slows the run.
     /// The chains of one submission run one after another inside the enter, so the last
     /// one's service time holds all the others' kernel work and the loop sees nothing
     /// until the enter returns: with a batch of 16 after an exhaustion onset (~2.4 ms of
@@ -245,7 +248,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// 500 µs keeps a healthy loopback's batch (~20–25 µs a chain) at 16: `ratio.sh -w 1`
     /// against connuring gave 1.076 and 0.989 with it against 0.932 and 0.894 without
     /// (3 rounds each, interleaved); a 50 µs budget (2 chains an enter) fell to 0.65.
-    var wallPerChainNs: UInt64 = 0
+    var cpuPerChainNs: UInt64 = 0
     var turnLimit = 16
     static var submitBudgetNs: UInt64 { 500_000 }
 
@@ -253,26 +256,35 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// `lastSubmit` in this thread's CPU time, not wall time: the port search is CPU
     /// work, and a submission preempted by another task (the listener, a busy loop)
     /// must not look like one. The CPU clock is a syscall, so every submission is timed
-    /// only when they are ≥ 200 µs apart (a slow run, with time to spare), else one in 4.
+    /// only when they are ≥ 200 µs apart (a slow run, with time to spare) or the last one
+    /// took ≥ 200 µs (a batch of 16 on a healthy loopback: 2 clock reads per 16 chains),
+    /// else one in 4.
     @inline(__always)
     mutating func submitQueued() {
         let now = MonotonicClock.now()
         submissions &+= 1
-        let timed = submissions & 3 == 0 || now - lastTimedNs >= 200_000
-        let c0 = timed ? ThreadCPUClock.now() : 0
-        _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
-        let end = MonotonicClock.now()
-        if timed {
-            let c1 = ThreadCPUClock.now()
-            lastTimedNs = now
-            lastSubmit.chains += chainsQueued
-            lastSubmit.ns += c1 > c0 ? c1 - c0 : 0
-            if lastSubmit.atNs == 0 { lastSubmit.atNs = now }
+        // After a long submission the next one is always timed, so a sudden rise in cost
+        // (an onset) shrinks the batch at the next submission, not up to 4 later.
+        let timed = submissions & 3 == 0 || now - lastTimedNs >= 200_000 || lastWallNs >= 200_000
+        guard timed else {
+            _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
+            lastWallNs = MonotonicClock.now() - now
+            chainsQueued = 0
+            return
         }
+        let c0 = ThreadCPUClock.now()
+        _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
+        let c1 = ThreadCPUClock.now()
+        lastWallNs = MonotonicClock.now() - now
+        let cpu = c1 > c0 ? c1 - c0 : 0
+        lastTimedNs = now
+        lastSubmit.chains += chainsQueued
+        lastSubmit.ns += cpu
+        if lastSubmit.atNs == 0 { lastSubmit.atNs = now }
         if chainsQueued > 0 {
-            let perChain = (end - now) / UInt64(chainsQueued)
-            wallPerChainNs = wallPerChainNs == 0 ? perChain : (3 * wallPerChainNs + perChain) / 4
-            turnLimit = Int(Swift.min(16, Swift.max(1, Self.submitBudgetNs / Swift.max(wallPerChainNs, 1))))
+            let perChain = cpu / UInt64(chainsQueued)
+            cpuPerChainNs = cpuPerChainNs == 0 ? perChain : (3 * cpuPerChainNs + perChain) / 4
+            turnLimit = Int(Swift.min(16, Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
         }
         chainsQueued = 0
     }
