@@ -39,7 +39,8 @@ protocol ConnectDriver: ~Copyable {
     func chainCompletion(at k: Int) -> ChainCompletion
     /// What the submissions since the last call cost; zero chains when there were none.
     mutating func takeSubmitCost() -> SubmitCost
-    /// io_uring: how many chains one submission may carry (see ``UringDriver``).
+    /// How many attempts a turn of starts may hold: epoll's fixed batch; on io_uring the
+    /// chains one submission may carry (see ``UringDriver``).
     var turnLimit: Int { get }
 }
 
@@ -100,7 +101,7 @@ extension ConnectDriver where Self: ~Copyable {
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
     func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
     mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
-    var turnLimit: Int { 16 }
+    var turnLimit: Int { WorkerLoopConstants.startBatch }
 }
 
 /// `--engine`: which driver runs the attempts.

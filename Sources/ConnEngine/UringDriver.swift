@@ -249,7 +249,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// against connuring gave 1.076 and 0.989 with it against 0.932 and 0.894 without
     /// (3 rounds each, interleaved); a 50 µs budget (2 chains an enter) fell to 0.65.
     var cpuPerChainNs: UInt64 = 0
-    var turnLimit = 16
+    var turnLimit = WorkerLoopConstants.startBatch
     static var submitBudgetNs: UInt64 { 500_000 }
 
     /// One enter that submits (waits for nothing). A sample of them is timed into
@@ -284,7 +284,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
         if chainsQueued > 0 {
             let perChain = cpu / UInt64(chainsQueued)
             cpuPerChainNs = cpuPerChainNs == 0 ? perChain : (3 * cpuPerChainNs + perChain) / 4
-            turnLimit = Int(Swift.min(16, Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
+            turnLimit = Swift.min(WorkerLoopConstants.startBatch, Int(Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
         }
         chainsQueued = 0
     }
@@ -308,9 +308,9 @@ struct UringDriver: ConnectDriver, ~Copyable {
     @inline(__always)
     mutating func closeLater(_ fd: FileDescriptor) {
         if plainSetup {
-            let real = plainFds[Int(fd.rawValue)]
-            plainFds[Int(fd.rawValue)] = -1
-            if real >= 0 { _ = try? ring.close(descriptor: real, userData: ChainStep.close.userData(0), flags: .skipSuccess) }
+            if let real = takePlainDescriptor(slot: fd) {
+                _ = try? ring.close(descriptor: real, userData: ChainStep.close.userData(0), flags: .skipSuccess)
+            }
             return
         }
         _ = try? ring.close(slot: UInt32(fd.rawValue), userData: ChainStep.close.userData(0), flags: .skipSuccess)
@@ -320,12 +320,19 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// is closed by the ring, or with it when it is torn down.
     @inline(__always) mutating func close(_ fd: FileDescriptor) {
         if plainSetup {
-            let real = plainFds[Int(fd.rawValue)]
-            plainFds[Int(fd.rawValue)] = -1
-            if real >= 0 { FileDescriptor(rawValue: real).closeSocket() }
+            if let real = takePlainDescriptor(slot: fd) { FileDescriptor(rawValue: real).closeSocket() }
             return
         }
         closeLater(fd)
+    }
+
+    /// Plain mode: the slot's socket, which the slot no longer holds after this.
+    @inline(__always)
+    func takePlainDescriptor(slot fd: FileDescriptor) -> Int32? {
+        let k = Int(fd.rawValue)
+        let real = plainFds[k]
+        plainFds[k] = -1
+        return real >= 0 ? real : nil
     }
     /// Closes are submitted by the next enter anyway.
     @inline(__always) mutating func flushCloses() {}

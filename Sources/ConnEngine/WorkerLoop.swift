@@ -3,7 +3,7 @@ import ConnSys
 /// One worker's loop: it asks the schedule what is due, takes a slot, lets the driver
 /// make the calls and hands every outcome to the recorders.
 ///
-/// The loop never stops observing. Starts come in bounded turns (`startBatch` attempts
+/// The loop never stops observing. Starts come in bounded turns (`turnLimit` attempts
 /// or `startBudgetNs`, whichever ends first), and every turn ends with an epoll poll —
 /// zero timeout while more is due — so completions are seen within one turn even when
 /// the generator is far behind (after an exhaustion onset each connect() costs ms) or
@@ -55,8 +55,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     /// When the loop stopped starting attempts (the end, or earlier on a stop).
     var loopEndNs: UInt64 = 0
 
-    /// A turn of starts ends after this many attempts or this long, then the loop polls.
-    static var startBatch: Int { 16 }
+    /// A turn of starts ends after `driver.turnLimit` attempts or this long, then the loop polls.
     static var startBudgetNs: UInt64 { 50_000 }
     /// After the window, pending connects get this long (at most the timeout) to finish.
     static var drainNs: UInt64 { 200_000_000 }
@@ -133,8 +132,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                     // io_uring: queueing is free; the chains run one after another inside
                     // the enter that submits them, so the turn is bounded by their expected
                     // kernel time (the driver's `turnLimit`), not by the clock here.
-                    if n >= (Driver.submitsChains ? driver.turnLimit : Self.startBatch)
-                        || (!Driver.submitsChains && watched > 0 && now >= turnEnd) { moreDue = true; break }
+                    if n >= driver.turnLimit || (!Driver.submitsChains && watched > 0 && now >= turnEnd) { moreDue = true; break }
                 }
             }
             if untilExhausted {
@@ -511,5 +509,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
 
 /// Stored constants of ``WorkerLoop`` (a generic type cannot hold static stored ones).
 enum WorkerLoopConstants {
+    /// Attempts in a turn of starts (epoll), and the most chains one io_uring submission carries.
+    static let startBatch = 16
     static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 }
