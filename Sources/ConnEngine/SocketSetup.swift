@@ -27,6 +27,15 @@ struct SocketSetup {
         closeWithReset = config.close == .rst
     }
 
+    /// The next source, round-robin (the io_uring chain binds to it too).
+    @inline(__always)
+    mutating func takeSourceIndex() -> Int {
+        let k = nextSource
+        nextSource += 1
+        if nextSource == sources.count { nextSource = 0 }
+        return k
+    }
+
     /// On failure no descriptor is left open, and the failing call is named.
     @inline(__always)
     mutating func make(domain: Int32) -> Result<FileDescriptor, SiteError> {
@@ -48,10 +57,7 @@ struct SocketSetup {
             return .failure(SiteError(site: .setsockopt, errno: error))
         }
         if !sources.isEmpty {
-            let source = sources[nextSource]
-            nextSource += 1
-            if nextSource == sources.count { nextSource = 0 }
-            do { try fd.bind(to: source) } catch {
+            do { try fd.bind(to: sources[takeSourceIndex()]) } catch {
                 fd.closeSocket()
                 return .failure(SiteError(site: .bind, errno: error))
             }

@@ -33,14 +33,8 @@ struct UringDriver: ConnectDriver, ~Copyable {
     let targetDomains: [Int32]
     let sourceAddrs: UnsafeMutablePointer<sockaddr_storage>
     let sourceLens: [socklen_t]
-    let sourceCount: Int
-    var nextSource: Int
     /// Option values: int 1, linger {1, 0}, the port range.
     let values: UnsafeMutableRawPointer
-    let reuseAddress: Bool
-    let bindAddressNoPort: Bool
-    let portRange: Bool
-    let closeWithReset: Bool
     /// Completions copied out of the CQ by ``poll(timeoutNs:)``.
     let cqUserData: UnsafeMutablePointer<UInt64>
     let cqResults: UnsafeMutablePointer<Int32>
@@ -48,6 +42,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     let sqEntries: UInt32
     /// `--uring-socket syscalls` (resolved): socket, options and bind by syscalls.
     let plainSetup: Bool
+    /// The strategy (options, sources and their round-robin), whichever way the socket is made.
     var setup: SocketSetup
     /// The socket of each slot in plain mode (-1: none).
     let plainFds: UnsafeMutablePointer<Int32>
@@ -84,7 +79,6 @@ struct UringDriver: ConnectDriver, ~Copyable {
         targetLens = lens
         targetDomains = domains
         let s = config.strategy
-        sourceCount = s.sources.count
         let sAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, s.sources.count))
         sourceAddrs = sAddrs
         var slens: [socklen_t] = []
@@ -95,20 +89,14 @@ struct UringDriver: ConnectDriver, ~Copyable {
             })
         }
         sourceLens = slens
-        nextSource = workerID % Swift.max(1, s.sources.count)
+        setup = SocketSetup(config: config, workerID: workerID)
         values = .allocate(byteCount: 32, alignment: 8)
         values.storeBytes(of: Int32(1), toByteOffset: Self.valueOne, as: Int32.self)
         values.storeBytes(of: linger(l_onoff: 1, l_linger: 0), toByteOffset: Self.valueLinger, as: linger.self)
-        let range: UInt32 = s.portRange.map { UInt32($0.upperBound) << 16 | UInt32($0.lowerBound) } ?? 0
-        values.storeBytes(of: range, toByteOffset: Self.valuePortRange, as: UInt32.self)
-        reuseAddress = s.reuseAddress
-        bindAddressNoPort = s.bindAddressNoPort
-        portRange = s.portRange != nil
-        closeWithReset = config.close == .rst
+        values.storeBytes(of: setup.portRangeValue, toByteOffset: Self.valuePortRange, as: UInt32.self)
         cqCapacity = Int(cq)
         sqEntries = sq
         plainSetup = config.uringSocket == .syscalls
-        setup = SocketSetup(config: config, workerID: workerID)
         slotCount = capacity
         plainFds = .allocate(capacity: Swift.max(1, capacity))
         plainFds.initialize(repeating: -1, count: Swift.max(1, capacity))
@@ -158,27 +146,25 @@ struct UringDriver: ConnectDriver, ~Copyable {
             // Options exist for TCP only; a unix socket has no port and no RST.
             if inet {
                 let ud = ChainStep.setsockopt.userData(tag)
-                if reuseAddress {
+                if setup.reuseAddress {
                     try ring.setOption(slot: slot, level: SOL_SOCKET, name: SO_REUSEADDR, value: values + Self.valueOne,
                                        length: 4, userData: ud, flags: step)
                 }
-                if bindAddressNoPort {
+                if setup.bindAddressNoPort {
                     try ring.setOption(slot: slot, level: Int32(IPPROTO_IP), name: SocketOptionName.bindAddressNoPort,
                                        value: values + Self.valueOne, length: 4, userData: ud, flags: step)
                 }
-                if portRange {
+                if setup.portRangeValue != 0 {
                     try ring.setOption(slot: slot, level: Int32(IPPROTO_IP), name: SocketOptionName.localPortRange,
                                        value: values + Self.valuePortRange, length: 4, userData: ud, flags: step)
                 }
-                if closeWithReset {
+                if setup.closeWithReset {
                     try ring.setOption(slot: slot, level: SOL_SOCKET, name: SO_LINGER, value: values + Self.valueLinger,
                                        length: Int32(MemoryLayout<linger>.size), userData: ud, flags: step)
                 }
             }
-            if sourceCount > 0 {
-                let k = nextSource
-                nextSource += 1
-                if nextSource == sourceCount { nextSource = 0 }
+            if !setup.sources.isEmpty {
+                let k = setup.takeSourceIndex()
                 let p = UnsafeRawPointer(sourceAddrs + k).assumingMemoryBound(to: sockaddr.self)
                 try ring.bind(slot: slot, address: p, length: sourceLens[k], userData: ChainStep.bind.userData(tag), flags: step)
             }
@@ -266,26 +252,22 @@ struct UringDriver: ConnectDriver, ~Copyable {
         // After a long submission the next one is always timed, so a sudden rise in cost
         // (an onset) shrinks the batch at the next submission, not up to 4 later.
         let timed = submissions & 3 == 0 || now - lastTimedNs >= 200_000 || lastWallNs >= 200_000
-        guard timed else {
-            _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
-            lastWallNs = MonotonicClock.now() - now
-            chainsQueued = 0
-            return
-        }
-        let c0 = ThreadCPUClock.now()
+        let c0 = timed ? ThreadCPUClock.now() : 0
         _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
-        let c1 = ThreadCPUClock.now()
-        lastWallNs = MonotonicClock.now() - now
-        let cpu = c1 > c0 ? c1 - c0 : 0
-        lastTimedNs = now
-        lastSubmit.chains += chainsQueued
-        lastSubmit.ns += cpu
-        if lastSubmit.atNs == 0 { lastSubmit.atNs = now }
-        if chainsQueued > 0 {
-            let perChain = cpu / UInt64(chainsQueued)
-            cpuPerChainNs = cpuPerChainNs == 0 ? perChain : (3 * cpuPerChainNs + perChain) / 4
-            turnLimit = Swift.min(WorkerLoopConstants.startBatch, Int(Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
+        if timed {
+            let c1 = ThreadCPUClock.now()
+            let cpu = c1 > c0 ? c1 - c0 : 0
+            lastTimedNs = now
+            lastSubmit.chains += chainsQueued
+            lastSubmit.ns += cpu
+            if lastSubmit.atNs == 0 { lastSubmit.atNs = now }
+            if chainsQueued > 0 {
+                let perChain = cpu / UInt64(chainsQueued)
+                cpuPerChainNs = cpuPerChainNs == 0 ? perChain : (3 * cpuPerChainNs + perChain) / 4
+                turnLimit = Swift.min(WorkerLoopConstants.startBatch, Int(Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
+            }
         }
+        lastWallNs = MonotonicClock.now() - now
         chainsQueued = 0
     }
 
