@@ -17,10 +17,10 @@
 set -euo pipefail
 W=1 M=rst S=5 R=10
 while getopts "w:m:s:r:" o; do
-  case $o in w) W=$OPTARG ;; m) M=$OPTARG ;; s) S=$OPTARG ;; r) R=$OPTARG ;; *) sed -n 2,17p "$0"; exit 2 ;; esac
+  case $o in w) W=$OPTARG ;; m) M=$OPTARG ;; s) S=$OPTARG ;; r) R=$OPTARG ;; *) sed -n 2,16p "$0"; exit 2 ;; esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n 2,17p "$0"; exit 2; }
+[ $# -ge 2 ] || { sed -n 2,16p "$0"; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "paired.sh: needs root for ip netns"; exit 2; }
 perf=$(cd "$(dirname "$0")/../../shared/perf" 2>/dev/null && pwd) || { echo "paired.sh: no ../shared/perf"; exit 2; }
 work=$(mktemp -d /tmp/cbpaired.XXXXXX)
