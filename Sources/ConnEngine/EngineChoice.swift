@@ -25,9 +25,6 @@ public enum UringSocketSetup: String, Sendable, Codable, CaseIterable, CustomStr
 /// (`kernel.io_uring_disabled`), a seccomp profile that blocks it, an old kernel or a
 /// missing opcode is one line up front instead of a failure per attempt.
 public enum UringAvailability {
-    /// Nil when io_uring can run `config`; else one line saying what is missing.
-    public static func problem(for config: RunConfig) -> String? { probe(config).problem }
-
     /// What this kernel's io_uring can do for `config`: `problem` when it cannot run it
     /// at all (no ring, or no CONNECT, LINK_TIMEOUT or CLOSE); `ringSetupMissing` when it
     /// can, but not make the socket, set its options or bind it in the chain.
@@ -46,26 +43,20 @@ public enum UringAvailability {
             }
             return ("io_uring unavailable: \(why)", nil)
         }
-        func lacks(_ ops: [IoUring.Opcode]) -> Result<String?, Errno> {
-            for op in ops {
-                do { if try !ring.supports(op) { return .success("this kernel (\(KernelInfo.release())) lacks \(op)") } } catch { return .failure(error) }
-            }
-            return .success(nil)
+        func lacks(_ ops: [IoUring.Opcode]) throws(Errno) -> String? {
+            for op in ops where try !ring.supports(op) { return "this kernel (\(KernelInfo.release())) lacks \(op)" }
+            return nil
         }
-        switch lacks([.connect, .linkTimeout, .close]) {
-        case .failure(let e): return ("io_uring unavailable: io_uring_register(probe) failed: \(e.name)", nil)
-        case .success(let missing?): return ("io_uring unavailable: \(missing)", nil)
-        case .success(nil): break
-        }
-        var setupOps: [IoUring.Opcode] = [.socket]
         let s = config.strategy
         let options = config.close == .rst || s.reuseAddress || s.bindAddressNoPort || s.portRange != nil
-        if options { setupOps.append(.uringCmd) }
-        if !s.sources.isEmpty { setupOps.append(.bind) }
-        switch lacks(setupOps) {
-        case .failure(let e): return ("io_uring unavailable: io_uring_register(probe) failed: \(e.name)", nil)
-        case .success(let missing?): return (nil, missing)
-        case .success(nil): break
+        do throws(Errno) {
+            if let missing = try lacks([.connect, .linkTimeout, .close]) { return ("io_uring unavailable: \(missing)", nil) }
+            var setupOps: [IoUring.Opcode] = [.socket]
+            if options { setupOps.append(.uringCmd) }
+            if !s.sources.isEmpty { setupOps.append(.bind) }
+            if let missing = try lacks(setupOps) { return (nil, missing) }
+        } catch {
+            return ("io_uring unavailable: io_uring_register(probe) failed: \(error.name)", nil)
         }
         // IORING_OP_URING_CMD is older (5.19) than the socket's SETSOCKOPT command (6.7):
         // only trying one tells.
