@@ -154,6 +154,27 @@ int cbs_uring_prep_link_timeout(struct cbs_uring *r, uint64_t timeout_ns, uint64
     return 0;
 }
 
+int cbs_uring_prep_timer_at(struct cbs_uring *r, const struct cbs_timespec *deadline, uint64_t ud, unsigned flags) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);  /* after cbs_uring_reserve: its cancel must follow */
+    if (!sqe) return -EBUSY;
+    /* The kernel copies the timespec at submission; ETIME_SUCCESS lets the link go on to
+     * the cancel when the timer fires (an expiry is otherwise a failure that breaks it). */
+    io_uring_prep_timeout(sqe, (struct __kernel_timespec *)(uintptr_t)deadline, 0,
+                          IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS);
+    sqe->flags |= (uint8_t)flags;
+    sqe->user_data = ud;
+    return 0;
+}
+
+int cbs_uring_prep_cancel(struct cbs_uring *r, uint64_t target_ud, uint64_t ud, unsigned flags) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);  /* the link's second SQE: no flush */
+    if (!sqe) return -EBUSY;
+    io_uring_prep_cancel64(sqe, target_ud, 0);
+    sqe->flags |= (uint8_t)flags;
+    sqe->user_data = ud;
+    return 0;
+}
+
 int cbs_uring_prep_connect_fd(struct cbs_uring *r, int fd, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags) {
     struct io_uring_sqe *sqe = next_sqe(r);
     if (!sqe) return -EBUSY;

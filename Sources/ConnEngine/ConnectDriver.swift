@@ -12,7 +12,7 @@ protocol ConnectDriver: ~Copyable {
     /// The engine's name, for reports and setup errors.
     static var engine: Engine { get }
     /// io_uring: an attempt is a submitted chain; its connect has no call of its own to
-    /// time, the kernel bounds it (LINK_TIMEOUT) and it has no descriptor to ask about.
+    /// time, the kernel bounds it (a LINK_TIMEOUT or a timer armed after submission) and it has no descriptor to ask about.
     static var submitsChains: Bool { get }
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno)
@@ -42,6 +42,13 @@ protocol ConnectDriver: ~Copyable {
     /// How many attempts a turn of starts may hold: epoll's fixed batch; on io_uring the
     /// chains one submission may carry (see ``UringDriver``).
     var turnLimit: Int { get }
+    /// After the completions of a poll are counted: a kernel timer for each connect
+    /// submitted without one that is still pending (see ``UringDriver``).
+    mutating func armTimers(_ slots: borrowing SlotTable)
+    /// A step of the attempt's chain before its connect failed (the rest was cancelled).
+    mutating func chainBroke(slot: Int)
+    /// How the connects were bounded by the kernel; nil on epoll.
+    var uringTimers: UringTimerCounts? { get }
 }
 
 /// io_uring: the CPU time io_uring_enter spent submitting (a sample of submissions), and
@@ -69,7 +76,7 @@ struct ChainCompletion {
 /// The steps of an io_uring attempt, carried in bits 24–31 of the completion's user_data
 /// (the slot tag's low word holds the slot index, far below 2^24).
 enum ChainStep: UInt8 {
-    case socket = 1, setsockopt, bind, connect, timeout, close
+    case socket = 1, setsockopt, bind, connect, timeout, close, timer, cancel
 
     @inline(__always) func userData(_ tag: UInt64) -> UInt64 { tag | UInt64(rawValue) << 24 }
 
@@ -78,13 +85,16 @@ enum ChainStep: UInt8 {
         (userData & ~(0xff << 24), ChainStep(rawValue: UInt8(truncatingIfNeeded: userData >> 24)))
     }
 
+    /// The timers' and the closes' completions: the connect's own completion ends the attempt.
+    var endsNothing: Bool { self == .timeout || self == .close || self == .timer || self == .cancel }
+
     var site: SyscallSite {
         switch self {
         case .socket: .socket
         case .setsockopt: .setsockopt
         case .bind: .bind
         case .connect, .close: .connect
-        case .timeout: .timeout
+        case .timeout, .timer, .cancel: .timeout
         }
     }
 }
@@ -102,6 +112,9 @@ extension ConnectDriver where Self: ~Copyable {
     func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
     mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
     var turnLimit: Int { WorkerLoopConstants.startBatch }
+    mutating func armTimers(_ slots: borrowing SlotTable) {}
+    mutating func chainBroke(slot: Int) {}
+    var uringTimers: UringTimerCounts? { nil }
 }
 
 /// `--engine`: which driver runs the attempts.

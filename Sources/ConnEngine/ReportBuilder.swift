@@ -94,6 +94,7 @@ struct ReportBuilder {
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
         report.portBudget = portBudget(onset: report.onset, achieved: report.achievedRate)
         report.settledAtOnce = all.settledAtOnce
+        report.uringTimers = all.uringTimers
         report.listenerNamespace = listenerNamespace
         report.intervalHistograms = loggedIntervals()
         if let topology = NumaTopology.read() {

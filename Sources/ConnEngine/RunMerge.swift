@@ -57,6 +57,7 @@ public enum RunMerge {
         r.notStarted = sumOptional(parts.map(\.notStarted))
         r.lastStartSeconds = parts.map(\.lastStartSeconds).max() ?? 0
         r.settledAtOnce = parts.reduce(0) { $0 + $1.settledAtOnce }
+        r.uringTimers = parts.compactMap(\.uringTimers).reduce(nil) { ($0 ?? UringTimerCounts()) + $1 }
         r.spinShare = parts.map(\.spinShare).max() ?? 0
         r.timeoutsFoundEstablished = parts.reduce(0) { $0 + $1.timeoutsFoundEstablished }
         r.timeoutsFoundFailed = parts.reduce(0) { $0 + $1.timeoutsFoundFailed }

@@ -23,6 +23,9 @@ public struct RunReport: Sendable, Codable {
     /// Attempts (warm-up included) whose end the poll right after connect() saw: for
     /// these the observation gap does not apply.
     public var settledAtOnce: UInt64 = 0
+    /// io_uring: how the connects' deadlines were armed (nil on epoll, and in reports
+    /// written before it was recorded).
+    public var uringTimers: UringTimerCounts?
     /// Share of the workers' wall time spent spinning instead of sleeping (`--spin`).
     public var spinShare: Double = 0
     /// Connects whose deadline passed but whose socket the check found connected (counted

@@ -2,25 +2,30 @@
 import ConnSys
 
 /// The attempts of one worker on io_uring. Each attempt is one linked chain into the
-/// fixed-file slot of its ``SlotTable`` index:
+/// fixed-file slot of its ``SlotTable`` index. To a target across a network:
 ///
 ///     SOCKET (direct) → [SETSOCKOPT by uring_cmd]… → [BIND] → CONNECT → LINK_TIMEOUT
 ///
-/// The steps before the connect post a completion only when they fail; the connect always
-/// posts one, which ends the attempt; the kernel's LINK_TIMEOUT cancels a connect still
-/// running at `--timeout`, so no deadline is scanned in user space. The socket is then
-/// closed by IORING_OP_CLOSE on its slot, queued and submitted with the next turn's
-/// io_uring_enter (so closes go in batches, like the epoll driver's). One io_uring_enter
-/// per loop turn submits everything queued and waits for completions.
+/// and the socket is closed by IORING_OP_CLOSE on its slot, queued and submitted with the
+/// next turn's enter. To a loopback or unix target:
 ///
-/// Every buffer the kernel reads at submission — addresses, option values, the timeout —
-/// is allocated once here, so an attempt allocates nothing.
+///     SOCKET (direct) → [SETSOCKOPT]… → [BIND] → CONNECT ⇒ CLOSE (hard link)
+///
+/// with the connect's timer armed only if it is still pending after the submission
+/// (``armTimers(_:)``): there the handshake completes inside the enter that submits it.
+/// The steps before the connect post a completion only when they fail; the connect always
+/// posts one, which ends the attempt. Either way the deadline is the kernel's, never a
+/// scan in user space. One io_uring_enter per loop turn submits everything queued.
+///
+/// Every buffer the kernel reads at submission — addresses, option values, timeouts,
+/// deadlines — is allocated once here, so an attempt allocates nothing.
 ///
 /// Where this kernel cannot set a socket's options or bind it through the ring
 /// (SOCKET_URING_OP_SETSOCKOPT is 6.7+, IORING_OP_BIND 6.11+), or `--uring-socket
 /// syscalls` asks, the socket is made by plain syscalls (``SocketSetup``, as on epoll)
-/// and the chain is CONNECT → LINK_TIMEOUT on that descriptor, closed by IORING_OP_CLOSE.
-/// The loop still knows the attempt by its slot index; `plainFds` maps it to the socket.
+/// and the chain is the CONNECT (with its LINK_TIMEOUT, or its timer later) on that
+/// descriptor, closed by IORING_OP_CLOSE. The loop still knows the attempt by its slot
+/// index; `plainFds` maps it to the socket.
 struct UringDriver: ConnectDriver, ~Copyable {
     static var engine: Engine { .ioUring }
     static var submitsChains: Bool { true }
@@ -53,6 +58,18 @@ struct UringDriver: ConnectDriver, ~Copyable {
     var submissions: UInt64 = 0
     var lastTimedNs: UInt64 = 0
     var lastWallNs: UInt64 = 0
+    /// Per target: a loopback or unix target, whose connects get their timer only if
+    /// still pending after the submission (see ``armTimers(_:)``).
+    let timerAfterSubmit: [Bool]
+    /// Tags of the connects submitted without a timer since the last ``armTimers(_:)``.
+    let unarmed: UnsafeMutablePointer<UInt64>
+    var unarmedCount = 0
+    /// Each slot's timer deadline, read by the kernel at submission.
+    let deadlines: UnsafeMutablePointer<IoUring.Deadline>
+    /// Per slot: its chain closes the socket itself, right after the connect.
+    let chainClosed: UnsafeMutablePointer<Bool>
+    /// How each connect was bounded (the report's `uring_*` figures).
+    var timers = UringTimerCounts()
 
     static let valueOne = 0, valueLinger = 8, valuePortRange = 16
 
@@ -78,6 +95,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
         }
         targetLens = lens
         targetDomains = domains
+        timerAfterSubmit = targets.map { $0.family == .unix || $0.isLoopback }
         let s = config.strategy
         let sAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, s.sources.count))
         sourceAddrs = sAddrs
@@ -102,6 +120,11 @@ struct UringDriver: ConnectDriver, ~Copyable {
         plainFds.initialize(repeating: -1, count: Swift.max(1, capacity))
         cqUserData = .allocate(capacity: cqCapacity)
         cqResults = .allocate(capacity: cqCapacity)
+        chainClosed = .allocate(capacity: Swift.max(1, capacity))
+        chainClosed.initialize(repeating: false, count: Swift.max(1, capacity))
+        unarmed = .allocate(capacity: Swift.max(1, capacity))
+        deadlines = .allocate(capacity: Swift.max(1, capacity))
+        deadlines.initialize(repeating: IoUring.Deadline(), count: Swift.max(1, capacity))
     }
 
     deinit {
@@ -117,6 +140,8 @@ struct UringDriver: ConnectDriver, ~Copyable {
         values.deallocate()
         cqUserData.deallocate()
         cqResults.deallocate()
+        unarmed.deallocate()
+        deadlines.deallocate()
     }
 
     static func powerOfTwo(atLeast n: Int) -> UInt32 {
@@ -169,12 +194,71 @@ struct UringDriver: ConnectDriver, ~Copyable {
                 try ring.bind(slot: slot, address: p, length: sourceLens[k], userData: ChainStep.bind.userData(tag), flags: step)
             }
             let p = UnsafeRawPointer(targetAddrs + t).assumingMemoryBound(to: sockaddr.self)
-            try ring.connect(slot: slot, address: p, length: targetLens[t], userData: ChainStep.connect.userData(tag), flags: .link)
-            try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+            // Without a LINK_TIMEOUT behind it the connect is hard-linked to the close of
+            // its slot: the socket is closed inside the enter that completes the connect,
+            // before its completion is reaped, as connuring's chain does. Closing it a turn
+            // later, with the next submission, left it open while the listener answered:
+            // 3% more segments per connection on `-w 2` and 4% of the rate on `-w 1`
+            // (Benchmarks/README). Whatever ends the connect — established, refused, the
+            // late timer's cancel — the close follows (a hard link does not break).
+            let closeInChain = timerLater(target: t, tag: tag)
+            chainClosed[i] = closeInChain
+            try ring.connect(slot: slot, address: p, length: targetLens[t], userData: ChainStep.connect.userData(tag),
+                             flags: closeInChain ? .hardLink : .link)
+            if closeInChain {
+                try ring.close(slot: slot, userData: ChainStep.close.userData(0), flags: .skipSuccess)
+            } else {
+                try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+                timers.linked += 1
+            }
         } catch {
             return SiteError(site: .socket, errno: error)
         }
         return nil
+    }
+
+    /// Whether this connect goes without a LINK_TIMEOUT, its deadline to be armed after
+    /// the submission. A loopback handshake completes inside the very enter that submits
+    /// it, so a linked timer would be armed and cancelled for nothing on nearly every
+    /// connect — an hrtimer, a cancellation and one more completion each, 2–5% of the
+    /// rate against connuring (Benchmarks/README). Those connects are noted instead, and
+    /// ``armTimers(_:)`` gives a timer to each one still pending afterwards. A target
+    /// across a network keeps the LINK_TIMEOUT: there nearly every connect is pending.
+    @inline(__always)
+    mutating func timerLater(target t: Int, tag: UInt64) -> Bool {
+        guard timerAfterSubmit[t] && unarmedCount < slotCount else { return false }
+        unarmed[unarmedCount] = tag
+        unarmedCount += 1
+        timers.deferred += 1
+        return true
+    }
+
+    /// Called after each poll's completions are counted, so every connect noted by
+    /// ``connectBounded`` has been submitted and, if it finished there, ended: each one
+    /// still pending gets an IORING_OP_TIMEOUT at its deadline linked to an
+    /// IORING_OP_ASYNC_CANCEL of it, submitted with the next enter. The cancelled connect
+    /// completes with -ECANCELED at its deadline, which the loop counts as a timeout, as
+    /// it does a LINK_TIMEOUT's. A connect that finishes first leaves its timer to fire
+    /// into a cancel that finds nothing (the tag names that attempt's generation only).
+    @inline(__always)
+    mutating func armTimers(_ slots: borrowing SlotTable) {
+        guard unarmedCount > 0 else { return }
+        for k in 0..<unarmedCount {
+            let tag = unarmed[k]
+            guard let i = slots.slot(forTag: tag) else { continue }
+            deadlines[i].set(slots.slots[i].deadlineNs)
+            do throws(Errno) {
+                try ring.reserve(2)
+                try ring.timer(at: deadlines + i, userData: ChainStep.timer.userData(tag))
+                try ring.cancel(userDataOf: ChainStep.connect.userData(tag), userData: ChainStep.cancel.userData(tag),
+                                flags: .skipSuccess)
+                timers.armed += 1
+            } catch {
+                // The ring took no SQE (reserve failed to submit): the connect is bounded
+                // only by the end of the run, where it counts as in flight.
+            }
+        }
+        unarmedCount = 0
     }
 
     /// Plain mode: the socket by syscalls now (a failure there ends the attempt at once,
@@ -191,9 +275,15 @@ struct UringDriver: ConnectDriver, ~Copyable {
         do throws(Errno) {
             try ring.reserve(2)
             let p = UnsafeRawPointer(targetAddrs + t).assumingMemoryBound(to: sockaddr.self)
+            // Closed by the loop, not in the chain: a descriptor number closed by the ring
+            // could be reused by the next socket(2) before the loop hears of it.
+            let later = timerLater(target: t, tag: tag)
             try ring.connect(descriptor: fd.rawValue, address: p, length: targetLens[t],
-                             userData: ChainStep.connect.userData(tag), flags: .link)
-            try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+                             userData: ChainStep.connect.userData(tag), flags: later ? [] : .link)
+            if !later {
+                try ring.linkTimeout(nanoseconds: timeoutNs, userData: ChainStep.timeout.userData(tag), flags: .skipSuccess)
+                timers.linked += 1
+            }
         } catch {
             fd.closeSocket()
             return SiteError(site: .connect, errno: error)
@@ -295,8 +385,15 @@ struct UringDriver: ConnectDriver, ~Copyable {
             }
             return
         }
+        if chainClosed[Int(fd.rawValue)] { return }  // the chain closed it already
         _ = try? ring.close(slot: UInt32(fd.rawValue), userData: ChainStep.close.userData(0), flags: .skipSuccess)
     }
+
+    var uringTimers: UringTimerCounts? { timers }
+
+    /// A step before the connect failed: the kernel cancelled the rest of the chain, its
+    /// close too, so the loop's close of the slot is needed after all.
+    @inline(__always) mutating func chainBroke(slot i: Int) { chainClosed[i] = false }
 
     /// Plain mode closes at once (the run may end before another enter); a fixed slot
     /// is closed by the ring, or with it when it is torn down.

@@ -26,6 +26,8 @@ struct WorkerFigures: Sendable {
     var spinNs: UInt64 = 0
     /// Attempts whose end the poll right after connect() already saw (no epoll, no gap).
     var settledAtOnce: UInt64 = 0
+    /// io_uring only: how the connects' deadlines were armed.
+    var uringTimers: UringTimerCounts?
 
     mutating func add(_ o: WorkerFigures) {
         measured = measured + o.measured
@@ -43,5 +45,6 @@ struct WorkerFigures: Sendable {
         timeoutsFoundFailed += o.timeoutsFoundFailed
         spinNs += o.spinNs
         settledAtOnce += o.settledAtOnce
+        if let t = o.uringTimers { uringTimers = (uringTimers ?? UringTimerCounts()) + t }
     }
 }

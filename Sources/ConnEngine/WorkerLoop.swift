@@ -184,6 +184,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             now = polled
             lastPollNs = now
             if n > 0 { complete(count: n, now: now) }
+            if Driver.submitsChains { driver.armTimers(slots) }
         }
         // The window's last interval ends with the loop: publish it now, not after the drain.
         // A run stopped early (Ctrl-C, onset) publishes the interval it stopped in.
@@ -209,6 +210,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if now >= until { break }
             let n = driver.poll(timeoutNs: Int64(Swift.min(until - now, 5_000_000)))
             if n > 0 { complete(count: n, now: MonotonicClock.now()) }
+            if Driver.submitsChains { driver.armTimers(slots) }
         }
     }
 
@@ -338,7 +340,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     }
 
     /// io_uring completions. The connect's completion ends the attempt: 0 is
-    /// established; -ECANCELED at or past the deadline is the LINK_TIMEOUT (a timeout,
+    /// established; -ECANCELED at or past the deadline is the kernel timer (a LINK_TIMEOUT, or the cancel of a timer armed after submission: a timeout,
     /// dated at the deadline); -ECANCELED earlier means a step before it failed. That
     /// step's own completion names the call and ends the attempt: the kernel has cancelled
     /// the rest of the chain, so it is counted there and its slot freed at once. Whichever
@@ -347,7 +349,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     mutating func completeChains(count n: Int, now: UInt64) {
         for k in 0..<n {
             let c = driver.chainCompletion(at: k)
-            if c.step == .timeout || c.step == .close { continue }
+            if c.step.endsNothing { continue }
             guard let i = slots.slot(forTag: c.tag) else { continue }
             if c.step == .connect {
                 if c.result >= 0 {
@@ -369,6 +371,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 // Freed now, not at the connect's -ECANCELED: waiting for that left every
                 // failed bind's slot busy to the end of the run under exhaustion (counted
                 // failed and in flight, the engine stalled at 16 failures per worker).
+                driver.chainBroke(slot: i)
                 fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
             }
         }
@@ -501,6 +504,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             r.notStarted = s.notStarted(from: timeline.measureStartNs, to: loopEndNs)
             r.scheduled = s.due(from: timeline.measureStartNs, to: loopEndNs)
         }
+        r.figures.uringTimers = driver.uringTimers
         r.cpuNs = cpuNs
         r.wallNs = wallNs
         return r

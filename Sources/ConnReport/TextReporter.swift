@@ -36,7 +36,8 @@ public enum TextReporter {
         if r.selfConnects > 0 { out += "self-connects: \(r.selfConnects) (source 4-tuple equal to destination)\n" }
         let total = r.tally.attempts + r.warmup.attempts
         if total > 0 && r.setup.config.engine == .ioUring {
-            out += "observation: io_uring: each attempt one linked chain (socket, options, connect, kernel timeout); completions reaped at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
+            out += "observation: io_uring: each attempt one linked chain (socket, options, connect); completions reaped at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
+            if let t = r.uringTimers { out += uringTimersLine(t) }
         } else if total > 0 {
             out += "observation: \(Num.f1(Double(r.settledAtOnce) / Double(total) * 100))% of attempts settled by a poll right after connect()"
             out += r.observationGap.count == 0 ? "; none waited in epoll\n"
@@ -58,6 +59,17 @@ public enum TextReporter {
         for w in r.warnings { out += "warning: \(w)\n" }
         out += r.verdict.line + "\n"
         return out
+    }
+
+    /// Which kernel timer bounded the connects: every one was bounded, and a loopback
+    /// connect gets its timer only when it did not finish inside its own submission.
+    static func uringTimersLine(_ t: UringTimerCounts) -> String {
+        var parts: [String] = []
+        if t.linked > 0 { parts.append("\(t.linked) connect(s) with a LINK_TIMEOUT") }
+        if t.deferred > 0 {
+            parts.append("\(t.deferred) loopback/unix connect(s) closed in their chain, of which \(t.armed) still pending after their submission got a timer then (TIMEOUT → ASYNC_CANCEL)")
+        }
+        return parts.isEmpty ? "" : "kernel timeouts: " + parts.joined(separator: "; ") + "\n"
     }
 
     static func onsetSection(_ r: RunReport) -> String {

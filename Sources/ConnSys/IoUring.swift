@@ -92,6 +92,33 @@ public struct IoUring: ~Copyable {
         try check(cbs_uring_prep_link_timeout(ring, nanoseconds, userData, flags.rawValue))
     }
 
+    /// A kernel timer at `deadline` (CLOCK_MONOTONIC, read at submission) whose expiry
+    /// goes on to the ``cancel(userDataOf:userData:flags:)`` queued right after it; its own
+    /// completion is skipped. Reserve both SQEs first.
+    @inlinable @inline(__always)
+    public func timer(at deadline: UnsafePointer<Deadline>, userData: UInt64) throws(Errno) {
+        try check(cbs_uring_prep_timer_at(ring, UnsafeRawPointer(deadline).assumingMemoryBound(to: cbs_timespec.self),
+                                          userData, SQEFlags([.link, .skipSuccess]).rawValue))
+    }
+
+    /// __kernel_timespec, which the kernel reads at submission: it must live until then.
+    public struct Deadline: Sendable {
+        public var seconds: Int64 = 0
+        public var nanoseconds: Int64 = 0
+        public init() {}
+        @inlinable @inline(__always)
+        public mutating func set(_ ns: UInt64) {
+            seconds = Int64(ns / 1_000_000_000)
+            nanoseconds = Int64(ns % 1_000_000_000)
+        }
+    }
+
+    /// Cancels the request whose user_data is `target`.
+    @inlinable @inline(__always)
+    public func cancel(userDataOf target: UInt64, userData: UInt64, flags: SQEFlags) throws(Errno) {
+        try check(cbs_uring_prep_cancel(ring, target, userData, flags.rawValue))
+    }
+
     /// CONNECT on an ordinary descriptor, not a fixed-file slot.
     @inlinable @inline(__always)
     public func connect(descriptor fd: Int32, address: UnsafePointer<sockaddr>, length: socklen_t, userData: UInt64, flags: SQEFlags) throws(Errno) {

@@ -40,8 +40,10 @@ extension HeavySuites {
         /// Seen 2: a listener in another namespace, behind a veth, that drops SYNs (never
         /// accepts, backlog 4). Timeouts are real (the kernel's own count of handshakes
         /// agrees), dated inside the run, named by the verdict; the kernel section names the
-        /// namespace the run was really in; nothing starts after the window.
-        @Test func acrossAVethToAListenerDroppingSYNsTimeoutsAreRealDatedAndNamed() throws {
+        /// namespace the run was really in; nothing starts after the window. On io_uring
+        /// every connect there carries a LINK_TIMEOUT (none waits for a late timer).
+        @Test(arguments: TestSupport.engines)
+        func acrossAVethToAListenerDroppingSYNsTimeoutsAreRealDatedAndNamed(engine: EngineChoice) throws {
             let lab = try VethLab()
             defer { lab.close() }
             let port: UInt16 = 5311
@@ -49,7 +51,8 @@ extension HeavySuites {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let o = try lab.run(inGenerator: ["--target", "\(lab.listenerIP):\(port)", "--rate", "1000", "--duration", "1s",
-                                              "--workers", "1", "--timeout", "300ms", "--output", dir], timeLimit: 20)
+                                              "--workers", "1", "--timeout", "300ms", "--engine", engine.rawValue,
+                                              "--output", dir], timeLimit: 20)
             #expect(o.status == 0, "stderr: \(o.stderr)")
             let s = try TestSupport.summary(dir)
             let attempts = try #require(Int(s["attempts"] ?? ""))
@@ -83,6 +86,12 @@ extension HeavySuites {
             // and its gap between polls is reported.
             #expect((Int(s["settled_at_once"] ?? "") ?? -1) < attempts / 10, "\(s["settled_at_once"] ?? "")")
             #expect(!(s["gap_p99_us"] ?? "").isEmpty)
+            if engine == .ioUring {
+                #expect(Int(s["uring_link_timeouts"] ?? "") == attempts, "\(s)")
+                #expect(s["uring_deferred_timeouts"] == "0" && s["uring_timers_armed"] == "0", "\(s)")
+            } else {
+                #expect(s["uring_link_timeouts"] == "", "\(s)")
+            }
         }
 
         /// Seen 4: with the built-in listener's default close and `--close fin`, the client

@@ -75,6 +75,16 @@ extension HeavySuites {
             let row = r.errors.first { $0.site == .timeout }
             #expect(row?.name == "ETIMEDOUT")
             #expect(r.intervals.reduce(0) { $0 + $1.timedOut } == r.tally.timedOut + r.warmup.timedOut)
+            if engine == .ioUring {
+                // A loopback connect carries no LINK_TIMEOUT: each one still pending after
+                // its submission got its timer then, and that timer is what ended it.
+                let t = try #require(r.uringTimers)
+                #expect(t.linked == 0, "\(t)")
+                #expect(t.deferred == r.tally.attempts + r.warmup.attempts, "\(t) vs \(r.tally)")
+                #expect(t.armed >= r.tally.timedOut + r.warmup.timedOut && t.armed <= t.deferred, "\(t) vs \(r.tally)")
+            } else {
+                #expect(r.uringTimers == nil)
+            }
         }
 
         @Test(arguments: TestSupport.engines)

@@ -22,6 +22,8 @@ struct cbs_uring;
 #define CBS_OP_CONNECT 16
 #define CBS_OP_CLOSE 19
 #define CBS_OP_LINK_TIMEOUT 15
+#define CBS_OP_TIMEOUT 11
+#define CBS_OP_ASYNC_CANCEL 14
 #define CBS_OP_SOCKET 45
 #define CBS_OP_URING_CMD 46
 #define CBS_OP_BIND 56
@@ -43,6 +45,13 @@ int cbs_uring_prep_bind(struct cbs_uring *r, unsigned slot, const struct sockadd
 int cbs_uring_prep_connect(struct cbs_uring *r, unsigned slot, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags);
 /* Linked to the SQE queued just before it (which must carry CBS_SQE_IO_LINK). */
 int cbs_uring_prep_link_timeout(struct cbs_uring *r, uint64_t timeout_ns, uint64_t ud, unsigned flags);
+/* __kernel_timespec's layout, for a timer's deadline (CLOCK_MONOTONIC). */
+struct cbs_timespec { int64_t tv_sec; int64_t tv_nsec; };
+/* IORING_OP_TIMEOUT at an absolute CLOCK_MONOTONIC deadline, linked (flags) to the
+ * IORING_OP_ASYNC_CANCEL queued right after it; call cbs_uring_reserve(2) first. */
+int cbs_uring_prep_timer_at(struct cbs_uring *r, const struct cbs_timespec *deadline, uint64_t ud, unsigned flags);
+/* IORING_OP_ASYNC_CANCEL of the request whose user_data is target_ud. */
+int cbs_uring_prep_cancel(struct cbs_uring *r, uint64_t target_ud, uint64_t ud, unsigned flags);
 /* The same on an ordinary descriptor (a socket made by socket(2), when this kernel cannot
  * set its options or bind it through the ring). */
 int cbs_uring_prep_connect_fd(struct cbs_uring *r, int fd, const struct sockaddr *addr, socklen_t length, uint64_t ud, unsigned flags);
