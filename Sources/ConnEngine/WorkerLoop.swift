@@ -98,7 +98,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         }
         if plan.progress != nil { nextProgressNs = t.startNs + rec.series.intervalNs }
         let scanStepNs = Swift.max(200_000, Swift.min(timeoutNs / 20, 5_000_000))
-        var nextScanNs = t.startNs + scanStepNs
+        // io_uring never scans (the kernel enforces each deadline), so its poll must not
+        // wake for a scan: a scan time left in the past made every later poll a zero-timeout
+        // one, and a worker with connects pending spun at 16 enters per attempt.
+        var nextScanNs = Driver.submitsChains ? UInt64.max : t.startNs + scanStepNs
         var now = MonotonicClock.now()
         var lastPollNs = now
         while now < t.endNs && !stop.isStopped {
