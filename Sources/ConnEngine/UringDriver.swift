@@ -57,7 +57,8 @@ struct UringDriver: ConnectDriver, ~Copyable {
     var lastSubmit = SubmitCost()
     var submissions: UInt64 = 0
     var lastTimedNs: UInt64 = 0
-    var lastWallNs: UInt64 = 0
+    /// Wall time per chain of the last submission (a clock read of no cost: vDSO).
+    var lastWallPerChainNs: UInt64 = 0
     /// Per target: a loopback or unix target, whose connects get their timer only if
     /// still pending after the submission (see ``armTimers(_:)``).
     let timerAfterSubmit: [Bool]
@@ -331,17 +332,22 @@ struct UringDriver: ConnectDriver, ~Copyable {
     /// One enter that submits (waits for nothing). A sample of them is timed into
     /// `lastSubmit` in this thread's CPU time, not wall time: the port search is CPU
     /// work, and a submission preempted by another task (the listener, a busy loop)
-    /// must not look like one. The CPU clock is a syscall, so every submission is timed
-    /// only when they are ≥ 200 µs apart (a slow run, with time to spare) or the last one
-    /// took ≥ 200 µs (a batch of 16 on a healthy loopback: 2 clock reads per 16 chains),
-    /// else one in 4.
+    /// must not look like one.
+    ///
+    /// The CPU clock is a syscall that also brings the scheduler's accounting of this
+    /// thread up to date, and reading it around every submission cost the rate: on `-w 2`
+    /// (listener threads on the workers' cores) 0.70 context switches per connection
+    /// against 0.66 without, and 3.7% of the rate (paired, 10 rounds; Benchmarks/README).
+    /// So one submission in 8 is timed, plus: any whose wall time per chain came out at
+    /// 3× the CPU cost so far or more (a sudden rise — an onset — is timed at the next
+    /// submission, not up to 8 later; a preempted one may be too, and its CPU time then
+    /// says it was only preempted), and any ≥ 2 ms after the last timed one (a slow run).
     @inline(__always)
     mutating func submitQueued() {
         let now = MonotonicClock.now()
         submissions &+= 1
-        // After a long submission the next one is always timed, so a sudden rise in cost
-        // (an onset) shrinks the batch at the next submission, not up to 4 later.
-        let timed = submissions & 3 == 0 || now - lastTimedNs >= 200_000 || lastWallNs >= 200_000
+        let timed = cpuPerChainNs == 0 || submissions & 7 == 0 || now - lastTimedNs >= 2_000_000
+            || lastWallPerChainNs >= 3 * cpuPerChainNs
         let c0 = timed ? ThreadCPUClock.now() : 0
         _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
         if timed {
@@ -357,7 +363,8 @@ struct UringDriver: ConnectDriver, ~Copyable {
                 turnLimit = Swift.min(WorkerLoopConstants.startBatch, Int(Swift.max(1, Self.submitBudgetNs / Swift.max(cpuPerChainNs, 1))))
             }
         }
-        lastWallNs = MonotonicClock.now() - now
+        let wall = MonotonicClock.now() - now
+        lastWallPerChainNs = chainsQueued > 0 ? wall / UInt64(chainsQueued) : 0
         chainsQueued = 0
     }
 
