@@ -12,7 +12,8 @@ protocol ConnectDriver: ~Copyable {
     /// The engine's name, for reports and setup errors.
     static var engine: Engine { get }
     /// io_uring: an attempt is a submitted chain; its connect has no call of its own to
-    /// time, the kernel bounds it (a LINK_TIMEOUT or a timer armed after submission) and it has no descriptor to ask about.
+    /// time, the kernel bounds it (a LINK_TIMEOUT, or a timer armed after submission) and
+    /// it has no descriptor to ask about.
     static var submitsChains: Bool { get }
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno)

@@ -143,6 +143,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
         cqResults.deallocate()
         unarmed.deallocate()
         deadlines.deallocate()
+        chainClosed.deallocate()
     }
 
     static func powerOfTwo(atLeast n: Int) -> UInt32 {

@@ -343,8 +343,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     }
 
     /// io_uring completions. The connect's completion ends the attempt: 0 is
-    /// established; -ECANCELED at or past the deadline is the kernel timer (a LINK_TIMEOUT, or the cancel of a timer armed after submission: a timeout,
-    /// dated at the deadline); -ECANCELED earlier means a step before it failed. That
+    /// established; -ECANCELED at or past the deadline is the kernel's timer (a
+    /// LINK_TIMEOUT, or the cancel by a timer armed after submission): a timeout, dated at
+    /// the deadline. -ECANCELED earlier means a step before it failed. That
     /// step's own completion names the call and ends the attempt: the kernel has cancelled
     /// the rest of the chain, so it is counted there and its slot freed at once. Whichever
     /// of the two is reaped second carries the old generation and is ignored.

@@ -67,7 +67,7 @@ public enum TextReporter {
         var parts: [String] = []
         if t.linked > 0 { parts.append("\(t.linked) connect(s) with a LINK_TIMEOUT") }
         if t.deferred > 0 {
-            parts.append("\(t.deferred) loopback/unix connect(s) closed in their chain, of which \(t.armed) still pending after their submission got a timer then (TIMEOUT → ASYNC_CANCEL)")
+            parts.append("\(t.deferred) loopback/unix connect(s) without one, of which \(t.armed) still pending after their submission got a timer then (TIMEOUT → ASYNC_CANCEL)")
         }
         return parts.isEmpty ? "" : "kernel timeouts: " + parts.joined(separator: "; ") + "\n"
     }

@@ -22,8 +22,6 @@ struct cbs_uring;
 #define CBS_OP_CONNECT 16
 #define CBS_OP_CLOSE 19
 #define CBS_OP_LINK_TIMEOUT 15
-#define CBS_OP_TIMEOUT 11
-#define CBS_OP_ASYNC_CANCEL 14
 #define CBS_OP_SOCKET 45
 #define CBS_OP_URING_CMD 46
 #define CBS_OP_BIND 56
