@@ -236,7 +236,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     }
 
     /// Called after each poll's completions are counted, so every connect noted by
-    /// ``connectBounded`` has been submitted and, if it finished there, ended: each one
+    /// ``timerLater(target:tag:)`` has been submitted and, if it finished there, ended: each one
     /// still pending gets an IORING_OP_TIMEOUT at its deadline linked to an
     /// IORING_OP_ASYNC_CANCEL of it, submitted with the next enter. The cancelled connect
     /// completes with -ECANCELED at its deadline, which the loop counts as a timeout, as
@@ -264,7 +264,7 @@ struct UringDriver: ConnectDriver, ~Copyable {
     }
 
     /// Plain mode: the socket by syscalls now (a failure there ends the attempt at once,
-    /// named by its call), then CONNECT → LINK_TIMEOUT on it.
+    /// named by its call), then the CONNECT on it, with its LINK_TIMEOUT or its timer later.
     @inline(__always)
     mutating func submitOnDescriptor(slot i: Int, tag: UInt64, target t: Int) -> SiteError? {
         let fd: FileDescriptor
