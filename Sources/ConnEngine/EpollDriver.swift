@@ -188,6 +188,8 @@ struct EpollDriver: ConnectDriver, ~Copyable {
     }
 
     func localPort(_ fd: FileDescriptor) -> UInt16? { try? fd.localPort() }
+
+    func synRetransmitted(_ fd: FileDescriptor) -> Bool? { fd.totalRetransmits().map { $0 > 0 } }
 }
 
 /// A failed call of an attempt and its errno.

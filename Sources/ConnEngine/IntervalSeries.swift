@@ -10,6 +10,8 @@ struct IntervalSeries: ~Copyable {
     var established: [UInt64]
     var failed: [UInt64]
     var timedOut: [UInt64]
+    /// Established connects that needed a SYN retransmit.
+    var synRetransmits: [UInt64]
     /// errno counts, `count × ErrorTable.errnoSlots`, all calls together.
     var errors: [UInt32]
     var latency: [Histogram<UInt32>]
@@ -22,6 +24,7 @@ struct IntervalSeries: ~Copyable {
         established = started
         failed = started
         timedOut = started
+        synRetransmits = started
         errors = Array(repeating: 0, count: count * ErrorTable.errnoSlots)
         let h = LatencyHistogram.makeInterval()
         latency = Array(repeating: h, count: count)

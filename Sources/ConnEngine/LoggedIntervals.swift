@@ -10,7 +10,7 @@ import Histogram
 struct LoggedIntervals: ~Copyable {
     /// At most this many intervals are kept: a long run at a short `--interval` logs
     /// every k-th boundary instead (k whole intervals per line), bounding the memory to
-    /// `maxCount × 3 × 18 KB` per worker.
+    /// `maxCount × 4 × 18 KB` per worker.
     static let maxCount = 1200
 
     let intervalNs: UInt64
@@ -19,6 +19,8 @@ struct LoggedIntervals: ~Copyable {
     var latency: [Histogram<UInt32>]
     var service: [Histogram<UInt32>]
     var connectCall: [Histogram<UInt32>]
+    /// The sampled connect() calls less the worker's CPU wait inside them.
+    var callRunning: [Histogram<UInt32>]
 
     init(durationNs: UInt64, intervalNs: UInt64) {
         self.intervalNs = Self.logIntervalNs(durationNs: durationNs, intervalNs: intervalNs)
@@ -27,11 +29,13 @@ struct LoggedIntervals: ~Copyable {
         latency = Array(repeating: h, count: count)
         service = latency
         connectCall = latency
+        callRunning = latency
         // Write each copy now: copies share storage until written (copy on write).
         for i in 0..<count {
             latency[i].record(0); latency[i].reset()
             service[i].record(0); service[i].reset()
             connectCall[i].record(0); connectCall[i].reset()
+            callRunning[i].record(0); callRunning[i].reset()
         }
     }
 

@@ -10,6 +10,15 @@ struct WorkerFigures: Sendable {
     var latency = LatencyHistogram.make()
     var service = LatencyHistogram.make()
     var connectCall = LatencyHistogram.make()
+    /// A sample of connect() calls and of their service times with the worker's own CPU
+    /// wait inside them taken out (``SchedulerTrack``): what the kernel and the path cost
+    /// while the worker ran.
+    var callRunning = LatencyHistogram.make()
+    var serviceRunning = LatencyHistogram.make()
+    /// Established connects that needed a SYN retransmit (TCP_INFO, epoll only), and how
+    /// many were asked.
+    var synRetransmits: UInt64 = 0
+    var synChecked: UInt64 = 0
     var startLag = LatencyHistogram.make()
     /// Time from one epoll poll's return to the next poll's call, while epoll holds
     /// connects: how long a completion can wait unseen because the loop was busy.
@@ -35,6 +44,10 @@ struct WorkerFigures: Sendable {
         latency.add(o.latency)
         service.add(o.service)
         connectCall.add(o.connectCall)
+        callRunning.add(o.callRunning)
+        serviceRunning.add(o.serviceRunning)
+        synRetransmits += o.synRetransmits
+        synChecked += o.synChecked
         startLag.add(o.startLag)
         gap.add(o.gap)
         late += o.late

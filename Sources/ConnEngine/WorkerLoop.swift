@@ -20,6 +20,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     var slots: SlotTable
     var driver: Driver
     var rec: WorkerRecorders
+    var sched: SchedulerTrack
     var schedule: OpenLoopSchedule?
     var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
     let targets: [SocketAddress]
@@ -69,6 +70,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         let totalNs = config.warmupNs + config.durationNs
         rec = WorkerRecorders(totalNs: totalNs, durationNs: config.durationNs, intervalNs: config.intervalNs,
                               lateThresholdNs: config.lateThresholdNs, progressMarks: plan.perWorkerIntervalNs == nil)
+        sched = SchedulerTrack(seriesCount: rec.series.count, intervalNs: config.intervalNs)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         let ephemeral = EphemeralPorts.current()
@@ -93,6 +95,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     mutating func run(_ t: Timeline, stop: StopFlag) {
         timeline = t
         rec.begin(t)
+        sched.begin(startNs: t.startNs)
         if let interval = plan.perWorkerIntervalNs {
             schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
         }
@@ -116,6 +119,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 let turnEnd = now + Self.startBudgetNs
                 var n = 0
                 while now < t.endNs && (maxAttempts == 0 || localAttempts < maxAttempts) {
+                    let before = now
                     if var s = schedule {
                         guard s.nextNs <= now else { break }
                         guard slots.freeCount > 0 else { rec.capStall(begins: now); break }
@@ -128,6 +132,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                         if !start(intendedNs: nil) { backoff = true; break }
                     }
                     now = MonotonicClock.now()
+                    if now &- before >= SchedulerTrack.stallNs { sched.stalled(fromNs: before, toNs: now) }
                     n += 1
                     startedInTurn = true
                     // The time budget guards completions waiting in epoll; with none
@@ -147,6 +152,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 }
             }
             if now >= nextProgressNs { publishProgress(now: now) }
+            if now >= sched.nextNs { sched.sample(now: now) }
             // Deadlines: each socket's real state is read first, so a completion this
             // turn has not polled for yet is still found established.
             if !Driver.submitsChains && now >= nextScanNs {
@@ -178,6 +184,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if watched > 0 { rec.f.gap.recordClamped(now - lastPollNs) }
             let n = driver.poll(timeoutNs: timeout)
             let polled = MonotonicClock.now()
+            // A poll that came back far later than it asked to: the loop did not run.
+            let asked = now + UInt64(timeout)
+            if polled > asked && polled - asked >= SchedulerTrack.stallNs { sched.stalled(fromNs: asked, toNs: polled) }
             if Driver.submitsChains {
                 let c = driver.takeSubmitCost()
                 if c.chains > 0 { rec.submissionCost(c) }
@@ -196,6 +205,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 : t.startNs + UInt64(rec.series.index(now > t.startNs ? now - t.startNs : 0) + 1) * rec.series.intervalNs
             publishProgress(now: upTo)
         }
+        sched.sample(now: now)
         driver.flushCloses()  // before the drain, so it does not hold the last turn's sockets open
         rec.capStall(ends: now)
         loopEndNs = Swift.min(now, t.endNs)
@@ -278,8 +288,12 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             slots.release(i)
             return false
         }
+        let sampled = sched.available && localAttempts & (SchedulerTrack.sampleEvery - 1) == 0
+        let waitBefore = sampled ? sched.waitNow() : 0
         let callNs = MonotonicClock.now()
         let measured = (intendedNs ?? callNs) >= timeline.measureStartNs
+        slots.slots[i].sampled = sampled
+        slots.slots[i].waitAtCallNs = waitBefore
         slots.slots[i].fd = fd.rawValue
         slots.slots[i].measured = measured
         slots.slots[i].intendedNs = intendedNs ?? callNs
@@ -289,9 +303,11 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         var returnNs = MonotonicClock.now()
         rec.started(measured: measured, at: callNs)
         rec.connectCalled(measured: measured, intendedNs: intendedNs, callNs: callNs, returnNs: returnNs)
+        if sampled { rec.callRunning(measured: measured, callNs: callNs, returnNs: returnNs, waitNs: sched.waitNow() &- waitBefore) }
         if trackPorts {
             if case .failed = outcome {} else { sampleSourcePort(fd, target: target, at: callNs) }
         }
+        if sampled { slots.slots[i].sampleCostNs = MonotonicClock.now() - returnNs }
         if outcome == .pending {
             outcome = driver.settleQuickly(fd)
             if outcome != .pending {
@@ -325,6 +341,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         let submitNs = MonotonicClock.now()
         let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
         slots.slots[i].fd = Int32(i)
+        slots.slots[i].sampled = false
         slots.slots[i].measured = measured
         slots.slots[i].intendedNs = intendedNs ?? submitNs
         slots.slots[i].callNs = submitNs
@@ -424,6 +441,16 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     @inline(__always)
     mutating func established(_ i: Int, at now: UInt64) {
         rec.established(slots.slots[i], at: now)
+        if slots.slots[i].sampled {
+            rec.serviceRunning(slots.slots[i], at: now, waitNs: (sched.waitNow() &- slots.slots[i].waitAtCallNs) &+ slots.slots[i].sampleCostNs)
+        }
+        // A SYN is retransmitted after the initial RTO (1 s; never under TCP_RTO_MIN,
+        // 200 ms): a faster connect cannot have needed one, so only the slow are asked,
+        // and the count is exact at no cost to a healthy run.
+        if !Driver.submitsChains && now - slots.slots[i].callNs >= WorkerLoopConstants.synCheckNs,
+           let retransmitted = driver.synRetransmitted(FileDescriptor(rawValue: slots.slots[i].fd)) {
+            rec.synChecked(retransmitted: retransmitted, measured: slots.slots[i].measured, at: now)
+        }
         if selfConnectArmed { checkSelfConnect(i) }
         if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
         driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
@@ -491,6 +518,11 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         r.intervalEstablished = rec.series.established
         r.intervalFailed = rec.series.failed
         r.intervalTimedOut = rec.series.timedOut
+        r.intervalSynRetransmits = rec.series.synRetransmits
+        let totals = sched.totals()
+        r.scheduling = WorkerScheduling(available: sched.available, cpuWaitNs: totals.waitNs, preemptions: totals.preemptions,
+                                        intervalWaitNs: sched.waitNs, intervalPreemptions: sched.preemptions,
+                                        stalls: sched.stalls, stallsDropped: sched.stallsDropped)
         r.intervalErrors = rec.series.errors
         r.intervalLatency = rec.series.latency
         r.intervalConnectCall = rec.series.connectCall
@@ -498,6 +530,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         r.loggedLatency = rec.logged.latency
         r.loggedService = rec.logged.service
         r.loggedConnectCall = rec.logged.connectCall
+        r.loggedCallRunning = rec.logged.callRunning
         r.marks = rec.marks.marks
         r.onsetBucketNs = rec.onset.bucketNs
         r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)
@@ -519,5 +552,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
 enum WorkerLoopConstants {
     /// Attempts in a turn of starts (epoll), and the most chains one io_uring submission carries.
     static let startBatch = 16
+    /// Established connects at least this slow are asked whether their SYN was retransmitted.
+    static let synCheckNs: UInt64 = 100_000_000
     static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 }

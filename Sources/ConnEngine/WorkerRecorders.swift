@@ -83,6 +83,35 @@ struct WorkerRecorders: ~Copyable {
         onset.buckets[b].callNs &+= cost
     }
 
+    /// A sampled connect() call, less the CPU wait the thread had inside it.
+    @inline(__always)
+    mutating func callRunning(measured isMeasured: Bool, callNs: UInt64, returnNs: UInt64, waitNs: UInt64) {
+        guard isMeasured else { return }
+        let wall = returnNs - callNs
+        let running = wall > waitNs ? wall - waitNs : 0
+        f.callRunning.recordClamped(running)
+        logged.callRunning[loggedInterval(at: callNs)].recordClamped(running)
+    }
+
+    /// A sampled attempt's service time, less the thread's CPU wait from its call to now
+    /// (and, in `waitNs`, the sample's own bookkeeping inside that window).
+    @inline(__always)
+    mutating func serviceRunning(_ slot: ConnSlot, at now: UInt64, waitNs: UInt64) {
+        guard slot.measured else { return }
+        let wall = now - slot.callNs
+        f.serviceRunning.recordClamped(wall > waitNs ? wall - waitNs : 0)
+    }
+
+    /// An established connect slow enough to have retransmitted its SYN was asked.
+    @inline(__always)
+    mutating func synChecked(retransmitted: Bool, measured isMeasured: Bool, at t: UInt64) {
+        if isMeasured {
+            f.synChecked += 1
+            if retransmitted { f.synRetransmits += 1 }
+        }
+        if retransmitted { series.synRetransmits[interval(at: t)] += 1 }
+    }
+
     /// io_uring: the chain was queued at `submitNs`. Only the start lag is recorded; the
     /// connect() call histogram and the onset's call cost stay empty (there is no call).
     @inline(__always)

@@ -13,6 +13,9 @@ struct WorkerResult: Sendable {
     var intervalEstablished: [UInt64] = []
     var intervalFailed: [UInt64] = []
     var intervalTimedOut: [UInt64] = []
+    var intervalSynRetransmits: [UInt64] = []
+    /// Where the worker's time went (``SchedulerTrack``).
+    var scheduling = WorkerScheduling()
     var intervalErrors: [UInt32] = []
     var intervalLatency: [Histogram<UInt32>] = []
     var intervalConnectCall: [Histogram<UInt32>] = []
@@ -21,6 +24,7 @@ struct WorkerResult: Sendable {
     var loggedLatency: [Histogram<UInt32>] = []
     var loggedService: [Histogram<UInt32>] = []
     var loggedConnectCall: [Histogram<UInt32>] = []
+    var loggedCallRunning: [Histogram<UInt32>] = []
     var marks: [UInt32] = []
     /// Open loop: attempts this worker's share of the schedule had due in the measured
     /// window, and how many of them it never started.
@@ -37,4 +41,16 @@ struct WorkerResult: Sendable {
     var wallNs: UInt64 = 0
     /// Set when the worker could not run at all (e.g. epoll_create failed).
     var fatal: String?
+}
+
+/// One worker's scheduler figures, handed back beside its result.
+struct WorkerScheduling: Sendable {
+    /// Whether the kernel keeps scheduler statistics for threads (schedstat).
+    var available = false
+    var cpuWaitNs: UInt64 = 0
+    var preemptions: UInt64 = 0
+    var intervalWaitNs: [UInt64] = []
+    var intervalPreemptions: [UInt64] = []
+    var stalls: [WorkerStall] = []
+    var stallsDropped = 0
 }

@@ -126,6 +126,18 @@ extension FileDescriptor {
         return v == 0 ? nil : Errno(rawValue: v)
     }
 
+    /// Segments this socket has retransmitted (`tcp_info.tcpi_total_retrans`). On a client
+    /// socket just connected, anything above zero was its SYN: nothing else was sent yet.
+    /// Nil on a socket that is not TCP (unix).
+    @inlinable
+    public func totalRetransmits() -> UInt32? {
+        var info = tcp_info()
+        var len = socklen_t(MemoryLayout<tcp_info>.size)
+        guard case .success = syscallOutcome({ Glibc.getsockopt(rawValue, Int32(IPPROTO_TCP), TCP_INFO, &info, &len) }),
+              len >= MemoryLayout<tcp_info>.offset(of: \.tcpi_total_retrans)! + 4 else { return nil }
+        return info.tcpi_total_retrans
+    }
+
     /// SO_LINGER {1, 0}: the next close sends RST and leaves no TIME_WAIT behind.
     @inlinable
     public func setLingerZero() throws(Errno) {
