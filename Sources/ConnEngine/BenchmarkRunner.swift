@@ -60,7 +60,10 @@ public enum BenchmarkRunner {
         let openFiles = ResourceLimits.raiseOpenFiles()
         let tunables = KernelContext.readTunables()
         let countersBefore = NetCounters.read()
-        let workerCount = config.workers ?? cpus.count
+        let builtIn = config.targets.isEmpty
+        let workerCount = config.workers ?? defaultWorkerCount(cpus: cpus, config: config, builtInListener: builtIn)
+        let workerCPUs = cpus.isEmpty ? [] : (0..<workerCount).map { cpus[$0 % cpus.count] }
+        let listenerDefaultCPUs = defaultListenerCPUs(allowed: allowed, workerCPUs: workerCPUs)
 
         var notes: [String] = []
         if !CPUAffinity.numaAvailable {
@@ -75,10 +78,10 @@ public enum BenchmarkRunner {
         var lab: ListenerNamespace?
         var targets = config.targets
         if targets.isEmpty && config.topology == .veth {
-            do { lab = try ListenerNamespace.start(options: config.veth, listener: config.listener, defaultCPUs: cpus) } catch { throw .lab(error) }
+            do { lab = try ListenerNamespace.start(options: config.veth, listener: config.listener, defaultCPUs: listenerDefaultCPUs) } catch { throw .lab(error) }
             targets = [lab!.address]
         } else if targets.isEmpty {
-            do { listener = try Listener(config: config.listener, defaultCPUs: cpus) } catch { throw .listener(error) }
+            do { listener = try Listener(config: config.listener, defaultCPUs: listenerDefaultCPUs) } catch { throw .listener(error) }
             targets = [listener!.address]
         }
         defer {
@@ -86,8 +89,11 @@ public enum BenchmarkRunner {
             lab?.stop()
         }
 
-        let usedCPUs = Array(Set(cpus + (config.targets.isEmpty ? (config.listener.cpus ?? cpus) : [])))
+        let listenerCPUs = builtIn ? (config.listener.cpus ?? listenerDefaultCPUs) : []
+        let usedCPUs = Array(Set(workerCPUs + listenerCPUs))
         let cpuAtStart = CPUStat.read(cpus: usedCPUs)
+        let workerCPUsAtStart = CPUStat.read(cpus: workerCPUs)
+        let processAtStart = CPUStat.processCPUNanoseconds()
         let sampler = try? SockstatSampler()
         var ports = PortSamples()
         ports.samples.reserveCapacity(Int((config.durationNs + config.warmupNs) / sampleStepNs) + 16)
@@ -184,6 +190,8 @@ public enum BenchmarkRunner {
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
         let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
+        let processNs = CPUStat.processCPUNanoseconds() - processAtStart
+        let workerCPUsAtEnd = CPUStat.read(cpus: workerCPUs)
         // Who holds TIME_WAIT, once at the end, where both ends live in this namespace; in a
         // veth lab, the client's in this namespace and the listener's in its own.
         let localPorts = (lab == nil ? targets.filter { $0.family != .unix && $0.isLoopback } : targets).map(\.port)
@@ -212,6 +220,11 @@ public enum BenchmarkRunner {
         lab = nil
 
         let results = boxes.map { $0.result ?? WorkerResult(id: -1, fatal: "worker produced no result") }
+        // Other processes on the workers' CPUs: their task time less this process's share
+        // of it (all of it when the listener runs there too, else the workers' own).
+        let shares = !Set(listenerCPUs).isDisjoint(with: workerCPUs)
+        let ownNs = shares ? processNs : results.reduce(UInt64(0)) { $0 + $1.cpuNs }
+        let otherLoad = workerCPUsAtStart.flatMap { a in workerCPUsAtEnd.map { $0.otherShare(since: a, processNs: ownNs) } }
         for r in results { if let f = r.fatal { notes.append("worker \(r.id): \(f)") } }
         let pinFailures = results.filter { $0.pinError != nil }
         if let first = pinFailures.first {
@@ -235,7 +248,25 @@ public enum BenchmarkRunner {
                              listener: listenerInfo, openFiles: openFiles.soft, cpuBusy: cpuBusy, notes: notes,
                              kernel: kernel, ports: ports, endedAtOnset: onsetStop.isStopped,
                              numaRoutes: routes, listenerNamespace: listenerNamespace,
-                             startWallNs: startWallNs).build()
+                             startWallNs: startWallNs,
+                             listenerCPUs: builtIn ? listenerCPUs : nil,
+                             listenerThreads: listenerInfo?.threads ?? 0, otherLoadShare: otherLoad).build()
+    }
+
+    /// Without `--workers`: a worker per CPU, but on a machine of 4 CPUs or more the
+    /// built-in listener keeps a quarter of them to itself, so its threads do not preempt
+    /// the workers (a wait that lands in every latency the workers measure). On fewer
+    /// CPUs every one is a worker and the listener shares them, as the report then says.
+    static func defaultWorkerCount(cpus: [Int], config: RunConfig, builtInListener: Bool) -> Int {
+        guard builtInListener, config.cpus == nil, config.listener.cpus == nil, cpus.count >= 4 else { return Swift.max(1, cpus.count) }
+        return cpus.count - Swift.max(1, cpus.count / 4)
+    }
+
+    /// The built-in listener's CPUs when `--listener-cpus` is not given: the allowed CPUs
+    /// no worker runs on, or, with none spare, the workers' own.
+    static func defaultListenerCPUs(allowed: [Int], workerCPUs: [Int]) -> [Int] {
+        let spare = allowed.filter { !workerCPUs.contains($0) }
+        return spare.isEmpty ? Array(Set(workerCPUs)).sorted() : spare
     }
 
     /// TCP sockets holding a port beyond the baseline at the latest sample.

@@ -26,14 +26,18 @@ public struct IntervalHistograms: Sendable, Codable {
         public var service: Histogram<UInt32>
         /// The connect() call alone.
         public var connectCall: Histogram<UInt32>
+        /// The sampled connect() calls less the worker's CPU wait inside them (epoll; nil
+        /// on io_uring and in logs written before it).
+        public var callRunning: Histogram<UInt32>?
 
         public init(startSeconds: Double, seconds: Double, latency: Histogram<UInt32>,
-                    service: Histogram<UInt32>, connectCall: Histogram<UInt32>) {
+                    service: Histogram<UInt32>, connectCall: Histogram<UInt32>, callRunning: Histogram<UInt32>? = nil) {
             self.startSeconds = startSeconds
             self.seconds = seconds
             self.latency = latency
             self.service = service
             self.connectCall = connectCall
+            self.callRunning = callRunning
         }
     }
 }

@@ -25,6 +25,12 @@ struct ReportBuilder {
     var listenerNamespace: ListenerNamespaceReport? = nil
     /// Wall-clock time of `startNs`; 0 when unknown (then `startedAtNs` stands in).
     var startWallNs: UInt64 = 0
+    /// The built-in listener's CPUs and threads (nil with `--target` or a veth lab, whose
+    /// listener is not on this side), to name a layout that shares the workers' CPUs.
+    var listenerCPUs: [Int]? = nil
+    var listenerThreads = 0
+    /// Other processes' share of the workers' CPUs over the run.
+    var otherLoadShare: Double? = nil
 
     func build() -> RunReport {
         var all = WorkerFigures()
@@ -72,7 +78,9 @@ struct ReportBuilder {
                            gapP50Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(50) : 0,
                            gapP99Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(99) : 0,
                            gapMaxNs: r.figures.gap.totalCount > 0 ? r.figures.gap.max : 0,
-                           spinShare: r.wallNs > 0 ? Double(r.figures.spinNs) / Double(r.wallNs) : 0)
+                           spinShare: r.wallNs > 0 ? Double(r.figures.spinNs) / Double(r.wallNs) : 0,
+                           cpuWaitShare: r.scheduling.available && r.wallNs > 0 ? Double(r.scheduling.cpuWaitNs) / Double(r.wallNs) : nil,
+                           preemptions: r.scheduling.available ? r.scheduling.preemptions : nil)
             },
             listener: listener,
             openFilesLimit: openFiles,
@@ -97,6 +105,14 @@ struct ReportBuilder {
         report.uringTimers = all.uringTimers
         report.listenerNamespace = listenerNamespace
         report.intervalHistograms = loggedIntervals()
+        report.generatorTime = generatorTime(all)
+        if config.engine != .ioUring {
+            report.synRetransmits = all.synRetransmits
+            if all.callRunning.totalCount > 0 {
+                report.histograms.callRunning = all.callRunning
+                report.histograms.serviceRunning = all.serviceRunning
+            }
+        }
         if let topology = NumaTopology.read() {
             let nodes = results.filter { $0.fatal == nil }.map { r in r.cpu.flatMap { topology.node(ofCPU: $0) } }
             report.numa = NumaPlacement(topology: topology, workerNodes: nodes, routes: numaRoutes)
@@ -104,6 +120,26 @@ struct ReportBuilder {
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report
+    }
+
+    /// The workers' scheduler figures together; nil where the kernel keeps none.
+    func generatorTime(_ all: WorkerFigures) -> GeneratorTime? {
+        let live = results.filter { $0.fatal == nil && $0.scheduling.available }
+        guard !live.isEmpty else { return nil }
+        let wall = live.reduce(UInt64(0)) { $0 + $1.wallNs }
+        let wait = live.reduce(UInt64(0)) { $0 + $1.scheduling.cpuWaitNs }
+        let uring = config.engine == .ioUring
+        let workerCPUs = Set(live.compactMap(\.cpu))
+        let shared = listenerCPUs.map { Set($0).intersection(workerCPUs).sorted() } ?? []
+        return GeneratorTime(
+            cpuWaitShare: wall > 0 ? Double(wait) / Double(wall) : 0,
+            preemptions: live.reduce(0) { $0 + $1.scheduling.preemptions },
+            sampleEvery: SchedulerTrack.sampleEvery,
+            callRunning: uring || all.callRunning.totalCount == 0 ? nil : LatencySummary(all.callRunning),
+            serviceRunning: uring || all.serviceRunning.totalCount == 0 ? nil : LatencySummary(all.serviceRunning),
+            stalls: GeneratorTime.mergeStalls(live.map(\.scheduling.stalls)),
+            sharedCPUs: shared, listenerThreads: shared.isEmpty ? 0 : listenerThreads,
+            otherLoadShare: otherLoadShare)
     }
 
     /// At the rate the ports were spent at: the asked rate when the run kept it; the rate
@@ -179,7 +215,14 @@ struct ReportBuilder {
                                   started: 0, established: 0, failed: 0, timedOut: 0,
                                   p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0,
                                   portsInUse: nil, timeWait: nil, evenPorts: 0, oddPorts: 0, errors: [:])
+            var wait: UInt64 = 0, preempted: UInt64 = 0, scheduled = 0, syn: UInt64 = 0
             for r in live where i < r.intervalStarted.count {
+                if r.scheduling.available && i < r.scheduling.intervalWaitNs.count {
+                    wait += r.scheduling.intervalWaitNs[i]
+                    preempted += r.scheduling.intervalPreemptions[i]
+                    scheduled += 1
+                }
+                if i < r.intervalSynRetransmits.count { syn += r.intervalSynRetransmits[i] }
                 row.started += r.intervalStarted[i]
                 row.established += r.intervalEstablished[i]
                 row.failed += r.intervalFailed[i]
@@ -195,6 +238,11 @@ struct ReportBuilder {
             let c = LatencySummary(call, unitNs: 1000)
             row.p50 = l.p50; row.p90 = l.p90; row.p99 = l.p99; row.max = l.max
             row.connectCallP50 = c.p50; row.connectCallP99 = c.p99
+            if scheduled > 0 && row.seconds > 0 {
+                row.cpuWaitPct = Double(wait) / (Double(scheduled) * row.seconds * 1e9) * 100
+                row.preemptions = preempted
+            }
+            if config.engine != .ioUring { row.synRetransmits = syn }
             rows.append(row)
         }
         return rows
@@ -218,13 +266,15 @@ struct ReportBuilder {
                                              seconds: Double(endNs > startNs ? endNs - startNs : 0) / 1e9,
                                              latency: LatencyHistogram.makeLogInterval(),
                                              service: LatencyHistogram.makeLogInterval(),
-                                             connectCall: LatencyHistogram.makeLogInterval())
+                                             connectCall: LatencyHistogram.makeLogInterval(),
+                                             callRunning: config.engine == .ioUring ? nil : LatencyHistogram.makeLogInterval())
             let last = i == used - 1
             for r in live {
                 for j in (last ? i..<r.loggedLatency.count : i..<Swift.min(i + 1, r.loggedLatency.count)) {
                     row.latency.add(r.loggedLatency[j])
                     row.service.add(r.loggedService[j])
                     row.connectCall.add(r.loggedConnectCall[j])
+                    if j < r.loggedCallRunning.count { row.callRunning?.add(r.loggedCallRunning[j]) }
                 }
             }
             log.rows.append(row)

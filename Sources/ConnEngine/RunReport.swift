@@ -80,6 +80,12 @@ public struct RunReport: Sendable, Codable {
     /// The measured window's histograms per interval (`latency.hlog`); nil in reports made
     /// before them.
     public var intervalHistograms: IntervalHistograms? = nil
+    /// Where the generator's own time went (CPU wait, preemptions, stalls, the sampled
+    /// connect() calls less that wait); nil where the kernel keeps no thread schedstat.
+    public var generatorTime: GeneratorTime? = nil
+    /// Established connects (measured) that needed a SYN retransmit, read from TCP_INFO;
+    /// nil on io_uring, whose sockets are closed inside their chains.
+    public var synRetransmits: UInt64? = nil
 
     public struct Setting: Sendable, Codable, Equatable {
         public var key: String
@@ -91,6 +97,9 @@ public struct RunReport: Sendable, Codable {
         public var latency: Histogram<UInt64>
         public var service: Histogram<UInt64>
         public var connectCall: Histogram<UInt64>
+        /// The sampled connect() calls and service times less the workers' CPU wait.
+        public var callRunning: Histogram<UInt64>? = nil
+        public var serviceRunning: Histogram<UInt64>? = nil
     }
 
     /// For a merged report (`connbench merge`): the tags of the runs it adds up, in the
@@ -180,6 +189,11 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public var oddPorts: UInt64
     /// errno name → count (all calls, timeouts as ETIMEDOUT).
     public var errors: [String: UInt64]
+    /// The workers' CPU wait over their time in the interval (%), and their preemptions.
+    public var cpuWaitPct: Double? = nil
+    public var preemptions: UInt64? = nil
+    /// Established connects that needed a SYN retransmit (nil on io_uring).
+    public var synRetransmits: UInt64? = nil
 }
 
 public struct WorkerInfo: Sendable, Codable, Equatable {
@@ -195,6 +209,9 @@ public struct WorkerInfo: Sendable, Codable, Equatable {
     public var gapP99Ns: UInt64 = 0
     public var gapMaxNs: UInt64 = 0
     public var spinShare: Double = 0
+    /// The worker's CPU wait over its wall time (0…1), and its preemptions.
+    public var cpuWaitShare: Double? = nil
+    public var preemptions: UInt64? = nil
 }
 
 public struct ListenerInfo: Sendable, Codable, Equatable {

@@ -48,8 +48,33 @@ public enum VerdictAssessment {
         if held == true, failures == nil, let o = r.onset {
             line += "; but ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
         }
+        if let generator = generatorNote(r, cause: cause) { line += (held == true ? "; but the " : "; the ") + generator }
         if r.interrupted { line += " (interrupted after \(String(format1: r.measuredSeconds)) s)" }
         return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause, line: line, tail: tail, failures: failures)
+    }
+
+    /// A worker waiting this share of its time for a CPU is named in the verdict.
+    public static let cpuWaitShare = 0.10
+
+    /// What the generator itself went through, whatever the rate: stalls (a stretch in
+    /// which it did not run at all) and a large wait for a CPU — both land in every
+    /// latency it measures, so a verdict that did not say so would pass them off as the
+    /// system's. Nil when neither happened, or when `cause` already says it.
+    static func generatorNote(_ r: RunReport, cause: String?) -> String? {
+        guard let g = r.generatorTime else { return nil }
+        var parts = g.stalls.prefix(3).map(\.text)
+        if g.stalls.count > 3 { parts.append("and \(g.stalls.count - 3) more stall(s)") }
+        if g.cpuWaitShare >= cpuWaitShare && !(cause?.contains("waiting for a CPU") ?? false) {
+            parts.append(cpuWaitText(g))
+        }
+        guard !parts.isEmpty else { return nil }
+        return parts.joined(separator: "; ")
+    }
+
+    /// `generator waited for a CPU 34.1% of its time (1203 preemptions; …)`.
+    static func cpuWaitText(_ g: GeneratorTime) -> String {
+        "generator waited for a CPU \(pct(g.cpuWaitShare)) of its time (\(g.preemptions) preemptions"
+            + (g.sharers.map { "; sharing its CPUs: \($0)" } ?? "") + "): every latency it measured includes that wait"
     }
 
     /// Why the generator did not keep its schedule.
@@ -72,6 +97,10 @@ public enum VerdictAssessment {
         }
         if r.connectCall.p50 > 1_000_000 {
             return "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median"
+        }
+        if let g = r.generatorTime, g.cpuWaitShare >= cpuWaitShare {
+            return "CPU: the workers were waiting for a CPU \(pct(g.cpuWaitShare)) of their time"
+                + (g.sharers.map { " (sharing their CPUs: \($0))" } ?? "")
         }
         if let busy = r.cpuBusy, busy > 0.9 {
             return "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)"
@@ -102,14 +131,13 @@ public enum VerdictAssessment {
             let timeout = DurationParser.format(r.setup.config.timeoutNs)
             parts.append("\(r.tally.timedOut) attempts timed out (no answer within \(timeout); ETIMEDOUT)")
         }
-        var why: [String] = []
-        if wide && r.connectCall.p99 * 2 >= s.p99 {
-            why.append("the connect() call itself (p99 \(ms(r.connectCall.p99)): the kernel's search for a free port)")
-        }
+        var why = wide ? cpuOrKernel(r) : []
         let h = r.histograms.service
         let oneSecond = h.count(within: 900_000_000...1_500_000_000)
         let threeSeconds = h.count(within: 2_900_000_000...3_500_000_000)
-        if oneSecond + threeSeconds > 0 {
+        if let syn = r.synRetransmits, syn > 0 {
+            why.append("\(syn) connects needed a SYN retransmit (TCP_INFO; \(oneSecond) took ~1 s and \(threeSeconds) ~3 s): the handshake, SYNs dropped on the way or at the listener")
+        } else if r.synRetransmits == nil, oneSecond + threeSeconds > 0 {
             why.append("\(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the steps of SYNs dropped and retransmitted")
         }
         if let c = r.kernel.counter("Tcp.RetransSegs"), c.delta > 0 { why.append("Tcp.RetransSegs +\(c.delta) (SYN retransmits)") }
@@ -146,6 +174,27 @@ public enum VerdictAssessment {
                 : "no counter moved in either namespace of the veth lab")
         }
         return parts.joined(separator: ", ") + (why.isEmpty ? "" : "; likely cause: " + why.joined(separator: ", "))
+    }
+
+    /// A wide tail that the connect() call or a wait for a CPU explains: the sampled calls
+    /// with the wait taken out tell the two apart. A call whose running time stays low
+    /// while its wall time is high was the worker waiting on its way out of the syscall,
+    /// not the kernel searching for a port.
+    static func cpuOrKernel(_ r: RunReport) -> [String] {
+        let s = r.service
+        let g = r.generatorTime
+        let waited = g.map { "; the workers waited for a CPU \(pct($0.cpuWaitShare)) of their time" + ($0.sharers.map { ", sharing their CPUs: \($0)" } ?? "") } ?? ""
+        if r.connectCall.p99 * 2 >= s.p99 {
+            if let run = g?.callRunning, run.count > 0, run.p99 * 2 < r.connectCall.p99 {
+                return ["waiting for a CPU inside the connect() call (call p99 \(ms(r.connectCall.p99)), of which running p99 \(ms(run.p99))\(waited))"]
+            }
+            let running = g?.callRunning.map { ", running p99 \(ms($0.p99))" } ?? ""
+            return ["the kernel's work in connect() (call p99 \(ms(r.connectCall.p99))\(running): the search for a free port)"]
+        }
+        if let run = g?.serviceRunning, run.count > 0, run.p99 * 2 < s.p99 {
+            return ["waiting for a CPU (service p99 \(ms(s.p99)), of which running p99 \(ms(run.p99))\(waited))"]
+        }
+        return []
     }
 
     /// Errors other than timeouts, by the dominant errno.

@@ -32,6 +32,10 @@ public enum CSVReporter {
         "listener_d_reqq_full_drop", "listener_time_wait_listener_side", "listener_sysctls", "delay_ms",
         // io_uring's onset cost: submission CPU time per chain (no connect() call there).
         "onset_submit_mean_before_us", "onset_submit_mean_after_us",
+        // Where the generator's time went, and the connect() calls less that wait.
+        "cpu_wait_pct", "preemptions", "call_running_p50_us", "call_running_p99_us", "call_running_p999_us",
+        "service_running_p50_us", "service_running_p99_us", "service_running_p999_us", "running_sample_every",
+        "stalls", "stall_max_ms", "listener_shared_cpus", "other_load_pct", "syn_retransmits",
     ]
 
     /// One header row and one row for the run.
@@ -133,6 +137,7 @@ public enum CSVReporter {
             values["onset_odd_share_window"] = o.oddShareWindow.map { Num.f3($0) } ?? ""
         }
         values["ended_at_onset"] = r.endedAtOnset ? "true" : "false"
+        generatorValues(r, into: &values)
         let k = r.kernel
         for (column, key) in [("ip_local_port_range", "net.ipv4.ip_local_port_range"), ("tcp_tw_reuse", "net.ipv4.tcp_tw_reuse"),
                               ("tcp_tw_reuse_delay", "net.ipv4.tcp_tw_reuse_delay"), ("somaxconn", "net.core.somaxconn"),
@@ -170,6 +175,24 @@ public enum CSVReporter {
         return summaryColumns.map { values[$0] ?? "" }
     }
 
+    static func generatorValues(_ r: RunReport, into values: inout [String: String]) {
+        values["syn_retransmits"] = r.synRetransmits.map(String.init) ?? ""
+        guard let g = r.generatorTime else { return }
+        values["cpu_wait_pct"] = Num.f1(g.cpuWaitShare * 100)
+        values["preemptions"] = String(g.preemptions)
+        values["call_running_p50_us"] = g.callRunning.map { Num.us($0.p50) } ?? ""
+        values["call_running_p99_us"] = g.callRunning.map { Num.us($0.p99) } ?? ""
+        values["call_running_p999_us"] = g.callRunning.map { Num.us($0.p999) } ?? ""
+        values["service_running_p50_us"] = g.serviceRunning.map { Num.us($0.p50) } ?? ""
+        values["service_running_p99_us"] = g.serviceRunning.map { Num.us($0.p99) } ?? ""
+        values["service_running_p999_us"] = g.serviceRunning.map { Num.us($0.p999) } ?? ""
+        values["running_sample_every"] = String(g.sampleEvery)
+        values["stalls"] = String(g.stalls.count)
+        values["stall_max_ms"] = g.longestStall.map { Num.f1($0.seconds * 1000) } ?? ""
+        values["listener_shared_cpus"] = g.sharedCPUs.map(String.init).joined(separator: ";")
+        values["other_load_pct"] = g.otherLoadShare.map { Num.f1($0 * 100) } ?? ""
+    }
+
     public static let errorColumns = ["errno", "call", "count", "first_s", "first_attempt"]
 
     public static func errors(_ r: RunReport) -> String {
@@ -183,7 +206,7 @@ public enum CSVReporter {
     public static let timeseriesColumns = [
         "t_s", "interval_s", "phase", "started", "established", "failed", "timed_out", "rate_per_s",
         "p50_us", "p90_us", "p99_us", "max_us", "connect_call_p50_us", "connect_call_p99_us",
-        "ports_in_use", "time_wait", "even_ports", "odd_ports",
+        "ports_in_use", "time_wait", "even_ports", "odd_ports", "cpu_wait_pct", "preemptions", "syn_retransmits",
     ]
 
     /// One row per interval; one `err_NAME` column per errno seen anywhere in the run.
@@ -199,6 +222,10 @@ public enum CSVReporter {
                        uring ? "" : Num.us(i.connectCallP50), uring ? "" : Num.us(i.connectCallP99),
                        i.portsInUse.map(String.init) ?? "", i.timeWait.map(String.init) ?? "",
                        String(i.evenPorts), String(i.oddPorts)]
+            let wait: String = i.cpuWaitPct.map { Num.f1($0) } ?? ""
+            let preempted: String = i.preemptions.map(String.init) ?? ""
+            let syn: String = i.synRetransmits.map(String.init) ?? ""
+            row += [wait, preempted, syn]
             row += names.map { String(i.errors[$0] ?? 0) }
             out += CSV.row(row)
         }

@@ -6,7 +6,7 @@ import Histogram
 /// where the tail bends, when the rate fell, what connect() cost as ports ran short —
 /// rather than read it from tables. Pure functions of the report values.
 public enum HTMLReporter {
-    static let corrected = "#d62728", service = "#1f77b4", call = "#2ca02c"
+    static let corrected = "#d62728", service = "#1f77b4", call = "#2ca02c", running = "#8c564b"
     static let observedColor = "#d62728", predictedColor = "#9467bd", neutral = "#7f7f7f"
 
     public static func render(_ r: RunReport) -> String {
@@ -20,7 +20,7 @@ public enum HTMLReporter {
         body += "<div class=\"verdict\(held)\">\(SVGChart.escape(r.verdict.line))</div>\n"
         body += latencyTable(r)
         body += HTMLPage.h2("Latency percentile spectrum")
-        body += HTMLPage.note("Each latency at every percentile the histograms hold, on the 1/(1−p) axis: the tail to the right. Corrected is from each attempt's intended start (coordinated omission included); service from the connect() call; connect() call is the syscall alone.")
+        body += HTMLPage.note("Each latency at every percentile the histograms hold, on the 1/(1−p) axis: the tail to the right. Corrected is from each attempt's intended start (coordinated omission included); service from the connect() call; connect() call is the syscall alone; running is a sample of those calls with the worker's own wait for a CPU taken out.")
         body += spectrumChart(r).render()
         body += HTMLPage.h2("Rate over time: requested vs achieved")
         body += rateChart(r).render()
@@ -40,8 +40,11 @@ public enum HTMLReporter {
         func row(_ name: String, _ s: LatencySummary) -> [String] {
             [name, String(s.count)] + [s.p50, s.p90, s.p99, s.p999, s.p9999, s.max].map(SweepNumbers.latency)
         }
-        return HTMLPage.table(["latency", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max"],
-                              [row("corrected", r.latency), row("service", r.service), row("connect() call", r.connectCall)])
+        var rows = [row("corrected", r.latency), row("service", r.service)]
+        if let s = r.generatorTime?.serviceRunning { rows.append(row("service, running", s)) }
+        rows.append(row("connect() call", r.connectCall))
+        if let c = r.generatorTime?.callRunning { rows.append(row("connect() call, running", c)) }
+        return HTMLPage.table(["latency", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max"], rows)
     }
 
     // MARK: - The percentile spectrum
@@ -75,6 +78,7 @@ public enum HTMLReporter {
         let h = r.histograms
         let lines = [("corrected (from intended start)", corrected, h.latency), ("service (from connect() call)", service, h.service),
                      ("connect() call", call, h.connectCall)]
+            + (h.callRunning.map { [("connect() call, running (less the CPU wait)", running, $0)] } ?? [])
         let most = [h.latency, h.service, h.connectCall].map(\.totalCount).max() ?? 0
         let maxX = SVGChart.pow10(SVGChart.ceilLog10(Swift.max(10, Double(most))))
         var c = SVGChart(title: "Latency by percentile",

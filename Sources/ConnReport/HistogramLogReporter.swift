@@ -13,6 +13,8 @@ import Histogram
 public enum HistogramLogReporter {
     /// The tag of each latency kind, in the order of each interval's lines.
     public static let tags = ["corrected", "service", "call"]
+    /// The sampled connect() calls less the worker's CPU wait, after the three (epoll).
+    public static let runningTag = "call-running"
     /// Interval_Max = max ÷ this: nanoseconds to milliseconds.
     public static let maxValueUnitRatio = 1_000_000.0
 
@@ -20,13 +22,16 @@ public enum HistogramLogReporter {
         let start = Num.f3(Double(log.startEpochMs) / 1000)
         var out = "#[Logged with connbench: histogram values in nanoseconds, Interval_Max in milliseconds]\n"
         out += "#[Tags: corrected = from each attempt's intended start (coordinated-omission corrected), "
-            + "service = from the connect() call to established, call = the connect() call alone]\n"
+            + "service = from the connect() call to established, call = the connect() call alone"
+            + (log.rows.contains { $0.callRunning != nil } ? ", call-running = 1 call in 16 less the worker's CPU wait inside it" : "") + "]\n"
         out += "#[Histogram log format version 1.3]\n"
         out += "#[StartTime: \(start) (seconds since epoch), \(javaDate(epochMs: log.startEpochMs))]\n"
         out += "#[BaseTime: \(start) (seconds since epoch)]\n"
         out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
         for row in log.rows {
-            for (tag, h) in zip(tags, [row.latency, row.service, row.connectCall]) {
+            let kinds = zip(tags, [row.latency, row.service, row.connectCall]).map { ($0, $1) }
+                + (row.callRunning.map { [(runningTag, $0)] } ?? [])
+            for (tag, h) in kinds {
                 let max = h.totalCount == 0 ? 0 : Double(h.max) / maxValueUnitRatio
                 out += "Tag=\(tag),\(Num.f3(row.startSeconds)),\(Num.f3(row.seconds)),\(Num.f3(max)),"
                 out += HdrHistogramEncoding.base64(h) + "\n"

@@ -16,7 +16,7 @@ public enum PercentileReporter {
             ("latency-corrected.hgrm", render(r.histograms.latency)),
             ("latency-service.hgrm", render(r.histograms.service)),
             ("latency-call.hgrm", render(r.histograms.connectCall)),
-        ]
+        ] + (r.histograms.callRunning.map { [("latency-call-running.hgrm", render($0))] } ?? [])
     }
 
     public static func render<C>(_ h: Histogram<C>) -> String {

@@ -26,6 +26,10 @@ extension ReportJSON {
         var intervals: [Interval]
         var onset: OnsetEntry?
         var verdict: VerdictEntry
+        var latencyCallRunningUs: Latency?
+        var latencyServiceRunningUs: Latency?
+        var generator: GeneratorEntry?
+        var synRetransmits: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case startedAtUTC = "started_at_utc", startEpochMs = "start_epoch_ms", kernelRelease = "kernel_release"
@@ -35,6 +39,29 @@ extension ReportJSON {
             case latencyCorrectedUs = "latency_corrected_us", latencyServiceUs = "latency_service_us"
             case latencyCallUs = "latency_call_us", startLagUs = "start_lag_us", observationGapUs = "observation_gap_us"
             case errors, intervals, onset, verdict
+            case latencyCallRunningUs = "latency_call_running_us", latencyServiceRunningUs = "latency_service_running_us"
+            case generator, synRetransmits = "syn_retransmits"
+        }
+
+        /// Where the generator's own time went (see ``GeneratorTime``).
+        struct GeneratorEntry: Codable {
+            var cpuWaitPct: Double
+            var preemptions: UInt64
+            var runningSampleEvery: UInt64
+            var stalls: [StallEntry]
+            var listenerSharedCPUs: [Int]
+            var otherLoadPct: Double?
+            enum CodingKeys: String, CodingKey {
+                case cpuWaitPct = "cpu_wait_pct", preemptions, runningSampleEvery = "running_sample_every", stalls
+                case listenerSharedCPUs = "listener_shared_cpus", otherLoadPct = "other_load_pct"
+            }
+        }
+
+        struct StallEntry: Codable {
+            var atS, lengthMs: Double
+            var workers: Int
+            var cause: String
+            enum CodingKeys: String, CodingKey { case atS = "at_s", lengthMs = "length_ms", workers, cause }
         }
 
         struct Counts: Codable {
@@ -74,10 +101,14 @@ extension ReportJSON {
             var started, established, failed, timedOut: UInt64
             var p50Us, p90Us, p99Us, maxUs, callP50Us, callP99Us: Double
             var errors: [String: UInt64]
+            var cpuWaitPct: Double?
+            var preemptions: UInt64?
+            var synRetransmits: UInt64?
             enum CodingKeys: String, CodingKey {
                 case startS = "start_s", lengthS = "length_s", warmup, started, established, failed, timedOut = "timed_out"
                 case p50Us = "p50_us", p90Us = "p90_us", p99Us = "p99_us", maxUs = "max_us"
                 case callP50Us = "call_p50_us", callP99Us = "call_p99_us", errors
+                case cpuWaitPct = "cpu_wait_pct", preemptions, synRetransmits = "syn_retransmits"
             }
         }
 
@@ -123,10 +154,19 @@ extension ReportJSON {
                 Interval(startS: i.startSeconds, lengthS: i.seconds, warmup: i.warmup, started: i.started,
                          established: i.established, failed: i.failed, timedOut: i.timedOut,
                          p50Us: Latency.us(i.p50), p90Us: Latency.us(i.p90), p99Us: Latency.us(i.p99), maxUs: Latency.us(i.max),
-                         callP50Us: Latency.us(i.connectCallP50), callP99Us: Latency.us(i.connectCallP99), errors: i.errors)
+                         callP50Us: Latency.us(i.connectCallP50), callP99Us: Latency.us(i.connectCallP99), errors: i.errors,
+                         cpuWaitPct: i.cpuWaitPct, preemptions: i.preemptions, synRetransmits: i.synRetransmits)
             }
             onset = r.onset.map { OnsetEntry(signal: $0.signal, call: $0.call, atS: $0.seconds, attempt: $0.attempt) }
             verdict = VerdictEntry(held: r.verdict.held, shortfallPercent: r.verdict.shortfallPercent, line: r.verdict.line)
+            latencyCallRunningUs = r.generatorTime?.callRunning.map(Latency.init)
+            latencyServiceRunningUs = r.generatorTime?.serviceRunning.map(Latency.init)
+            synRetransmits = r.synRetransmits
+            generator = r.generatorTime.map { g in
+                GeneratorEntry(cpuWaitPct: g.cpuWaitShare * 100, preemptions: g.preemptions, runningSampleEvery: g.sampleEvery,
+                               stalls: g.stalls.map { StallEntry(atS: $0.startSeconds, lengthMs: $0.seconds * 1000, workers: $0.workers, cause: $0.cause.rawValue) },
+                               listenerSharedCPUs: g.sharedCPUs, otherLoadPct: g.otherLoadShare.map { $0 * 100 })
+            }
         }
     }
 }

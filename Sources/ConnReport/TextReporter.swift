@@ -44,6 +44,7 @@ public enum TextReporter {
                 : "; the rest through epoll, polled at most \(Num.us(r.observationGap.max)) µs apart (p99 \(Num.us(r.observationGap.p99)) µs)\n"
         }
         out += "\n" + latencyTable(r)
+        out += generatorSection(r)
         out += "\n" + errorTable(r)
         out += "\n" + onsetSection(r)
         out += portBudgetSection(r)
@@ -54,10 +55,33 @@ public enum TextReporter {
             "#\(w.id) cpu \(w.cpu.map(String.init) ?? "-") (\(w.pinning)) busy \(Num.f1(w.cpuUtilization * 100))%"
                 + (w.spinShare > 0.001 ? " (spinning \(Num.f1(w.spinShare * 100))%)" : "")
                 + ", gap p50/p99/max \(Num.us(w.gapP50Ns))/\(Num.us(w.gapP99Ns))/\(Num.us(w.gapMaxNs)) µs"
+                + (w.cpuWaitShare.map { ", waited for a CPU \(Num.f1($0 * 100))%" } ?? "")
+                + (w.preemptions.map { ", preempted \($0)×" } ?? "")
         }.joined(separator: "; ") + (r.cpuBusy.map { "; cores used \(Num.f1($0 * 100))% busy overall" } ?? "") + "\n"
         for n in r.notes { out += "note: \(n)\n" }
         for w in r.warnings { out += "warning: \(w)\n" }
         out += r.verdict.line + "\n"
+        return out
+    }
+
+    /// Where the generator's own time went, the layout that caused it, and what of the
+    /// latencies above is that wait rather than the system's.
+    static func generatorSection(_ r: RunReport) -> String {
+        var out = ""
+        if let g = r.generatorTime {
+            out += "generator: the workers waited for a CPU \(Num.f1(g.cpuWaitShare * 100))% of their time, preempted \(g.preemptions) time(s)"
+            out += g.callRunning == nil ? "" : "; \"running\" rows: 1 attempt in \(g.sampleEvery) less the worker's CPU wait inside it (schedstat)"
+            out += "\n"
+            if !g.sharedCPUs.isEmpty {
+                out += "placement: the built-in listener's \(g.listenerThreads) thread(s) share CPU \(g.sharedCPUs.map(String.init).joined(separator: ",")) with the workers"
+                    + " (the workers waited for a CPU \(Num.f1(g.cpuWaitShare * 100))% of their time); --listener-cpus and --cpus apart separate them\n"
+            }
+            if let o = g.otherLoadShare, o >= 0.05 { out += "placement: other processes took \(Num.f1(o * 100))% of the workers' CPUs\n" }
+            for s in g.stalls { out += "stall: \(s.text), \(s.workers) worker(s)\n" }
+        }
+        if let syn = r.synRetransmits {
+            out += "handshake: \(syn) established connect(s) needed a SYN retransmit (TCP_INFO of every connect slower than 100 ms)\n"
+        }
         return out
     }
 
@@ -231,7 +255,9 @@ public enum TextReporter {
             rows.append(["connect() call", "n/a on io_uring (the connect is a submission)", "", "", "", "", "", ""])
         } else {
             add("service (from connect call)", r.service)
+            if let s = r.generatorTime?.serviceRunning { add("service, running (1 in \(r.generatorTime?.sampleEvery ?? 0))", s) }
             add("connect() call", r.connectCall)
+            if let c = r.generatorTime?.callRunning { add("connect() call, running (1 in \(r.generatorTime?.sampleEvery ?? 0))", c) }
         }
         if r.rate.perSecond != nil { add("start lag", r.startLag) }
         add("observation gap (loop)", r.observationGap)
@@ -252,9 +278,11 @@ public enum TextReporter {
             let errs = i.errors.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
             return [Num.f1(i.startSeconds) + (i.warmup ? "w" : ""), String(i.started), String(i.established),
                     String(i.failed), String(i.timedOut), Num.us(i.p50), Num.us(i.p99), Num.us(i.max),
-                    r.setup.config.engine == .ioUring ? "n/a" : Num.us(i.connectCallP99), errs.isEmpty ? "-" : errs]
+                    r.setup.config.engine == .ioUring ? "n/a" : Num.us(i.connectCallP99),
+                    i.cpuWaitPct.map { Num.f1($0) } ?? "-", i.preemptions.map(String.init) ?? "-", errs.isEmpty ? "-" : errs]
         }
-        return "timeseries:\n" + table(["t_s", "started", "established", "failed", "timed_out", "p50_us", "p99_us", "max_us", "call_p99_us", "errors"], rows)
+        return "timeseries:\n" + table(["t_s", "started", "established", "failed", "timed_out", "p50_us", "p99_us", "max_us", "call_p99_us",
+                                         "cpu_wait_pct", "preempt", "errors"], rows)
     }
 
     /// Left-aligned first column, right-aligned numbers.
