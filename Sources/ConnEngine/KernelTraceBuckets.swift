@@ -38,6 +38,12 @@ public enum KernelTraceBuckets {
         return lines.joined(separator: " ")
     }
 
+    /// The bucket of a duration in units: what `bpftraceStatements` computes, in Swift.
+    public static func index(ofUnits v: UInt64) -> UInt64 {
+        guard v < overflowFrom, let d = decades.last(where: { $0.from <= v }) else { return overflowIndex }
+        return d.index + (v - d.from) / d.step
+    }
+
     /// The value in nanoseconds a bucket stands for: its midpoint, or the lower bound of the
     /// overflow bucket; nil for an index no bucket has.
     public static func representativeNs(ofBucket b: UInt64) -> UInt64? {
