@@ -182,6 +182,24 @@ extension HeavySuites {
             #expect(Self.tracefsMounts() == mountsBefore, "a tracefs mount was left on the host")
         }
 
+        /// A trace never stopped in time ends at its own limit, and says so; stopping it
+        /// afterwards still reads what it printed, and a second stop changes nothing.
+        @Test(.enabled(if: geteuid() == 0 && SpawnedProgram.locate("bpftrace") != nil, "needs root and bpftrace"),
+              .timeLimit(.minutes(1)))
+        func boundedByItsTimeLimit() throws {
+            #expect(throws: KernelTrace.Failure.noThreads) {
+                try KernelTrace.start(pid: getpid(), tids: [], timeLimitSeconds: 1)
+            }
+            let trace = try KernelTrace.start(pid: getpid(), tids: [ThreadID.current()], timeLimitSeconds: 1)
+            usleep(2_500_000)
+            let began = MonotonicClock.now()
+            let figures = trace.stop()
+            #expect(MonotonicClock.now() - began < 2_000_000_000)
+            #expect(figures.timeLimitReached)
+            #expect(figures.warnings.contains { $0.contains("time limit of 1 s") }, "\(figures.warnings)")
+            #expect(trace.stop() == figures)
+        }
+
         func check(_ figures: KernelTraceFigures, against seen: Seen) throws {
             #expect(figures.warnings.isEmpty, "\(figures.warnings)")
             #expect(figures.connectReturns[-115, default: 0] == seen.inProgress)
