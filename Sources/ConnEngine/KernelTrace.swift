@@ -37,8 +37,16 @@ public final class KernelTrace: Sendable {
     /// `timeLimitSeconds` bounds the trace should `stop()` never come.
     public static func start(pid: Int32, tids: [Int32], timeLimitSeconds: Int,
                              tracefs: TracefsAccess = .automatic) throws(Failure) -> KernelTrace {
-        guard geteuid() == 0 else { throw .notRoot }
         guard let bpftrace = SpawnedProgram.locate("bpftrace") else { throw .noBpftrace }
+        return try start(pid: pid, tids: tids, timeLimitSeconds: timeLimitSeconds, tracefs: tracefs,
+                         bpftrace: bpftrace, attachLimitSeconds: attachLimitSeconds)
+    }
+
+    /// `start` with the tracer's path and the attach limit given: a test's stand-in for
+    /// bpftrace fails in ways the real one rarely does.
+    static func start(pid: Int32, tids: [Int32], timeLimitSeconds: Int, tracefs: TracefsAccess,
+                      bpftrace: String, attachLimitSeconds: Int) throws(Failure) -> KernelTrace {
+        guard geteuid() == 0 else { throw .notRoot }
         guard !tids.isEmpty else { throw .noThreads }
         let privateTracefs = tracefs == .privateMount || !TracerCommand.hostHasTracepoints
         let program = KernelTraceProgram(pid: pid, tids: tids, timeLimitSeconds: timeLimitSeconds)
@@ -91,9 +99,12 @@ public final class KernelTrace: Sendable {
         }
     }
 
+    /// A trace dropped without `stop()` is killed, and its thread and channels are released.
     deinit {
         io.withLock { channels in
-            if channels.figures == nil { tracer.signal(SIGKILL) }
+            guard channels.figures == nil else { return }
+            tracer.signal(SIGKILL)
+            channels.end(tracer: tracer)
         }
     }
 }

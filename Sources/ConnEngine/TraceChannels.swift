@@ -52,10 +52,10 @@ struct TraceChannels: ~Copyable {
             _ = awaitEnded(seconds: 10)
         }
         if tracer.status != nil { thread.join() }
-        joined = true
         drainStderr()
         child.closeChannels()
         notify.fd.closeSocket()
+        joined = true
     }
 
     private func awaitEnded(seconds: UInt64) -> Bool {
@@ -90,13 +90,14 @@ struct TraceChannels: ~Copyable {
         return first ?? ""
     }
 
+    /// Reads stderr until it ends (bounded); once the channels are closed their numbers may
+    /// belong to someone else's descriptors, so nothing is read any more.
     private func drainStderr() {
-        guard !stderr.closed else { return }
+        guard !joined else { return }
         let deadline = MonotonicClock.now() + 1_000_000_000
         while !stderr.closed && MonotonicClock.now() < deadline {
             var pfd = pollfd(fd: stderr.fd.rawValue, events: Int16(POLLIN), revents: 0)
-            guard ((try? syscall { poll(&pfd, 1, 100) }) ?? 0) > 0 else { if child.reap(block: false) == nil { continue } else { break } }
-            stderr.fill()
+            if ((try? syscall { poll(&pfd, 1, 100) }) ?? 0) > 0 { stderr.fill() }
         }
     }
 }

@@ -24,7 +24,9 @@ struct TracerCommand: Sendable {
             return TracerCommand(path: setpriv, arguments: ["--pdeathsig", "KILL", "--"] + traced)
         }
         guard let unshare = SpawnedProgram.locate("unshare") else { throw .missingHelper("unshare") }
-        let script = "mount -t tracefs nodev \(tracefs) || exit \(noTracefsStatus); "
+        // A tracefs the namespace inherited already mounted is used as it is (a second
+        // mount on the same point fails).
+        let script = "[ -d \(tracefs)/events/syscalls ] || mount -t tracefs nodev \(tracefs) || exit \(noTracefsStatus); "
             + "[ -d \(tracefs)/events/syscalls/sys_enter_connect ] || { echo 'no syscalls events in tracefs' >&2; exit \(noTracefsStatus); }; "
             + "exec \"$0\" \"$@\""
         let shell = ["/bin/sh", "-c", script]

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
-import ConnEngine
+@testable import ConnEngine
 import ConnSys
+import Foundation
 import Synchronization
 import Testing
 
@@ -149,9 +150,11 @@ extension HeavySuites {
             (ProcFiles.read("/proc/self/mountinfo") ?? "").split(separator: "\n").filter { $0.contains(" tracefs ") }.count
         }
 
+        /// Both ways to tracefs: on a host without it mounted the automatic one is the private
+        /// mount too; run the suite under `unshare --mount` with tracefs mounted to try the other.
         @Test(.enabled(if: geteuid() == 0 && SpawnedProgram.locate("bpftrace") != nil, "needs root and bpftrace"),
-              .timeLimit(.minutes(1)))
-        func kernelClockAgreesWithTheThread() throws {
+              .timeLimit(.minutes(1)), arguments: [KernelTrace.TracefsAccess.privateMount, .automatic])
+        func kernelClockAgreesWithTheThread(tracefs: KernelTrace.TracefsAccess) throws {
             let listener = try ListenerAndKernelTests.listener(threads: 1)
             defer { listener.stop() }
             let mountsBefore = Self.tracefsMounts()
@@ -166,7 +169,7 @@ extension HeavySuites {
             #expect(tid != 0)
             let trace: KernelTrace
             do {
-                trace = try KernelTrace.start(pid: getpid(), tids: [tid], timeLimitSeconds: 60, tracefs: .privateMount)
+                trace = try KernelTrace.start(pid: getpid(), tids: [tid], timeLimitSeconds: 60, tracefs: tracefs)
             } catch {
                 handoff.go.store(true, ordering: .sequentiallyConsistent)
                 thread.join()
@@ -177,7 +180,7 @@ extension HeavySuites {
             thread.join()
             let figures = trace.stop()
             let seen = handoff.seen.withLock { $0 }
-            print("kernel trace: attached in \(trace.attachNanoseconds / 1_000_000) ms; figures \(figures); thread saw \(seen)")
+            print("kernel trace (\(tracefs)): attached in \(trace.attachNanoseconds / 1_000_000) ms; figures \(figures); thread saw \(seen)")
             try check(figures, against: seen)
             #expect(Self.tracefsMounts() == mountsBefore, "a tracefs mount was left on the host")
         }
@@ -198,6 +201,46 @@ extension HeavySuites {
             #expect(figures.timeLimitReached)
             #expect(figures.warnings.contains { $0.contains("time limit of 1 s") }, "\(figures.warnings)")
             #expect(trace.stop() == figures)
+        }
+
+        /// A stand-in for bpftrace: a shell script with `body`, in a fresh directory.
+        static func fakeTracer(_ body: String) throws -> String {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("connbench-fake-bpftrace-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let path = dir.appendingPathComponent("bpftrace").path
+            let created = FileManager.default.createFile(atPath: path, contents: Data(("#!/bin/sh\n" + body + "\n").utf8),
+                                                         attributes: [.posixPermissions: 0o700])
+            try #require(created)
+            return path
+        }
+
+        static func removeFake(_ path: String) {
+            try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+        }
+
+        @Test(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(1)))
+        func tracerThatDiesEarlySaysWhy() throws {
+            let fake = try Self.fakeTracer("echo 'ERROR: couldn'\\''t set RLIMIT_MEMLOCK' >&2; echo 'stdin:1:1-8: ERROR: no such probe' >&2; exit 1")
+            defer { Self.removeFake(fake) }
+            #expect(throws: KernelTrace.Failure.exitedBeforeAttaching("stdin:1:1-8: ERROR: no such probe")) {
+                try KernelTrace.start(pid: getpid(), tids: [ThreadID.current()], timeLimitSeconds: 5,
+                                      tracefs: .privateMount, bpftrace: fake, attachLimitSeconds: 10)
+            }
+        }
+
+        /// A tracer that never attaches is killed at the limit: nothing of it is left.
+        @Test(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(1)))
+        func tracerThatNeverAttachesTimesOut() throws {
+            let fake = try Self.fakeTracer("echo attaching; exec sleep 300")
+            defer { Self.removeFake(fake) }
+            let began = MonotonicClock.now()
+            #expect(throws: KernelTrace.Failure.attachTimeout(seconds: 1)) {
+                try KernelTrace.start(pid: getpid(), tids: [ThreadID.current()], timeLimitSeconds: 5,
+                                      tracefs: .automatic, bpftrace: fake, attachLimitSeconds: 1)
+            }
+            #expect(MonotonicClock.now() - began < 8_000_000_000)
+            let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            #expect(!processes.contains { ProcFiles.read("/proc/\($0)/cmdline") == "sleep\u{0}300\u{0}" }, "the stand-in outlived its trace")
         }
 
         func check(_ figures: KernelTraceFigures, against seen: Seen) throws {
