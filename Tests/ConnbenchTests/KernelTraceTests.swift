@@ -76,6 +76,8 @@ struct KernelTraceOutputTests {
         let runq = try #require(f.runQueue)
         #expect(runq.count == 42)
         #expect(KernelTraceOutput.parse("").call == nil)
+        let json = try JSONEncoder().encode(f)
+        #expect(try JSONDecoder().decode(KernelTraceFigures.self, from: json) == f)
     }
 
     @Test func timeLimitMarkerIsSeen() {
