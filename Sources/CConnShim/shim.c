@@ -80,6 +80,8 @@ const char *cbs_errno_name(int e) { return strerrorname_np(e); }
 int cbs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
 int cbs_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0); }
 
+int cbs_gettid(void) { return (int)gettid(); }
+
 int cbs_rename_exchange(const char *a, const char *b) {
     return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
 }

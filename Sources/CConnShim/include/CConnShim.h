@@ -99,6 +99,10 @@ int cbs_set_timer_slack(unsigned long ns);
  * a hold part must not outlive the supervisor that would close its connections. */
 int cbs_set_parent_death_signal(int sig);
 
+/* The calling thread's kernel id (gettid): what tracepoints call pid and bpftrace calls tid.
+ * Swift's Glibc module does not declare it. */
+int cbs_gettid(void);
+
 /* The calling thread's CPU time in nanoseconds (RUSAGE_THREAD), or 0. */
 uint64_t cbs_thread_cpu_ns(void);
 

@@ -1,0 +1,57 @@
+import ConnSys
+import Histogram
+
+/// Reads what a kernel trace's bpftrace printed at its end into figures.
+///
+/// Pure and separate from the process handling so that a captured output can be checked
+/// without root or bpftrace. bpftrace prints each keyed map as `@name[key]: count` lines
+/// and a plain count as `@name: count`; everything else (its banner, the markers, blank
+/// lines of cleared maps) is skipped.
+public enum KernelTraceOutput {
+    public static func parse(_ text: String) -> KernelTraceFigures {
+        var buckets: [String: [UInt64: UInt64]] = [:]
+        var figures = KernelTraceFigures()
+        for raw in text.split(separator: "\n") {
+            let line = Substring(String(raw).trimmingWhitespace())
+            if line == Substring(KernelTraceProgram.timeLimitMarker) { figures.timeLimitReached = true }
+            guard let entry = mapEntry(line) else { continue }
+            switch (entry.name, entry.key) {
+            case ("ret", let key?):
+                if let value = Int32(key) { figures.connectReturns[value, default: 0] += entry.count }
+            case ("synsent", nil):
+                figures.synSent += entry.count
+            case (let name, let key?) where ["call", "handshake", "runq"].contains(name):
+                if let index = UInt64(key) { buckets[name, default: [:]][index, default: 0] += entry.count }
+            default:
+                continue
+            }
+        }
+        figures.call = summary(buckets["call"])
+        figures.handshake = summary(buckets["handshake"])
+        figures.runQueue = summary(buckets["runq"])
+        return figures
+    }
+
+    /// One `@name[key]: count` or `@name: count` line.
+    static func mapEntry(_ line: Substring) -> (name: String, key: String?, count: UInt64)? {
+        guard line.hasPrefix("@"), let colon = line.lastIndex(of: ":"),
+              let count = UInt64(String(line[line.index(after: colon)...]).trimmingWhitespace()) else { return nil }
+        let head = line[line.index(after: line.startIndex)..<colon]
+        guard let open = head.firstIndex(of: "[") else { return (String(head), nil, count) }
+        guard head.last == "]" else { return nil }
+        let key = head[head.index(after: open)..<head.index(before: head.endIndex)]
+        return (String(head[..<open]), String(key), count)
+    }
+
+    /// An HdrHistogram of the buckets' representative values, each recorded as often as it
+    /// was counted, so the summary is the same kind of figure as connbench's own.
+    static func summary(_ counts: [UInt64: UInt64]?) -> LatencySummary? {
+        guard let counts, !counts.isEmpty else { return nil }
+        var h = LatencyHistogram.make()
+        for (index, count) in counts {
+            guard let ns = KernelTraceBuckets.representativeNs(ofBucket: index) else { continue }
+            h.record(min(ns, LatencyHistogram.highestNs), count: count)
+        }
+        return h.totalCount == 0 ? nil : LatencySummary(h)
+    }
+}

@@ -1,0 +1,50 @@
+/// The bpftrace program of a kernel trace, filtered to one process and its named threads.
+///
+/// Why each probe is filtered the way it is: syscall and SYN_SENT events run in the calling
+/// thread, so `tid` names it; the SYN_SENT → ESTABLISHED step usually runs in softirq, in
+/// whatever thread the CPU was running, so it is matched by socket address instead; the
+/// scheduler's events run in the waker's or the previous thread's context and name the
+/// traced thread in their arguments. io_uring's connects never enter the connect syscall;
+/// its inline attempts put the socket in SYN_SENT from the submitting thread, and the
+/// attempts it hands to io-wq workers (`iou-wrk-*`, other tids of the same process) are
+/// matched by thread name — of any ring of the process, traced threads' or not.
+public struct KernelTraceProgram: Sendable, Equatable {
+    public static let attachedMarker = "connbench-kernel-trace-attached"
+    public static let timeLimitMarker = "connbench-kernel-trace-time-limit"
+
+    public var pid: Int32
+    public var tids: [Int32]
+    public var timeLimitSeconds: Int
+
+    public init(pid: Int32, tids: [Int32], timeLimitSeconds: Int) {
+        self.pid = pid
+        self.tids = tids
+        self.timeLimitSeconds = timeLimitSeconds
+    }
+
+    public var text: String {
+        let mine = tids.map { "tid == \($0)" }.joined(separator: " || ")
+        let named = { (field: String) in tids.map { "\(field) == \($0)" }.joined(separator: " || ") }
+        let bucket = KernelTraceBuckets.bpftraceStatements
+        let unit = KernelTraceBuckets.unitNs
+        // A switch-out with no sleeping state bit (the low byte of prev_state) left the thread
+        // runnable: it was preempted or yielded. Older kernels flag preemption in a higher bit.
+        return """
+        BEGIN { printf("\(Self.attachedMarker)\\n"); }
+        tracepoint:syscalls:sys_enter_connect /pid == \(pid) && (\(mine))/ { @ts[tid] = nsecs; }
+        tracepoint:syscalls:sys_exit_connect /@ts[tid]/ {
+          $v = (nsecs - @ts[tid]) / \(unit); \(bucket) @call[$b] = count(); @ret[args->ret] = count(); delete(@ts[tid]); }
+        tracepoint:sock:inet_sock_set_state /args->newstate == 2 && pid == \(pid) && (\(mine) || strncmp(comm, "iou-wrk-", 8) == 0)/ {
+          @syn[args->skaddr] = nsecs; @synsent = count(); }
+        tracepoint:sock:inet_sock_set_state /args->oldstate == 2 && @syn[args->skaddr]/ {
+          if (args->newstate == 1) { $v = (nsecs - @syn[args->skaddr]) / \(unit); \(bucket) @handshake[$b] = count(); }
+          delete(@syn[args->skaddr]); }
+        tracepoint:sched:sched_wakeup,tracepoint:sched:sched_wakeup_new /\(named("args->pid"))/ { @qt[args->pid] = nsecs; }
+        tracepoint:sched:sched_switch /(args->prev_state & 0xff) == 0 && (\(named("args->prev_pid")))/ { @qt[args->prev_pid] = nsecs; }
+        tracepoint:sched:sched_switch /(\(named("args->next_pid"))) && @qt[args->next_pid]/ {
+          $v = (nsecs - @qt[args->next_pid]) / \(unit); \(bucket) @runq[$b] = count(); delete(@qt[args->next_pid]); }
+        interval:s:\(max(1, timeLimitSeconds)) { printf("\(Self.timeLimitMarker)\\n"); exit(); }
+        END { clear(@ts); clear(@syn); clear(@qt); }
+        """
+    }
+}
