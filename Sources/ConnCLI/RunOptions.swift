@@ -119,6 +119,9 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Print the progress line (one per --interval on stderr) even when stderr is not a terminal. By default it is on for a terminal only.")
     var progress = false
 
+    @Flag(name: .customLong("trace-kernel"), help: "Also take the kernel's own clock with bpftrace (root; Debian's bpftrace): time inside connect(), the SYN_SENT→ESTABLISHED handshake and the workers' run-queue delay, filtered to the worker threads.")
+    var traceKernel = false
+
     @Option(help: "Open loop: spin (poll without sleeping) through waits shorter than this, e.g. 200us, for µs-exact starts; costs a core per worker. Default 0: sleep.", transform: ParseValue.duration)
     var spin: UInt64 = 0
 
@@ -175,6 +178,7 @@ struct RunOptions: ParsableArguments {
         c.untilExhausted = untilExhausted
         c.tailNs = tail
         c.spinNs = spin
+        c.traceKernel = traceKernel
         return c
     }
 

@@ -135,6 +135,21 @@ public enum BenchmarkRunner {
                 nanosleep(&ts, nil)
             }
         }
+        // The kernel's clock attaches to the ready workers before the start is fixed (about
+        // 1.5 s here), so it sees every connect of the run, warm-up included.
+        var trace: KernelTrace?
+        if config.traceKernel && !stop.isStopped {
+            let lead = config.startAtEpochNs.map { at in at > WallClock.nowNanoseconds() ? (at - WallClock.nowNanoseconds()) / 1_000_000_000 : 0 } ?? 0
+            do {
+                trace = try KernelTrace.start(pid: getpid(), tids: line.threadIDs,
+                                              timeLimitSeconds: Int((config.warmupNs + config.durationNs) / 1_000_000_000 + lead) + 60)
+            } catch {
+                stop.stop()
+                line.cancel()
+                threads.forEach { $0.join() }
+                throw .system("--trace-kernel: \(error.description)")
+            }
+        }
         // The wall clock read beside the monotonic one: what time the start line is at, for
         // the hlog's StartTime (reports date nothing else to the millisecond).
         // --start-at: the ready workers wait for the agreed wall-clock time.
@@ -189,6 +204,7 @@ public enum BenchmarkRunner {
         ports.meanSampleNs = ports.samples.isEmpty ? 0 : Double(sampleCostNs) / Double(ports.samples.count + 1)
         threads.forEach { $0.join() }
         let stoppedNs = MonotonicClock.now()
+        let kernelTrace = trace?.stop()
         let cpuBusy = cpuAtStart.flatMap { start in CPUStat.read(cpus: usedCPUs).map { $0.busyShare(since: start) } }
         let processNs = CPUStat.processCPUNanoseconds() - processAtStart
         let workerCPUsAtEnd = CPUStat.read(cpus: workerCPUs)
@@ -250,7 +266,8 @@ public enum BenchmarkRunner {
                              numaRoutes: routes, listenerNamespace: listenerNamespace,
                              startWallNs: startWallNs,
                              listenerCPUs: builtIn ? listenerCPUs : nil,
-                             listenerThreads: listenerInfo?.threads ?? 0, otherLoadShare: otherLoad).build()
+                             listenerThreads: listenerInfo?.threads ?? 0, otherLoadShare: otherLoad,
+                             kernelTrace: kernelTrace).build()
     }
 
     /// Without `--workers`: a worker per CPU, but on a machine of 4 CPUs or more the

@@ -31,6 +31,7 @@ struct ReportBuilder {
     var listenerThreads = 0
     /// Other processes' share of the workers' CPUs over the run.
     var otherLoadShare: Double? = nil
+    var kernelTrace: KernelTraceFigures? = nil
 
     func build() -> RunReport {
         var all = WorkerFigures()
@@ -106,6 +107,7 @@ struct ReportBuilder {
         report.listenerNamespace = listenerNamespace
         report.intervalHistograms = loggedIntervals()
         report.generatorTime = generatorTime(all)
+        report.kernelTrace = kernelTrace
         if config.engine != .ioUring {
             report.synRetransmits = all.synRetransmits
             if all.callRunning.totalCount > 0 {

@@ -48,6 +48,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var veth = VethOptions()
     /// End the run at exhaustion onset plus `tailNs`, instead of at the duration.
     public var untilExhausted = false
+    /// `--trace-kernel`: run bpftrace on the workers' threads for the run (``KernelTrace``).
+    public var traceKernel = false
     public var tailNs: UInt64 = 300_000_000
     /// `--tag`: the name this run goes by in a merge and in its files. Empty: untagged
     /// (reports made before tags, and engine callers that do not name runs).

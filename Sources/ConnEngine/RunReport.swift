@@ -86,6 +86,8 @@ public struct RunReport: Sendable, Codable {
     /// Established connects (measured) that needed a SYN retransmit, read from TCP_INFO;
     /// nil on io_uring, whose sockets are closed inside their chains.
     public var synRetransmits: UInt64? = nil
+    /// `--trace-kernel`: the kernel's own view of the workers' connects (bpftrace).
+    public var kernelTrace: KernelTraceFigures? = nil
 
     public struct Setting: Sendable, Codable, Equatable {
         public var key: String

@@ -73,6 +73,7 @@ public struct RunSetup: Sendable, Codable, Equatable {
             s.append(S("tail", DurationParser.format(config.tailNs)))
         }
         if config.spinNs > 0 { s.append(S("spin", DurationParser.format(config.spinNs))) }
+        if config.traceKernel { s.append(S("trace-kernel", "yes")) }
         if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
         if let at = config.startAtEpochNs { s.append(S("start-at", StartAt.format(epochNs: at))) }
         if !config.tag.isEmpty { s.append(S("tag", config.tag)) }

@@ -12,13 +12,20 @@ final class StartLine: Sendable {
     private let ready = Atomic<Int>(0)
     private let start = Atomic<UInt64>(0)
     private let cancelled = Atomic<Bool>(false)
+    /// The workers' kernel thread ids, for a kernel trace filtered to exactly them.
+    private let tids = Mutex<[Int32]>([])
 
     /// How far ahead of "all ready" the start is put: the workers poll for it every
     /// `pollNs`, so this is the time they need to see it, not a guess at their readiness.
     static let leadNs: UInt64 = 1_000_000
     static let pollNs = 50_000
 
-    func arrive() { ready.add(1, ordering: .releasing) }
+    func arrive() {
+        let tid = ThreadID.current()
+        tids.withLock { $0.append(tid) }
+        ready.add(1, ordering: .releasing)
+    }
+    var threadIDs: [Int32] { tids.withLock { $0 } }
     var readyCount: Int { ready.load(ordering: .acquiring) }
 
     /// Called by the runner once every worker arrived.

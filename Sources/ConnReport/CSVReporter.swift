@@ -36,6 +36,9 @@ public enum CSVReporter {
         "cpu_wait_pct", "preemptions", "call_running_p50_us", "call_running_p99_us", "call_running_p999_us",
         "service_running_p50_us", "service_running_p99_us", "service_running_p999_us", "running_sample_every",
         "stalls", "stall_max_ms", "listener_shared_cpus", "other_load_pct", "syn_retransmits",
+        // --trace-kernel: the kernel's own clock (bpftrace).
+        "kernel_call_p50_us", "kernel_call_p99_us", "kernel_call_p999_us", "kernel_handshake_p50_us",
+        "kernel_handshake_p99_us", "kernel_runq_p99_us",
     ]
 
     /// One header row and one row for the run.
@@ -177,6 +180,14 @@ public enum CSVReporter {
 
     static func generatorValues(_ r: RunReport, into values: inout [String: String]) {
         values["syn_retransmits"] = r.synRetransmits.map(String.init) ?? ""
+        if let k = r.kernelTrace {
+            values["kernel_call_p50_us"] = k.call.map { Num.us($0.p50) } ?? ""
+            values["kernel_call_p99_us"] = k.call.map { Num.us($0.p99) } ?? ""
+            values["kernel_call_p999_us"] = k.call.map { Num.us($0.p999) } ?? ""
+            values["kernel_handshake_p50_us"] = k.handshake.map { Num.us($0.p50) } ?? ""
+            values["kernel_handshake_p99_us"] = k.handshake.map { Num.us($0.p99) } ?? ""
+            values["kernel_runq_p99_us"] = k.runQueue.map { Num.us($0.p99) } ?? ""
+        }
         guard let g = r.generatorTime else { return }
         values["cpu_wait_pct"] = Num.f1(g.cpuWaitShare * 100)
         values["preemptions"] = String(g.preemptions)

@@ -30,6 +30,9 @@ extension ReportJSON {
         var latencyServiceRunningUs: Latency?
         var generator: GeneratorEntry?
         var synRetransmits: UInt64?
+        var kernelCallUs: Latency?
+        var kernelHandshakeUs: Latency?
+        var kernelRunQueueUs: Latency?
 
         enum CodingKeys: String, CodingKey {
             case startedAtUTC = "started_at_utc", startEpochMs = "start_epoch_ms", kernelRelease = "kernel_release"
@@ -41,6 +44,7 @@ extension ReportJSON {
             case errors, intervals, onset, verdict
             case latencyCallRunningUs = "latency_call_running_us", latencyServiceRunningUs = "latency_service_running_us"
             case generator, synRetransmits = "syn_retransmits"
+            case kernelCallUs = "kernel_call_us", kernelHandshakeUs = "kernel_handshake_us", kernelRunQueueUs = "kernel_runq_us"
         }
 
         /// Where the generator's own time went (see ``GeneratorTime``).
@@ -162,6 +166,9 @@ extension ReportJSON {
             latencyCallRunningUs = r.generatorTime?.callRunning.map(Latency.init)
             latencyServiceRunningUs = r.generatorTime?.serviceRunning.map(Latency.init)
             synRetransmits = r.synRetransmits
+            kernelCallUs = r.kernelTrace?.call.map(Latency.init)
+            kernelHandshakeUs = r.kernelTrace?.handshake.map(Latency.init)
+            kernelRunQueueUs = r.kernelTrace?.runQueue.map(Latency.init)
             generator = r.generatorTime.map { g in
                 GeneratorEntry(cpuWaitPct: g.cpuWaitShare * 100, preemptions: g.preemptions, runningSampleEvery: g.sampleEvery,
                                stalls: g.stalls.map { StallEntry(atS: $0.startSeconds, lengthMs: $0.seconds * 1000, workers: $0.workers, cause: $0.cause.rawValue) },

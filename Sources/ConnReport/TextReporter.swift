@@ -45,6 +45,7 @@ public enum TextReporter {
         }
         out += "\n" + latencyTable(r)
         out += generatorSection(r)
+        out += kernelClockSection(r)
         out += "\n" + errorTable(r)
         out += "\n" + onsetSection(r)
         out += portBudgetSection(r)
@@ -82,6 +83,28 @@ public enum TextReporter {
         if let syn = r.synRetransmits {
             out += "handshake: \(syn) established connect(s) needed a SYN retransmit (TCP_INFO of every connect slower than 100 ms)\n"
         }
+        return out
+    }
+
+    /// `--trace-kernel`: the kernel's figures beside connbench's own, so a reader checks the
+    /// tail against an independent clock.
+    static func kernelClockSection(_ r: RunReport) -> String {
+        guard let k = r.kernelTrace else { return "" }
+        func row(_ s: LatencySummary?) -> String {
+            guard let s, s.count > 0 else { return "none seen" }
+            return "p50/p99/p99.9 \(Num.us(s.p50))/\(Num.us(s.p99))/\(Num.us(s.p999)) µs (\(s.count))"
+        }
+        var out = "kernel clock (bpftrace, the worker threads, the whole run):\n"
+        if r.setup.config.engine == .ioUring {
+            out += "  connect() syscall: none on io_uring (the connect runs inside io_uring_enter)\n"
+        } else {
+            let returns = k.connectReturns.sorted { $0.key < $1.key }
+                .map { "\($0.key == 0 ? "0" : Errno(rawValue: -$0.key).name)×\($0.value)" }.joined(separator: " ")
+            out += "  time inside connect(): \(row(k.call)); returns \(returns.isEmpty ? "-" : returns)\n"
+        }
+        out += "  handshake SYN_SENT→ESTABLISHED: \(row(k.handshake)) of \(k.synSent) SYN_SENT\n"
+        out += "  run-queue delay of the workers: \(row(k.runQueue))\n"
+        for w in k.warnings { out += "  warning: \(w)\n" }
         return out
     }
 
