@@ -37,6 +37,11 @@ public struct OnsetDetector: Sendable {
         /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
         /// `costFactorWithoutParity`.
         public var costFactor: Double = 5
+        /// With parity evidence a smaller rise counts: the walk over a 1000-port used half
+        /// costs ~5× a connect() here (200–240 µs against 40–50 µs), at the edge of
+        /// `costFactor`. A window this much dearer is suspect and its parity decides;
+        /// contention (3.9× measured) never moves the parity, so it cannot pass.
+        public var costFactorWithParity: Double = 3
         /// Far more than contention explains: a 25 µs call preempted for a whole time slice
         /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
         /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker
@@ -64,10 +69,15 @@ public struct OnsetDetector: Sendable {
         /// A bucket at least this many times the baseline's cost belongs to a rise: the
         /// onset is dated at the first bucket of the dear buckets leading into the run's
         /// first bad window (at most one window before it), not at the window's edge —
-        /// 50 ms is 10% of a 1000-port half at 2000/s. Below `costFactor`, because a
-        /// window judged 5× dearer has buckets from before the rise in it; a preempted
-        /// call raises one bucket now and then, never a run of them.
-        public var riseBucketFactor: Double = 2.5
+        /// 50 ms is 10% of a 1000-port half at 2000/s. Below `costFactorWithParity`,
+        /// because a window judged dearer has buckets from before the rise in it; a
+        /// preempted call raises one bucket now and then, never a run of them.
+        public var riseBucketFactor: Double = 2
+        /// The baseline's cost is this quantile of its buckets' costs, not their median:
+        /// closed loop uses the even half of a 2000-port range within the baseline (~0.1 s
+        /// in), and a median would take the walk for the norm and never see the rise the
+        /// port budget dates at the baseline's end (``PortBudget/defaultDetectableAfterSeconds``).
+        public var baselineCostQuantile: Double = 0.1
         /// io_uring: the cost is the submission's time per chain (``SubmitCost``), not a
         /// connect() call's, and it fires as its own signal so no report calls it one.
         public var costIsSubmission = false
@@ -130,6 +140,11 @@ public struct OnsetDetector: Sendable {
     // baseline that takes longer to reach `baselineCalls` overwrites, never grows).
     var baseCosts: [Double]
     var baseRates: [Double]
+    /// Each baseline bucket's cost (nil-free: 0 without a call) and parity, in bucket
+    /// order, so the baseline's parity is taken from its cheap buckets only.
+    var baseBucketCosts: [Double]
+    var baseBucketEven: [UInt32]
+    var baseBucketOdd: [UInt32]
     var baseCostCount = 0
     var baseRateCount = 0
     var baseCalls: UInt64 = 0
@@ -166,6 +181,9 @@ public struct OnsetDetector: Sendable {
         baselineBuckets = Swift.max(1, Int((parameters.baselineNs + bucketNs - 1) / bucketNs))
         baseCosts = Array(repeating: 0, count: baselineBuckets)
         baseRates = Array(repeating: 0, count: baselineBuckets)
+        baseBucketCosts = Array(repeating: 0, count: baselineBuckets)
+        baseBucketEven = Array(repeating: 0, count: baselineBuckets)
+        baseBucketOdd = Array(repeating: 0, count: baselineBuckets)
     }
 
     /// Feeds the next bucket; returns what fired, once.
@@ -260,22 +278,31 @@ public struct OnsetDetector: Sendable {
             baseCosts[baseCostCount % baselineBuckets] = Double(b.callNs) / Double(b.calls)
             baseCostCount += 1
         }
-        baseRates[baseRateCount % baselineBuckets] = Double(b.established)
+        let slot = baseRateCount % baselineBuckets
+        baseRates[slot] = Double(b.established)
+        baseBucketCosts[slot] = b.calls > 0 ? Double(b.callNs) / Double(b.calls) : 0
+        baseBucketEven[slot] = b.evenPorts
+        baseBucketOdd[slot] = b.oddPorts
         baseRateCount += 1
         baseCalls += UInt64(b.calls)
-        baseEven += UInt64(b.evenPorts)
-        baseOdd += UInt64(b.oddPorts)
         guard baseRateCount >= baselineBuckets && baseCalls >= p.baselineCalls && baseCostCount > 0 else { return }
-        baselineCostNs = Self.medianInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets))
-        baselineEstablishedPerBucket = Self.medianInPlace(&baseRates, count: baselineBuckets)
+        baselineCostNs = Self.quantileInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets), p.baselineCostQuantile)
+        baselineEstablishedPerBucket = Self.quantileInPlace(&baseRates, count: baselineBuckets, 0.5)
+        // A rise inside the baseline brings odd ports with it: their share is not the
+        // baseline's, so the parity is counted over the buckets that stayed cheap.
+        let cheap = p.costFactorWithParity * Swift.max(baselineCostNs ?? 0, 1)
+        for k in 0..<baselineBuckets where baseBucketCosts[k] < cheap {
+            baseEven += UInt64(baseBucketEven[k])
+            baseOdd += UInt64(baseBucketOdd[k])
+        }
         baselineOddShare = share(even: baseEven, odd: baseOdd)
     }
 
     enum Verdict: Equatable {
         case fine
-        /// Dearer by `costFactor`, parity not known yet: neither onset nor contention.
+        /// Dearer by `costFactorWithParity`, parity not known yet: neither onset nor contention.
         case undecided
-        /// Dearer by `costFactor` with the parity where the baseline's was.
+        /// Dearer by `costFactorWithParity` with the parity where the baseline's was.
         case contention
         case bad(Signal)
     }
@@ -287,7 +314,7 @@ public struct OnsetDetector: Sendable {
     func judge(_ w: OnsetBucket, pooled: OnsetBucket) -> Verdict {
         guard let baseCost = baselineCostNs else { return .fine }
         let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
-        let dear = factor.map { $0 >= p.costFactor } ?? false
+        let dear = factor.map { $0 >= p.costFactorWithParity } ?? false
         var oddShare = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts))
         if dear && oddShare == nil { oddShare = share(even: UInt64(pooled.evenPorts), odd: UInt64(pooled.oddPorts)) }
         var parityMoved = false
@@ -297,7 +324,7 @@ public struct OnsetDetector: Sendable {
             paritySteady = !parityMoved
         }
         let cost: Signal = p.costIsSubmission ? .submitCost : .connectCallCost
-        if let f = factor, dear, parityMoved || f >= p.costFactorWithoutParity || (!sawParity && p.paritySampled) {
+        if let f = factor, dear, parityMoved || f >= p.costFactorWithoutParity || (f >= p.costFactor && !sawParity && p.paritySampled) {
             return .bad(cost)
         }
         if let rate = baselineEstablishedPerBucket, rate > 0,
@@ -305,7 +332,7 @@ public struct OnsetDetector: Sendable {
            parityMoved || (!paritySteady && (factor ?? 0) >= (p.paritySampled ? p.costFactorWithRateDrop : p.costFactorWithoutParity)) {
             return .bad(.rateDrop)
         }
-        guard dear && p.paritySampled else { return .fine }
+        guard dear && p.paritySampled && sawParity else { return .fine }
         return paritySteady ? .contention : .undecided
     }
 
@@ -330,9 +357,10 @@ public struct OnsetDetector: Sendable {
             costIsSubmission: p.costIsSubmission)
     }
 
-    /// The upper median of the first `count` values, sorted in place by insertion (at
-    /// most `baselineBuckets`, ~40): `sorted()` would allocate inside `feed`.
-    static func medianInPlace(_ xs: inout [Double], count: Int) -> Double {
+    /// The `q` quantile (0.5: the upper median) of the first `count` values, sorted in
+    /// place by insertion (at most `baselineBuckets`, ~40): `sorted()` would allocate
+    /// inside `feed`.
+    static func quantileInPlace(_ xs: inout [Double], count: Int, _ q: Double) -> Double {
         guard count > 0 else { return 0 }
         for i in 1..<count {
             let x = xs[i]
@@ -340,6 +368,6 @@ public struct OnsetDetector: Sendable {
             while j > 0 && xs[j - 1] > x { xs[j] = xs[j - 1]; j -= 1 }
             xs[j] = x
         }
-        return xs[count / 2]
+        return xs[Swift.min(count - 1, Swift.max(0, Int(q * Double(count))))]
     }
 }

@@ -267,8 +267,11 @@ struct OnsetDetectorTests {
         // Measured: 8 busy loops started 1.2 s into a closed-loop run.
         Scenario(name: "CPU contention mid-run: rate collapses, connect() 4× (preempted), parity known and steady — no onset",
                  after: bucket(calls: 30, costNs: 80_000, established: 30, even: 4), fires: nil),
-        Scenario(name: "rate collapses with connect() 4× and too few parity samples to judge — rate-drop",
-                 after: bucket(calls: 10, costNs: 80_000, established: 10, even: 1), fires: .rateDrop),
+        Scenario(name: "rate collapses with connect() 4× and no parity sample to judge — rate-drop",
+                 after: bucket(calls: 10, costNs: 80_000, established: 10), fires: .rateDrop),
+        // 10 parity samples a window: too few alone, enough pooled over two, and steady.
+        Scenario(name: "rate collapses with connect() 4× and parity steady pooled over windows — no onset",
+                 after: bucket(calls: 10, costNs: 80_000, established: 10, even: 1), fires: nil),
         Scenario(name: "rate collapses as odd ports appear — rate-drop",
                  after: bucket(calls: 10, costNs: 20_000, established: 10, odd: 2), fires: .rateDrop,
                  mentions: ["odd ports 100% vs 0%", "established 300 in 150.0 ms vs 3000 at baseline rate"]),
