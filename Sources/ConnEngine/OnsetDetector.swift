@@ -37,11 +37,13 @@ public struct OnsetDetector: Sendable {
         /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
         /// `costFactorWithoutParity`.
         public var costFactor: Double = 5
-        /// With parity evidence a smaller rise counts: the walk over a 1000-port used half
+        /// With parity evidence a smaller rise counts: the walk over a 1000-port used half,
+        /// the smallest the port budget calls visible (``PortBudget/visibleHalfPorts``),
         /// costs ~5× a connect() here (200–240 µs against 40–50 µs), at the edge of
-        /// `costFactor`. A window this much dearer is suspect and its parity decides;
-        /// contention (3.9× measured) never moves the parity, so it cannot pass.
-        public var costFactorWithParity: Double = 3
+        /// `costFactor`; over 500 ports (4 destinations × 1000) ~3×, which the budget
+        /// leaves to the errno. A window this much dearer is suspect and its parity
+        /// decides; contention (3.9× measured) never moves the parity, so it cannot pass.
+        public var costFactorWithParity: Double = 4
         /// Far more than contention explains: a 25 µs call preempted for a whole time slice
         /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
         /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker
@@ -308,15 +310,13 @@ public struct OnsetDetector: Sendable {
     }
 
     /// What this window says, given `pooled`: the window added to the run it may extend.
-    /// A dearer window's parity is its own if it has enough samples, else the run's
-    /// pooled; a window that is not dearer keeps to its own (a rate drop with cheap
-    /// calls is judged where it happens).
+    /// Its parity is its own if it has enough samples, else the run's pooled.
     func judge(_ w: OnsetBucket, pooled: OnsetBucket) -> Verdict {
         guard let baseCost = baselineCostNs else { return .fine }
         let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
         let dear = factor.map { $0 >= p.costFactorWithParity } ?? false
         var oddShare = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts))
-        if dear && oddShare == nil { oddShare = share(even: UInt64(pooled.evenPorts), odd: UInt64(pooled.oddPorts)) }
+        if oddShare == nil { oddShare = share(even: UInt64(pooled.evenPorts), odd: UInt64(pooled.oddPorts)) }
         var parityMoved = false
         var paritySteady = false
         if let base = baselineOddShare, let now = oddShare {

@@ -270,8 +270,8 @@ struct OnsetDetectorTests {
         Scenario(name: "rate collapses with connect() 4× and no parity sample to judge — rate-drop",
                  after: bucket(calls: 10, costNs: 80_000, established: 10), fires: .rateDrop),
         // 10 parity samples a window: too few alone, enough pooled over two, and steady.
-        Scenario(name: "rate collapses with connect() 4× and parity steady pooled over windows — no onset",
-                 after: bucket(calls: 10, costNs: 80_000, established: 10, even: 1), fires: nil),
+        Scenario(name: "rate collapses with connect() 3× and parity steady pooled over windows — no onset",
+                 after: bucket(calls: 10, costNs: 60_000, established: 10, even: 1), fires: nil),
         Scenario(name: "rate collapses as odd ports appear — rate-drop",
                  after: bucket(calls: 10, costNs: 20_000, established: 10, odd: 2), fires: .rateDrop,
                  mentions: ["odd ports 100% vs 0%", "established 300 in 150.0 ms vs 3000 at baseline rate"]),

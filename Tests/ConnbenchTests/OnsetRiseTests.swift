@@ -18,7 +18,7 @@ extension HeavySuites {
             var testDescription: String { "\(ports) ports at \(rate)/s" }
         }
 
-        static let cases = [Case(ports: 4000, rate: 2000), Case(ports: 8000, rate: 4000)]
+        static let cases = [Case(ports: 2000, rate: 1000), Case(ports: 4000, rate: 2000), Case(ports: 8000, rate: 4000)]
 
         @Test(arguments: cases)
         func theCostRiseIsFoundWhereThePortBudgetPutsIt(_ k: Case) throws {
