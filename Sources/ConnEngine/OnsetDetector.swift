@@ -75,11 +75,6 @@ public struct OnsetDetector: Sendable {
         /// because a window judged dearer has buckets from before the rise in it; a
         /// preempted call raises one bucket now and then, never a run of them.
         public var riseBucketFactor: Double = 2
-        /// The baseline's cost is this quantile of its buckets' costs, not their median:
-        /// closed loop uses the even half of a 2000-port range within the baseline (~0.1 s
-        /// in), and a median would take the walk for the norm and never see the rise the
-        /// port budget dates at the baseline's end (``PortBudget/defaultDetectableAfterSeconds``).
-        public var baselineCostQuantile: Double = 0.1
         /// io_uring: the cost is the submission's time per chain (``SubmitCost``), not a
         /// connect() call's, and it fires as its own signal so no report calls it one.
         public var costIsSubmission = false
@@ -142,11 +137,6 @@ public struct OnsetDetector: Sendable {
     // baseline that takes longer to reach `baselineCalls` overwrites, never grows).
     var baseCosts: [Double]
     var baseRates: [Double]
-    /// Each baseline bucket's cost (nil-free: 0 without a call) and parity, in bucket
-    /// order, so the baseline's parity is taken from its cheap buckets only.
-    var baseBucketCosts: [Double]
-    var baseBucketEven: [UInt32]
-    var baseBucketOdd: [UInt32]
     var baseCostCount = 0
     var baseRateCount = 0
     var baseCalls: UInt64 = 0
@@ -183,9 +173,6 @@ public struct OnsetDetector: Sendable {
         baselineBuckets = Swift.max(1, Int((parameters.baselineNs + bucketNs - 1) / bucketNs))
         baseCosts = Array(repeating: 0, count: baselineBuckets)
         baseRates = Array(repeating: 0, count: baselineBuckets)
-        baseBucketCosts = Array(repeating: 0, count: baselineBuckets)
-        baseBucketEven = Array(repeating: 0, count: baselineBuckets)
-        baseBucketOdd = Array(repeating: 0, count: baselineBuckets)
     }
 
     /// Feeds the next bucket; returns what fired, once.
@@ -280,23 +267,14 @@ public struct OnsetDetector: Sendable {
             baseCosts[baseCostCount % baselineBuckets] = Double(b.callNs) / Double(b.calls)
             baseCostCount += 1
         }
-        let slot = baseRateCount % baselineBuckets
-        baseRates[slot] = Double(b.established)
-        baseBucketCosts[slot] = b.calls > 0 ? Double(b.callNs) / Double(b.calls) : 0
-        baseBucketEven[slot] = b.evenPorts
-        baseBucketOdd[slot] = b.oddPorts
+        baseRates[baseRateCount % baselineBuckets] = Double(b.established)
         baseRateCount += 1
         baseCalls += UInt64(b.calls)
+        baseEven += UInt64(b.evenPorts)
+        baseOdd += UInt64(b.oddPorts)
         guard baseRateCount >= baselineBuckets && baseCalls >= p.baselineCalls && baseCostCount > 0 else { return }
-        baselineCostNs = Self.quantileInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets), p.baselineCostQuantile)
-        baselineEstablishedPerBucket = Self.quantileInPlace(&baseRates, count: baselineBuckets, 0.5)
-        // A rise inside the baseline brings odd ports with it: their share is not the
-        // baseline's, so the parity is counted over the buckets that stayed cheap.
-        let cheap = p.costFactorWithParity * Swift.max(baselineCostNs ?? 0, 1)
-        for k in 0..<baselineBuckets where baseBucketCosts[k] < cheap {
-            baseEven += UInt64(baseBucketEven[k])
-            baseOdd += UInt64(baseBucketOdd[k])
-        }
+        baselineCostNs = Self.medianInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets))
+        baselineEstablishedPerBucket = Self.medianInPlace(&baseRates, count: baselineBuckets)
         baselineOddShare = share(even: baseEven, odd: baseOdd)
     }
 
@@ -357,10 +335,9 @@ public struct OnsetDetector: Sendable {
             costIsSubmission: p.costIsSubmission)
     }
 
-    /// The `q` quantile (0.5: the upper median) of the first `count` values, sorted in
-    /// place by insertion (at most `baselineBuckets`, ~40): `sorted()` would allocate
-    /// inside `feed`.
-    static func quantileInPlace(_ xs: inout [Double], count: Int, _ q: Double) -> Double {
+    /// The upper median of the first `count` values, sorted in place by insertion (at
+    /// most `baselineBuckets`, ~40): `sorted()` would allocate inside `feed`.
+    static func medianInPlace(_ xs: inout [Double], count: Int) -> Double {
         guard count > 0 else { return 0 }
         for i in 1..<count {
             let x = xs[i]
@@ -368,6 +345,6 @@ public struct OnsetDetector: Sendable {
             while j > 0 && xs[j - 1] > x { xs[j] = xs[j - 1]; j -= 1 }
             xs[j] = x
         }
-        return xs[Swift.min(count - 1, Swift.max(0, Int(q * Double(count))))]
+        return xs[count / 2]
     }
 }

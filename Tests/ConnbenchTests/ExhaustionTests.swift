@@ -43,7 +43,7 @@ extension HeavySuites {
                 return
             }
             #expect(Swift.abs(Double(o.attempt) - Double(a)) <= 0.1 * Double(a),
-                    "attempt: observed \(o.attempt) (\(o.signal)), predicted \(a) (\(b.onsetKind?.rawValue ?? "-"))", sourceLocation: sourceLocation)
+                    "attempt: observed \(o.attempt) (\(o.signal)), predicted \(a) (\(b.onsetKind?.rawValue ?? "-")): \(o.evidence ?? "-")", sourceLocation: sourceLocation)
             #expect(Swift.abs(o.seconds - t) <= 0.1 * t,
                     "time: observed \(o.seconds) s, predicted \(t) s at \(b.rate ?? 0)/s", sourceLocation: sourceLocation)
         }

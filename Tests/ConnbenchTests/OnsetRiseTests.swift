@@ -116,30 +116,6 @@ struct OnsetDetectorRiseTests {
         #expect(u.description.contains("too few port-parity samples (0, \(Self.p.paritySamplesMin) needed)"), "\(u.description)")
     }
 
-    /// Closed loop uses the even half of a small range before the baseline is complete:
-    /// the rise is seen at the baseline's end (where the port budget dates it), not taken
-    /// for the norm, and the odd ports it brought do not become the baseline's parity.
-    @Test func aRiseInsideTheBaselineIsSeenWhenTheBaselineEnds() throws {
-        let settle = Int(Self.p.settleNs / Self.bucketNs)
-        let baseline = Int(Self.p.baselineNs / Self.bucketNs)
-        var d = OnsetDetector(bucketNs: Self.bucketNs)
-        var fired: OnsetDetector.Fired?
-        for i in 0..<400 {
-            let risen = i >= settle + baseline / 4
-            var b = OnsetBucket()
-            b.started = 100
-            b.calls = 100
-            b.established = 100
-            b.callNs = 100 * UInt64(Double(Self.baseCostNs) * (risen ? Self.rise : 1))
-            if risen { b.oddPorts = 12 } else { b.evenPorts = 12 }
-            if let f = d.feed(b) { fired = f; break }
-        }
-        let f = try #require(fired, "the rise inside the baseline was never seen")
-        #expect(f.signal == .connectCallCost, "evidence: \(f.evidence)")
-        #expect(f.bucket == settle + baseline, "evidence: \(f.evidence)")
-        #expect(d.baselineOddShare == 0)
-    }
-
     /// A later onset's evidence names the earlier rise it could not decide.
     @Test func aLaterOnsetSaysWhatWasLeftUndecidedBeforeIt() throws {
         try Self.requireSparse()
