@@ -33,9 +33,12 @@ struct OnsetAnalysis {
         let onsetBucket: Int
         if let e = firstErrno, signalSeconds == nil || e.firstSeconds <= signalSeconds! {
             onsetBucket = Int(UInt64(e.firstSeconds * 1e9) / bucketNs)
+            var evidence = "\(e.name) from \(e.site) at attempt \(e.firstAttempt): an exhaustion errno is onset by itself"
+            // A cost rise before it that parity could not decide is the likelier onset;
+            // the reader is told it was seen and why it was not called one.
+            if let u = detector.undecided, Double(u.startNs) / 1e9 < e.firstSeconds { evidence += "; before it, " + u.description }
             onset = Onset(signal: e.name, call: e.site.description, seconds: e.firstSeconds, attempt: e.firstAttempt,
-                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0,
-                          evidence: "\(e.name) from \(e.site) at attempt \(e.firstAttempt): an exhaustion errno is onset by itself")
+                          rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0, evidence: evidence)
         } else if let fired, let signalSeconds {
             onsetBucket = fired.bucket
             let attempt = buckets[0..<fired.bucket].reduce(UInt64(0)) { $0 + UInt64($1.started) } + 1

@@ -15,6 +15,13 @@
 /// baseline's (the port search has left the even half), or a connect() cost far beyond
 /// what a preempted call costs. See ``Parameters`` for the thresholds and why.
 ///
+/// Parity is sampled, so at a few thousand connects per second one window holds too few
+/// samples to judge: a dearer window with its parity unknown is *undecided*, and the
+/// parity is pooled over the run of dear windows until there are enough. Moved: the run
+/// is bad from its first window (the cost rose there). Steady: the run was contention and
+/// starts over. A run that never gathers enough is kept as ``undecided``, so a report can
+/// say why a cost rise it saw was not called an onset.
+///
 /// The same code runs online in each worker (for `--until-exhausted`, once per bucket in
 /// the hot loop, so `feed` allocates nothing) and offline on the merged buckets (for the
 /// report), so what the report says is what stopped the run.
@@ -30,6 +37,13 @@ public struct OnsetDetector: Sendable {
         /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
         /// `costFactorWithoutParity`.
         public var costFactor: Double = 5
+        /// With parity evidence a smaller rise counts: the walk over a 1000-port used half,
+        /// the smallest the port budget calls visible (``PortBudget/visibleHalfPorts``),
+        /// costs ~5× a connect() here (200–240 µs against 40–50 µs), at the edge of
+        /// `costFactor`; over 500 ports (4 destinations × 1000) ~3×, which the budget
+        /// leaves to the errno. A window this much dearer is suspect and its parity
+        /// decides; contention (3.9× measured) never moves the parity, so it cannot pass.
+        public var costFactorWithParity: Double = 4
         /// Far more than contention explains: a 25 µs call preempted for a whole time slice
         /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
         /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker
@@ -54,6 +68,13 @@ public struct OnsetDetector: Sendable {
         /// ports, bind() odd ones, and exhaustion makes either take the other half.
         public var parityShift: Double = 0.2
         public var sustain = 3
+        /// A bucket at least this many times the baseline's cost belongs to a rise: the
+        /// onset is dated at the first bucket of the dear buckets leading into the run's
+        /// first bad window (at most one window before it), not at the window's edge —
+        /// 50 ms is 10% of a 1000-port half at 2000/s. Below `costFactorWithParity`,
+        /// because a window judged dearer has buckets from before the rise in it; a
+        /// preempted call raises one bucket now and then, never a run of them.
+        public var riseBucketFactor: Double = 2
         /// io_uring: the cost is the submission's time per chain (``SubmitCost``), not a
         /// connect() call's, and it fires as its own signal so no report calls it one.
         public var costIsSubmission = false
@@ -134,6 +155,14 @@ public struct OnsetDetector: Sendable {
     var badRunStart = 0
     var badRunSignal: Signal = .connectCallCost
     var badRunSum = OnsetBucket()
+    /// The run so far is dear windows whose parity is not yet known (none is bad yet).
+    var badRunUndecided = false
+    /// First bucket of the current unbroken run of dear buckets (`riseBucketFactor`).
+    var dearSince: Int?
+    /// The first run of dear windows, `sustain` long or more, that parity could not
+    /// decide (too few samples pooled): what a report says when no cost rise fired.
+    public private(set) var undecided: OnsetEvidence.Undecided?
+    var undecidedRunStart = -1
     public private(set) var fired: Fired?
 
     public init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
@@ -163,19 +192,74 @@ public struct OnsetDetector: Sendable {
             return nil
         }
         if windowFill == 0 { windowStart = index }
+        noteDear(b, at: index)
         window = window + b
         windowFill += 1
         guard windowFill == windowBuckets else { return nil }
         defer { window = OnsetBucket(); windowFill = 0 }
-        guard let signal = judge(window) else { badRun = 0; return nil }
-        if badRun == 0 { badRunStart = windowStart; badRunSignal = signal; badRunSum = OnsetBucket() }
+        return closeWindow()
+    }
+
+    /// Tracks the unbroken run of dear buckets; a bucket with no call ending in it
+    /// neither extends nor breaks it.
+    mutating func noteDear(_ b: OnsetBucket, at index: Int) {
+        guard b.calls > 0, let base = baselineCostNs else { return }
+        if Double(b.callNs) / Double(b.calls) >= p.riseBucketFactor * Swift.max(base, 1) {
+            if dearSince == nil { dearSince = index }
+        } else {
+            dearSince = nil
+        }
+    }
+
+    /// Judges the window just filled against the run it may extend.
+    mutating func closeWindow() -> Fired? {
+        let pooled = badRun > 0 ? badRunSum + window : window
+        let verdict = judge(window, pooled: pooled)
+        if verdict == .contention && undecidedRunStart == badRunStart && badRun > 0 {
+            // The run parity could not decide is decided now: not a port search.
+            undecided = nil
+            undecidedRunStart = -1
+        }
+        guard verdict != .fine && verdict != .contention else { endRun(); return nil }
+        if badRun == 0 {
+            // The rise began where the dear buckets leading into this window began.
+            badRunStart = Swift.max(dearSince ?? windowStart, windowStart - windowBuckets)
+            badRunSum = OnsetBucket()
+            badRunUndecided = true
+        }
         badRun += 1
         badRunSum = badRunSum + window
-        if badRun >= p.sustain {
-            fired = Fired(bucket: badRunStart, signal: badRunSignal, measured: evidence(badRunSum, windows: badRun))
-            return fired
+        if case .bad(let signal) = verdict, badRunUndecided || (badRunSignal == .rateDrop && signal != .rateDrop) {
+            // Named for the cost once any window shows it: the rate falls because each
+            // connect() costs more, and the generator cannot keep up.
+            badRunSignal = signal
+            badRunUndecided = false
         }
-        return nil
+        if badRunUndecided {
+            if badRun >= p.sustain { noteUndecided() }
+            return nil
+        }
+        guard badRun >= p.sustain else { return nil }
+        var measured = evidence(badRunSum, windows: badRun)
+        if undecidedRunStart != badRunStart { measured.undecidedBefore = undecided }
+        fired = Fired(bucket: badRunStart, signal: badRunSignal, measured: measured)
+        return fired
+    }
+
+    mutating func endRun() {
+        badRun = 0
+        badRunUndecided = false
+    }
+
+    /// Keeps the first run parity could not decide, and how far it went.
+    mutating func noteUndecided() {
+        guard undecided == nil || undecidedRunStart == badRunStart else { return }
+        undecidedRunStart = badRunStart
+        let e = evidence(badRunSum, windows: badRun)
+        undecided = OnsetEvidence.Undecided(
+            startNs: UInt64(badRunStart) * bucketNs, spanNs: e.spanNs, costFactor: e.costFactorSeen ?? 0,
+            paritySamples: e.paritySamples, paritySamplesBaseline: e.paritySamplesBaseline,
+            paritySamplesNeeded: Swift.max(p.paritySamplesMin, 1), costIsSubmission: p.costIsSubmission)
     }
 
     mutating func learnBaseline(_ b: OnsetBucket) {
@@ -194,26 +278,40 @@ public struct OnsetDetector: Sendable {
         baselineOddShare = share(even: baseEven, odd: baseOdd)
     }
 
-    /// Which signal, if any, makes this window bad.
-    func judge(_ w: OnsetBucket) -> Signal? {
-        guard let baseCost = baselineCostNs else { return nil }
+    enum Verdict: Equatable {
+        case fine
+        /// Dearer by `costFactorWithParity`, parity not known yet: neither onset nor contention.
+        case undecided
+        /// Dearer by `costFactorWithParity` with the parity where the baseline's was.
+        case contention
+        case bad(Signal)
+    }
+
+    /// What this window says, given `pooled`: the window added to the run it may extend.
+    /// Its parity is its own if it has enough samples, else the run's pooled.
+    func judge(_ w: OnsetBucket, pooled: OnsetBucket) -> Verdict {
+        guard let baseCost = baselineCostNs else { return .fine }
         let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
+        let dear = factor.map { $0 >= p.costFactorWithParity } ?? false
+        var oddShare = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts))
+        if oddShare == nil { oddShare = share(even: UInt64(pooled.evenPorts), odd: UInt64(pooled.oddPorts)) }
         var parityMoved = false
         var paritySteady = false
-        if let base = baselineOddShare, let now = share(even: UInt64(w.evenPorts), odd: UInt64(w.oddPorts)) {
+        if let base = baselineOddShare, let now = oddShare {
             parityMoved = abs(now - base) >= p.parityShift
             paritySteady = !parityMoved
         }
-        if let f = factor, f >= p.costFactor,
-           parityMoved || f >= p.costFactorWithoutParity || (!sawParity && p.paritySampled) {
-            return p.costIsSubmission ? .submitCost : .connectCallCost
+        let cost: Signal = p.costIsSubmission ? .submitCost : .connectCallCost
+        if let f = factor, dear, parityMoved || f >= p.costFactorWithoutParity || (f >= p.costFactor && !sawParity && p.paritySampled) {
+            return .bad(cost)
         }
         if let rate = baselineEstablishedPerBucket, rate > 0,
            Double(w.established) <= p.rateFactor * rate * Double(windowBuckets),
            parityMoved || (!paritySteady && (factor ?? 0) >= (p.paritySampled ? p.costFactorWithRateDrop : p.costFactorWithoutParity)) {
-            return .rateDrop
+            return .bad(.rateDrop)
         }
-        return nil
+        guard dear && p.paritySampled && sawParity else { return .fine }
+        return paritySteady ? .contention : .undecided
     }
 
     /// The odd share, or nil from fewer than `paritySamplesMin` samples.
@@ -233,6 +331,7 @@ public struct OnsetDetector: Sendable {
             paritySamplesBaseline: baseEven + baseOdd,
             oddShareWindow: share(even: UInt64(s.evenPorts), odd: UInt64(s.oddPorts)),
             oddShareBaseline: baselineOddShare,
+            paritySamplesNeeded: Swift.max(p.paritySamplesMin, 1),
             costIsSubmission: p.costIsSubmission)
     }
 

@@ -16,12 +16,17 @@ public struct OnsetEvidence: Sendable, Equatable {
     public var paritySamplesBaseline: UInt64
     public var oddShareWindow: Double?
     public var oddShareBaseline: Double?
+    /// The fewest samples a share is taken from (``OnsetDetector/Parameters/paritySamplesMin``).
+    public var paritySamplesNeeded: UInt64
     /// io_uring: the cost is the submission's time per chain, not a connect() call's.
     public var costIsSubmission: Bool
+    /// An earlier cost rise the detector could not call an onset for want of parity.
+    public var undecidedBefore: Undecided?
 
     public init(spanNs: UInt64, established: UInt64, establishedAtBaseline: Double, costMeanNs: Double?,
                 costBaselineNs: Double, paritySamples: UInt64, paritySamplesBaseline: UInt64,
-                oddShareWindow: Double?, oddShareBaseline: Double?, costIsSubmission: Bool = false) {
+                oddShareWindow: Double?, oddShareBaseline: Double?, paritySamplesNeeded: UInt64 = 16,
+                costIsSubmission: Bool = false, undecidedBefore: Undecided? = nil) {
         self.spanNs = spanNs
         self.established = established
         self.establishedAtBaseline = establishedAtBaseline
@@ -31,7 +36,43 @@ public struct OnsetEvidence: Sendable, Equatable {
         self.paritySamplesBaseline = paritySamplesBaseline
         self.oddShareWindow = oddShareWindow
         self.oddShareBaseline = oddShareBaseline
+        self.paritySamplesNeeded = paritySamplesNeeded
         self.costIsSubmission = costIsSubmission
+        self.undecidedBefore = undecidedBefore
+    }
+
+    /// A run of dear windows whose source-port parity could not be judged: a connect()
+    /// that dear is the odd-port search or a preempted call, and only the parity tells
+    /// them apart. Numbers, like the evidence, so the detector keeps one without text.
+    public struct Undecided: Sendable, Equatable {
+        public var startNs: UInt64
+        public var spanNs: UInt64
+        public var costFactor: Double
+        public var paritySamples: UInt64
+        public var paritySamplesBaseline: UInt64
+        public var paritySamplesNeeded: UInt64
+        public var costIsSubmission: Bool
+
+        public init(startNs: UInt64, spanNs: UInt64, costFactor: Double, paritySamples: UInt64,
+                    paritySamplesBaseline: UInt64, paritySamplesNeeded: UInt64, costIsSubmission: Bool = false) {
+            self.startNs = startNs
+            self.spanNs = spanNs
+            self.costFactor = costFactor
+            self.paritySamples = paritySamples
+            self.paritySamplesBaseline = paritySamplesBaseline
+            self.paritySamplesNeeded = paritySamplesNeeded
+            self.costIsSubmission = costIsSubmission
+        }
+
+        /// e.g. `connect() 10.2× the baseline from 1.000 s for 150.0 ms, undecided: …`.
+        public var description: String {
+            let cost = costIsSubmission ? "io_uring submission" : "connect()"
+            let why = paritySamplesBaseline < paritySamplesNeeded
+                ? "the baseline had too few port-parity samples (\(paritySamplesBaseline), \(paritySamplesNeeded) needed)"
+                : "too few port-parity samples (\(paritySamples), \(paritySamplesNeeded) needed)"
+            return "\(cost) \(String(format1: costFactor))× the baseline from \(String(fixed: Double(startNs) / 1e9, digits: 3)) s "
+                + "for \(OnsetEvidence.duration(Double(spanNs))), undecided: \(why) to tell the odd-port search from CPU contention"
+        }
     }
 
     /// How many times the baseline's connect() cost the span's mean was.
@@ -57,8 +98,9 @@ public struct OnsetEvidence: Sendable, Equatable {
         case (nil, _) where paritySamples == 0 && paritySamplesBaseline == 0:
             parts.append("no port parity sampled")
         default:
-            parts.append("odd ports: too few parity samples (\(paritySamples) vs \(paritySamplesBaseline) at baseline)")
+            parts.append("odd ports: too few parity samples to judge (\(paritySamples), \(paritySamplesNeeded) needed; \(paritySamplesBaseline) at baseline)")
         }
+        if let u = undecidedBefore { parts.append("before it, " + u.description) }
         return parts.joined(separator: "; ")
     }
 

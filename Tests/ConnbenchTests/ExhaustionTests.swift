@@ -43,7 +43,7 @@ extension HeavySuites {
                 return
             }
             #expect(Swift.abs(Double(o.attempt) - Double(a)) <= 0.1 * Double(a),
-                    "attempt: observed \(o.attempt) (\(o.signal)), predicted \(a) (\(b.onsetKind?.rawValue ?? "-"))", sourceLocation: sourceLocation)
+                    "attempt: observed \(o.attempt) (\(o.signal)), predicted \(a) (\(b.onsetKind?.rawValue ?? "-")): \(o.evidence ?? "-")", sourceLocation: sourceLocation)
             #expect(Swift.abs(o.seconds - t) <= 0.1 * t,
                     "time: observed \(o.seconds) s, predicted \(t) s at \(b.rate ?? 0)/s", sourceLocation: sourceLocation)
         }
@@ -267,8 +267,11 @@ struct OnsetDetectorTests {
         // Measured: 8 busy loops started 1.2 s into a closed-loop run.
         Scenario(name: "CPU contention mid-run: rate collapses, connect() 4× (preempted), parity known and steady — no onset",
                  after: bucket(calls: 30, costNs: 80_000, established: 30, even: 4), fires: nil),
-        Scenario(name: "rate collapses with connect() 4× and too few parity samples to judge — rate-drop",
-                 after: bucket(calls: 10, costNs: 80_000, established: 10, even: 1), fires: .rateDrop),
+        Scenario(name: "rate collapses with connect() 4× and no parity sample to judge — rate-drop",
+                 after: bucket(calls: 10, costNs: 80_000, established: 10), fires: .rateDrop),
+        // 10 parity samples a window: too few alone, enough pooled over two, and steady.
+        Scenario(name: "rate collapses with connect() 3× and parity steady pooled over windows — no onset",
+                 after: bucket(calls: 10, costNs: 60_000, established: 10, even: 1), fires: nil),
         Scenario(name: "rate collapses as odd ports appear — rate-drop",
                  after: bucket(calls: 10, costNs: 20_000, established: 10, odd: 2), fires: .rateDrop,
                  mentions: ["odd ports 100% vs 0%", "established 300 in 150.0 ms vs 3000 at baseline rate"]),
