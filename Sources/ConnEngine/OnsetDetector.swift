@@ -37,13 +37,13 @@ public struct OnsetDetector: Sendable {
         /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
         /// `costFactorWithoutParity`.
         public var costFactor: Double = 5
-        /// With parity evidence a smaller rise counts: the walk over a 1000-port used half,
-        /// the smallest the port budget calls visible (``PortBudget/visibleHalfPorts``),
-        /// costs ~5× a connect() here (200–240 µs against 40–50 µs), at the edge of
-        /// `costFactor`; over 500 ports (4 destinations × 1000) ~3×, which the budget
-        /// leaves to the errno. A window this much dearer is suspect and its parity
-        /// decides; contention (3.9× measured) never moves the parity, so it cannot pass.
-        public var costFactorWithParity: Double = 4
+        /// A window this much dearer is suspect and its parity decides (pooled over the
+        /// suspect windows in a row); contention (3.9× measured) never moves the parity. The
+        /// walk over a 500-port used half (4 destinations × 1000) measured 4.5–4.7×, which
+        /// the port budget leaves to the errno (``PortBudget/visibleHalfPorts``), so the
+        /// factor stays at 5: the walk over a 1000-port half (~5×) is then found in some
+        /// runs only, and from 2000 used ports (~10×) on in every one.
+        public var costFactorWithParity: Double = 5
         /// Far more than contention explains: a 25 µs call preempted for a whole time slice
         /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
         /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker

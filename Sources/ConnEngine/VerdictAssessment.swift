@@ -118,9 +118,12 @@ public enum VerdictAssessment {
         // else listens there), so it is a tail even when too few connects hit it to move
         // p99, or when the dropped ones were still retrying at the end.
         let listenerOverflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
-        guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 else { return nil }
+        let synRetransmits = r.synRetransmits ?? 0
+        guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 || synRetransmits > 0 else { return nil }
         var parts: [String] = []
-        if !wide && r.tally.timedOut == 0 {
+        if !wide && r.tally.timedOut == 0 && listenerOverflows == 0 {
+            parts.append("\(synRetransmits) connects established only after a SYN retransmit")
+        } else if !wide && r.tally.timedOut == 0 {
             parts.append("the listener's accept queue overflowed"
                 + (r.tally.inFlight > 0 ? " (\(r.tally.inFlight) attempts still in flight at the end)" : ""))
         }

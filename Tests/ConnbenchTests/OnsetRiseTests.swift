@@ -18,7 +18,9 @@ extension HeavySuites {
             var testDescription: String { "\(ports) ports at \(rate)/s" }
         }
 
-        static let cases = [Case(ports: 2000, rate: 1000), Case(ports: 4000, rate: 2000), Case(ports: 8000, rate: 4000)]
+        /// A 2000-port range's walk (~5×) sits at the detector's factor: not a case that
+        /// holds every time (Benchmarks/onset-rise.sh measures it).
+        static let cases = [Case(ports: 4000, rate: 2000), Case(ports: 8000, rate: 4000)]
 
         @Test(arguments: cases)
         func theCostRiseIsFoundWhereThePortBudgetPutsIt(_ k: Case) throws {
