@@ -70,7 +70,15 @@ public enum RunMerge {
             h.service.add(p.histograms.service)
             h.connectCall.add(p.histograms.connectCall)
         }
+        h.callRunning = addAll(parts.map(\.histograms.callRunning))
+        h.serviceRunning = addAll(parts.map(\.histograms.serviceRunning))
         r.histograms = h
+        r.generatorTime = mergedGeneratorTime(parts, histograms: h, offsets: starts.map { Double($0 - origin) / 1000 })
+        r.synRetransmits = sumOptional(parts.map(\.synRetransmits))
+        if parts.contains(where: { $0.kernelTrace != nil }) {
+            r.kernelTrace = nil
+            notes.append("the kernel clock (--trace-kernel) is each part's own and is not merged: read it in the parts")
+        }
         r.latency = LatencySummary(h.latency)
         r.service = LatencySummary(h.service)
         r.connectCall = LatencySummary(h.connectCall)
@@ -136,6 +144,30 @@ public enum RunMerge {
         for t in tags where !seen.insert(t).inserted {
             throw Failure(description: "tag \(t) appears twice: the same run given twice? (runs to merge need distinct --tag)")
         }
+    }
+
+    /// The histograms added up, or nil unless every part has one.
+    static func addAll(_ hs: [Histogram<UInt64>?]) -> Histogram<UInt64>? {
+        guard var total = hs.first ?? nil, !hs.contains(where: { $0 == nil }) else { return nil }
+        for h in hs.dropFirst() { if let h { total.add(h) } }
+        return total
+    }
+
+    /// The parts' generator figures together: wait weighted by each part's workers, the
+    /// running rows from the added histograms, every stall on the common clock.
+    static func mergedGeneratorTime(_ parts: [RunReport], histograms h: RunReport.Histograms, offsets: [Double]) -> GeneratorTime? {
+        let timed = parts.enumerated().compactMap { i, p in p.generatorTime.map { (i, p, $0) } }
+        guard timed.count == parts.count, let first = timed.first?.2 else { return nil }
+        let workers = timed.reduce(0) { $0 + Swift.max(1, $1.1.setup.workers) }
+        let wait = timed.reduce(0.0) { $0 + $1.2.cpuWaitShare * Double(Swift.max(1, $1.1.setup.workers)) } / Double(Swift.max(1, workers))
+        let stalls = timed.flatMap { i, _, g in
+            g.stalls.map { s in var s = s; s.startSeconds += offsets[i]; return s }
+        }.sorted { $0.startSeconds < $1.startSeconds }
+        return GeneratorTime(cpuWaitShare: wait, preemptions: timed.reduce(0) { $0 + $1.2.preemptions }, sampleEvery: first.sampleEvery,
+                             callRunning: h.callRunning.map { LatencySummary($0) }, serviceRunning: h.serviceRunning.map { LatencySummary($0) },
+                             stalls: stalls, sharedCPUs: Array(Set(timed.flatMap(\.2.sharedCPUs))).sorted(),
+                             listenerThreads: timed.map(\.2.listenerThreads).max() ?? 0,
+                             otherLoadShare: timed.compactMap(\.2.otherLoadShare).max())
     }
 
     static func sumOptional(_ xs: [UInt64?]) -> UInt64? {
