@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
         if config.topology == .veth {
             do { try VethLabCheck.check(config.veth) } catch { throw CLIFailure(error.description) }
         }
+        if config.traceKernel {
+            do { try KernelTrace.preflight() } catch { throw CLIFailure("--trace-kernel: \(error.description)") }
+        }
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()

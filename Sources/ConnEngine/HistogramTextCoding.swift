@@ -21,6 +21,15 @@ public enum HistogramTextCoding {
         }
     }
 
+    /// An optional histogram: absent from the JSON when nil, nil when absent (older reports).
+    static func encodeIfPresent<C, K: CodingKey>(_ h: Histogram<C>?, _ field: K, _ c: inout KeyedEncodingContainer<K>, _ encoder: any Encoder) throws {
+        if let h { try encode(h, field, &c, encoder) }
+    }
+
+    static func decodeIfPresent<C, K: CodingKey>(_ field: K, _ c: KeyedDecodingContainer<K>, _ decoder: any Decoder) throws -> Histogram<C>? {
+        c.contains(field) ? try decode(field, c, decoder) : nil
+    }
+
     static func decode<C, K: CodingKey>(_ field: K, _ c: KeyedDecodingContainer<K>, _ decoder: any Decoder) throws -> Histogram<C> {
         if let codec = decoder.userInfo[key] as? any HistogramTextCodec {
             let text = try c.decode(String.self, forKey: field)
@@ -33,13 +42,15 @@ public enum HistogramTextCoding {
 }
 
 extension RunReport.Histograms {
-    enum CodingKeys: String, CodingKey { case latency, service, connectCall }
+    enum CodingKeys: String, CodingKey { case latency, service, connectCall, callRunning, serviceRunning }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try HistogramTextCoding.encode(latency, .latency, &c, encoder)
         try HistogramTextCoding.encode(service, .service, &c, encoder)
         try HistogramTextCoding.encode(connectCall, .connectCall, &c, encoder)
+        try HistogramTextCoding.encodeIfPresent(callRunning, .callRunning, &c, encoder)
+        try HistogramTextCoding.encodeIfPresent(serviceRunning, .serviceRunning, &c, encoder)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,11 +58,13 @@ extension RunReport.Histograms {
         latency = try HistogramTextCoding.decode(.latency, c, decoder)
         service = try HistogramTextCoding.decode(.service, c, decoder)
         connectCall = try HistogramTextCoding.decode(.connectCall, c, decoder)
+        callRunning = try HistogramTextCoding.decodeIfPresent(.callRunning, c, decoder)
+        serviceRunning = try HistogramTextCoding.decodeIfPresent(.serviceRunning, c, decoder)
     }
 }
 
 extension IntervalHistograms.Row {
-    enum CodingKeys: String, CodingKey { case startSeconds, seconds, latency, service, connectCall }
+    enum CodingKeys: String, CodingKey { case startSeconds, seconds, latency, service, connectCall, callRunning }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -60,6 +73,7 @@ extension IntervalHistograms.Row {
         try HistogramTextCoding.encode(latency, .latency, &c, encoder)
         try HistogramTextCoding.encode(service, .service, &c, encoder)
         try HistogramTextCoding.encode(connectCall, .connectCall, &c, encoder)
+        try HistogramTextCoding.encodeIfPresent(callRunning, .callRunning, &c, encoder)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +82,7 @@ extension IntervalHistograms.Row {
                   seconds: try c.decode(Double.self, forKey: .seconds),
                   latency: try HistogramTextCoding.decode(.latency, c, decoder),
                   service: try HistogramTextCoding.decode(.service, c, decoder),
-                  connectCall: try HistogramTextCoding.decode(.connectCall, c, decoder))
+                  connectCall: try HistogramTextCoding.decode(.connectCall, c, decoder),
+                  callRunning: try HistogramTextCoding.decodeIfPresent(.callRunning, c, decoder))
     }
 }

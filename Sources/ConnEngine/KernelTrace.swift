@@ -33,6 +33,13 @@ public final class KernelTrace: Sendable {
         self.io = Mutex(io)
     }
 
+    /// What a trace needs before anything of a run exists (bpftrace on PATH, root), so a run
+    /// asked for one fails in one line up front rather than after its listener started.
+    public static func preflight() throws(Failure) {
+        guard SpawnedProgram.locate("bpftrace") != nil else { throw .noBpftrace }
+        guard geteuid() == 0 else { throw .notRoot }
+    }
+
     /// Starts bpftrace on `pid`'s threads `tids` and returns once its probes are attached.
     /// `timeLimitSeconds` bounds the trace should `stop()` never come.
     public static func start(pid: Int32, tids: [Int32], timeLimitSeconds: Int,

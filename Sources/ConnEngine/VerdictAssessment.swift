@@ -139,7 +139,7 @@ public enum VerdictAssessment {
         let oneSecond = h.count(within: 900_000_000...1_500_000_000)
         let threeSeconds = h.count(within: 2_900_000_000...3_500_000_000)
         if let syn = r.synRetransmits, syn > 0 {
-            why.append("\(syn) connects needed a SYN retransmit (TCP_INFO; \(oneSecond) took ~1 s and \(threeSeconds) ~3 s): the handshake, SYNs dropped on the way or at the listener")
+            why.append("\(syn) connects needed a SYN retransmit (TCP_INFO) and \(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the handshake, the steps of SYNs dropped and retransmitted")
         } else if r.synRetransmits == nil, oneSecond + threeSeconds > 0 {
             why.append("\(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the steps of SYNs dropped and retransmitted")
         }

@@ -38,7 +38,7 @@ public enum CSVReporter {
         "stalls", "stall_max_ms", "listener_shared_cpus", "other_load_pct", "syn_retransmits",
         // --trace-kernel: the kernel's own clock (bpftrace).
         "kernel_call_p50_us", "kernel_call_p99_us", "kernel_call_p999_us", "kernel_handshake_p50_us",
-        "kernel_handshake_p99_us", "kernel_runq_p99_us",
+        "kernel_handshake_p99_us", "kernel_handshake_p999_us", "kernel_runq_p50_us", "kernel_runq_p99_us", "kernel_runq_p999_us",
     ]
 
     /// One header row and one row for the run.
@@ -181,27 +181,27 @@ public enum CSVReporter {
     static func generatorValues(_ r: RunReport, into values: inout [String: String]) {
         values["syn_retransmits"] = r.synRetransmits.map(String.init) ?? ""
         if let k = r.kernelTrace {
-            values["kernel_call_p50_us"] = k.call.map { Num.us($0.p50) } ?? ""
-            values["kernel_call_p99_us"] = k.call.map { Num.us($0.p99) } ?? ""
-            values["kernel_call_p999_us"] = k.call.map { Num.us($0.p999) } ?? ""
-            values["kernel_handshake_p50_us"] = k.handshake.map { Num.us($0.p50) } ?? ""
-            values["kernel_handshake_p99_us"] = k.handshake.map { Num.us($0.p99) } ?? ""
-            values["kernel_runq_p99_us"] = k.runQueue.map { Num.us($0.p99) } ?? ""
+            for (name, s) in [("kernel_call", k.call), ("kernel_handshake", k.handshake), ("kernel_runq", k.runQueue)] {
+                percentileValues(name, s, into: &values)
+            }
         }
         guard let g = r.generatorTime else { return }
         values["cpu_wait_pct"] = Num.f1(g.cpuWaitShare * 100)
         values["preemptions"] = String(g.preemptions)
-        values["call_running_p50_us"] = g.callRunning.map { Num.us($0.p50) } ?? ""
-        values["call_running_p99_us"] = g.callRunning.map { Num.us($0.p99) } ?? ""
-        values["call_running_p999_us"] = g.callRunning.map { Num.us($0.p999) } ?? ""
-        values["service_running_p50_us"] = g.serviceRunning.map { Num.us($0.p50) } ?? ""
-        values["service_running_p99_us"] = g.serviceRunning.map { Num.us($0.p99) } ?? ""
-        values["service_running_p999_us"] = g.serviceRunning.map { Num.us($0.p999) } ?? ""
+        percentileValues("call_running", g.callRunning, into: &values)
+        percentileValues("service_running", g.serviceRunning, into: &values)
         values["running_sample_every"] = String(g.sampleEvery)
         values["stalls"] = String(g.stalls.count)
         values["stall_max_ms"] = g.longestStall.map { Num.f1($0.seconds * 1000) } ?? ""
         values["listener_shared_cpus"] = g.sharedCPUs.map(String.init).joined(separator: ";")
         values["other_load_pct"] = g.otherLoadShare.map { Num.f1($0 * 100) } ?? ""
+    }
+
+    /// `NAME_p50_us`, `NAME_p99_us`, `NAME_p999_us`; empty where there is no such row.
+    static func percentileValues(_ name: String, _ s: LatencySummary?, into values: inout [String: String]) {
+        for (suffix, ns) in [("p50", s?.p50), ("p99", s?.p99), ("p999", s?.p999)] {
+            values["\(name)_\(suffix)_us"] = ns.map { Num.us($0) } ?? ""
+        }
     }
 
     public static let errorColumns = ["errno", "call", "count", "first_s", "first_attempt"]

@@ -89,8 +89,12 @@ extension HeavySuites {
                 while !stop.isStopped && MonotonicClock.now() < end {}
             }
             defer { stop.stop(); hog.join() }
-            var c = TestSupport.config(rate: .fixed(perSecond: 2000), duration: "2s", workers: 1)
+            // Closed loop: a worker that is always runnable competes for the CPU all the time
+            // (at a low open-loop rate the scheduler lets a mostly sleeping thread preempt
+            // the hog on each wake-up, and the wait stays small).
+            var c = TestSupport.config(rate: .max, duration: "1500ms", workers: 1)
             c.cpus = [cpu]
+            c.close = .rst
             c.listener.cpus = [Self.cpus[1]]
             c.isolation = Isolation(netns: true, sysctls: [])
             let r = try BenchmarkRunner.run(c)
@@ -125,6 +129,16 @@ extension HeavySuites {
             #expect(abs(stall.seconds - 0.5) <= 0.05, "stall \(stall.seconds) s")
             #expect(stall.cause == .notRunning, "\(stall)")
             #expect(report.verdict.line.contains("generator stalled \(Int((stall.seconds * 1000).rounded())) ms"), "\(report.verdict.line)")
+        }
+
+        /// `--trace-kernel` without bpftrace is one line and no run, never a run without it.
+        @Test func traceKernelWithoutBpftraceIsAOneLineErrorAndNoRun() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let o = try TestSupport.run(["--rate", "500", "--duration", "300ms", "--workers", "1", "--trace-kernel", "--output", dir],
+                                        shell: "env PATH=/nonexistent")
+            TestSupport.expectOneLineError(o, naming: "bpftrace")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/summary.txt"))
         }
 
         /// A listener with backlog 1 on the worker's CPU at 4000/s drops SYNs: the connects
