@@ -141,12 +141,13 @@ extension HeavySuites {
             #expect(!FileManager.default.fileExists(atPath: dir + "/summary.txt"))
         }
 
-        /// A listener with backlog 1 on the worker's CPU at 4000/s drops SYNs: the connects
-        /// that needed a retransmit are counted from TCP_INFO, and agree with the ~1 s
-        /// step of the histogram.
+        /// A listener with backlog 1 on the worker's CPU drops SYNs: the connects that needed
+        /// a retransmit are counted from TCP_INFO, and agree with the ~1 s step of the
+        /// histogram. At 10000/s, not the 4000/s of the issue: there the listener mostly
+        /// keeps up, and 2 s runs saw 3–11 retransmits (once none), at 10000/s over 1000.
         @Test(.enabled(if: root))
         func synRetransmitsAreCountedAndAgreeWithTheOneSecondStep() throws {
-            var c = TestSupport.config(rate: .fixed(perSecond: 4000), duration: "3s", workers: 1)
+            var c = TestSupport.config(rate: .fixed(perSecond: 10000), duration: "2s", workers: 1)
             c.cpus = [Self.cpus[0]]
             c.listener.cpus = [Self.cpus[0]]
             c.listener.backlog = 1
