@@ -134,6 +134,25 @@ extension HeavySuites {
             #expect(report.verdict.line.contains("generator stalled \(Int((stall.seconds * 1000).rounded())) ms"), "\(report.verdict.line)")
         }
 
+        /// io_uring's connects never enter the connect() syscall: the kernel clock says so,
+        /// and still times every handshake of the workers and their run queue.
+        @Test(.enabled(if: root && SpawnedProgram.locate("bpftrace") != nil))
+        func theKernelClockOnIoUringHasHandshakesAndNoConnectCall() throws {
+            var c = TestSupport.config(rate: .max, duration: "1s", workers: 1)
+            c.engine = .ioUring
+            c.close = .rst
+            c.traceKernel = true
+            c.isolation = Isolation(netns: true, sysctls: [])
+            let r = try BenchmarkRunner.run(c)
+            TestSupport.expectBalanced(r)
+            let k = try #require(r.kernelTrace)
+            #expect((k.call?.count ?? 0) == 0, "\(k)")
+            let established = r.tally.established + r.warmup.established
+            #expect(k.handshakes >= established * 95 / 100 && k.synSent >= k.handshakes, "\(k.handshakes) handshakes, \(established) established")
+            #expect((k.runQueue?.count ?? 0) > 0)
+            #expect(TextReporter.render(r).contains("connect() syscall: none on io_uring"))
+        }
+
         /// `--trace-kernel` without bpftrace is one line and no run, never a run without it.
         @Test func traceKernelWithoutBpftraceIsAOneLineErrorAndNoRun() throws {
             let dir = TestSupport.temporaryDirectory()
