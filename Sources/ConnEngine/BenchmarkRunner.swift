@@ -109,7 +109,7 @@ public enum BenchmarkRunner {
         let line = StartLine()
         var threads: [PosixThread] = []
         for id in 0..<workerCount {
-            let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: cpus.isEmpty ? nil : cpus[id % cpus.count],
+            let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: workerCPUs.isEmpty ? nil : workerCPUs[id],
                                   targets: targets, config: config,
                                   perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop,
                                   progress: progressSlots.isEmpty ? nil : progressSlots[id])

@@ -21,6 +21,9 @@ public struct GeneratorTime: Sendable, Codable, Equatable {
     /// Task time of other processes on the workers' CPUs, over all their time (0…1); a
     /// lower bound (see ``CPUStat/otherShare(since:processNs:)``).
     public var otherLoadShare: Double?
+    /// Stalls beyond the ones a worker keeps (``SchedulerTrack/stallCapacity``): counted,
+    /// not dated; nil when there were none.
+    public var stallsNotListed: Int? = nil
 
     public init(cpuWaitShare: Double, preemptions: UInt64, sampleEvery: UInt64, callRunning: LatencySummary?,
                 serviceRunning: LatencySummary?, stalls: [GeneratorStall], sharedCPUs: [Int], listenerThreads: Int,

@@ -133,7 +133,8 @@ struct ReportBuilder {
         let uring = config.engine == .ioUring
         let workerCPUs = Set(live.compactMap(\.cpu))
         let shared = listenerCPUs.map { Set($0).intersection(workerCPUs).sorted() } ?? []
-        return GeneratorTime(
+        let dropped = live.reduce(0) { $0 + $1.scheduling.stallsDropped }
+        var g = GeneratorTime(
             cpuWaitShare: wall > 0 ? Double(wait) / Double(wall) : 0,
             preemptions: live.reduce(0) { $0 + $1.scheduling.preemptions },
             sampleEvery: SchedulerTrack.sampleEvery,
@@ -142,6 +143,8 @@ struct ReportBuilder {
             stalls: GeneratorTime.mergeStalls(live.map(\.scheduling.stalls)),
             sharedCPUs: shared, listenerThreads: shared.isEmpty ? 0 : listenerThreads,
             otherLoadShare: otherLoadShare)
+        g.stallsNotListed = dropped > 0 ? dropped : nil
+        return g
     }
 
     /// At the rate the ports were spent at: the asked rate when the run kept it; the rate

@@ -163,11 +163,14 @@ public enum RunMerge {
         let stalls = timed.flatMap { i, _, g in
             g.stalls.map { s in var s = s; s.startSeconds += offsets[i]; return s }
         }.sorted { $0.startSeconds < $1.startSeconds }
-        return GeneratorTime(cpuWaitShare: wait, preemptions: timed.reduce(0) { $0 + $1.2.preemptions }, sampleEvery: first.sampleEvery,
+        var merged = GeneratorTime(cpuWaitShare: wait, preemptions: timed.reduce(0) { $0 + $1.2.preemptions }, sampleEvery: first.sampleEvery,
                              callRunning: h.callRunning.map { LatencySummary($0) }, serviceRunning: h.serviceRunning.map { LatencySummary($0) },
                              stalls: stalls, sharedCPUs: Array(Set(timed.flatMap(\.2.sharedCPUs))).sorted(),
                              listenerThreads: timed.map(\.2.listenerThreads).max() ?? 0,
                              otherLoadShare: timed.compactMap(\.2.otherLoadShare).max())
+        let notListed = timed.reduce(0) { $0 + ($1.2.stallsNotListed ?? 0) }
+        merged.stallsNotListed = notListed > 0 ? notListed : nil
+        return merged
     }
 
     static func sumOptional(_ xs: [UInt64?]) -> UInt64? {

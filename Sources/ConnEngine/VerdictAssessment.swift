@@ -63,7 +63,8 @@ public enum VerdictAssessment {
     static func generatorNote(_ r: RunReport, cause: String?) -> String? {
         guard let g = r.generatorTime else { return nil }
         var parts = g.stalls.prefix(3).map(\.text)
-        if g.stalls.count > 3 { parts.append("and \(g.stalls.count - 3) more stall(s)") }
+        let more = Swift.max(0, g.stalls.count - 3) + (g.stallsNotListed ?? 0)
+        if more > 0 { parts.append("and \(more) more stall(s)") }
         if g.cpuWaitShare >= cpuWaitShare && !(cause?.contains("waiting for a CPU") ?? false) {
             parts.append(cpuWaitText(g))
         }

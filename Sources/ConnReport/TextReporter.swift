@@ -79,6 +79,7 @@ public enum TextReporter {
             }
             if let o = g.otherLoadShare, o >= 0.05 { out += "placement: other processes took \(Num.f1(o * 100))% of the workers' CPUs\n" }
             for s in g.stalls { out += "stall: \(s.text), \(s.workers) worker(s)\n" }
+            if let n = g.stallsNotListed { out += "stall: \(n) more, not dated (each worker keeps its first ones only)\n" }
         }
         if let syn = r.synRetransmits {
             out += "handshake: \(syn) established connect(s) needed a SYN retransmit (TCP_INFO of every connect slower than 100 ms)\n"
