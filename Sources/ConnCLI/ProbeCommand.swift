@@ -3,11 +3,11 @@ import ConnProbe
 import ConnReport
 import ConnSys
 
-/// `connbench probe`: provoke each error of the seed's connect() table and classify it.
+/// `connbench probe`: provoke each error of the connect() error table of the AIX reference page and classify it.
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
-        abstract: "Provoke every error of the seed's connect() table, each in its own namespace or temporary directory, and say what Linux returned."
+        abstract: "Provoke every error of the connect() error table of the AIX reference page, each in its own namespace or temporary directory, and say what Linux returned."
     )
 
     @Option(help: "Folder for probe.csv and probe.json (nothing is written without it).")

@@ -210,8 +210,18 @@ public enum BenchmarkRunner {
         let workerCPUsAtEnd = CPUStat.read(cpus: workerCPUs)
         // Who holds TIME_WAIT, once at the end, where both ends live in this namespace; in a
         // veth lab, the client's in this namespace and the listener's in its own.
-        let localPorts = (lab == nil ? targets.filter { $0.family != .unix && $0.isLoopback } : targets).map(\.port)
+        // A remote target's listener is not in this namespace, but this side's TIME_WAIT
+        // towards it is: the port budget checks its premise against it.
+        let tcpTargets = targets.filter { $0.family != .unix }
+        let remoteOnly = lab == nil && !tcpTargets.isEmpty && !tcpTargets.contains(where: \.isLoopback)
+        let localPorts = (lab == nil && !remoteOnly ? tcpTargets.filter(\.isLoopback) : tcpTargets).map(\.port)
         var timeWaitSides = localPorts.isEmpty ? nil : TcpSocketTable.timeWaitSides(listenerPorts: localPorts)
+        if remoteOnly, var tw = timeWaitSides {
+            tw.other += tw.listenerSide
+            tw.listenerSide = 0
+            tw.listenerElsewhere = true
+            timeWaitSides = tw
+        }
         if let note = listener?.portNote { notes.append(note) }
         listener?.stop()
         var listenerInfo = listener.map {

@@ -34,8 +34,9 @@ protocol ConnectDriver: ~Copyable {
     func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome
     func verify(_ fd: FileDescriptor) -> DriverOutcome
     func localPort(_ fd: FileDescriptor) -> UInt16?
-    /// Whether an established connect's SYN was retransmitted; nil where it cannot be asked.
-    func synRetransmitted(_ fd: FileDescriptor) -> Bool?
+    /// The segments a connecting (or just connected) socket retransmitted — before the
+    /// handshake ends these can only be SYNs; nil where the socket cannot be asked.
+    func synRetransmits(_ fd: FileDescriptor) -> UInt32?
 
     // io_uring's shape.
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError?
@@ -111,7 +112,7 @@ extension ConnectDriver where Self: ~Copyable {
     func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome { fatalError("\(Self.engine): no events") }
     func verify(_ fd: FileDescriptor) -> DriverOutcome { .pending }
     func localPort(_ fd: FileDescriptor) -> UInt16? { nil }
-    func synRetransmitted(_ fd: FileDescriptor) -> Bool? { nil }
+    func synRetransmits(_ fd: FileDescriptor) -> UInt32? { nil }
     mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
     func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
     mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }

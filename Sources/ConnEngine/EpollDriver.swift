@@ -189,7 +189,7 @@ struct EpollDriver: ConnectDriver, ~Copyable {
 
     func localPort(_ fd: FileDescriptor) -> UInt16? { try? fd.localPort() }
 
-    func synRetransmitted(_ fd: FileDescriptor) -> Bool? { fd.totalRetransmits().map { $0 > 0 } }
+    func synRetransmits(_ fd: FileDescriptor) -> UInt32? { fd.totalRetransmits() }
 }
 
 /// A failed call of an attempt and its errno.

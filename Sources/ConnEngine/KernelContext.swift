@@ -37,6 +37,12 @@ public struct KernelContext: Sendable, Codable, Equatable {
         public var before: Int64
         public var after: Int64
         public var delta: Int64 { after - before }
+
+        public init(name: String, before: Int64, after: Int64) {
+            self.name = name
+            self.before = before
+            self.after = after
+        }
     }
 
     /// Says which namespace the run was in, so that a run under `ip netns exec` is not
@@ -75,12 +81,13 @@ public struct KernelContext: Sendable, Codable, Equatable {
     ]
 
     /// Counters whose movement explains a result: listen-queue overflows (dropped SYNs),
-    /// TIME_WAIT created, recycled and overflowed, opens and failed opens, resets.
+    /// TIME_WAIT created, recycled and overflowed, opens and failed opens, resets, segments
+    /// retransmitted (all of them, and the SYNs and SYN-ACKs among them).
     public static let counterNames = [
         "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeWaitOverflow", "TcpExt.TW",
         "TcpExt.TWRecycled", "TcpExt.TWKilled", "TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies",
         "TcpExt.SyncookiesSent", "TcpExt.TCPAbortOnClose", "Tcp.ActiveOpens", "Tcp.PassiveOpens",
-        "Tcp.AttemptFails", "Tcp.EstabResets", "Tcp.RetransSegs", "Tcp.OutRsts",
+        "Tcp.AttemptFails", "Tcp.EstabResets", "Tcp.RetransSegs", "TcpExt.TCPSynRetrans", "Tcp.OutRsts",
         "sockstat.TCP.inuse", "sockstat.TCP.tw", "sockstat.TCP.orphan",
     ]
 
@@ -127,6 +134,13 @@ public struct PortSamples: Sendable, Codable, Equatable {
         guard let s = nearest(atNs: t) else { return nil }
         let b = baseline ?? Sample(atNs: 0, timeWait: 0, inUse: 0)
         return Swift.max(0, (s.timeWait + s.inUse) - (b.timeWait + b.inUse))
+    }
+
+    /// The most sockets holding a port at once in any sample, beyond the baseline.
+    public var peakPortsInUse: Int64? {
+        guard let top = samples.map({ $0.timeWait + $0.inUse }).max() else { return nil }
+        let b = baseline.map { $0.timeWait + $0.inUse } ?? 0
+        return Swift.max(0, top - b)
     }
 
     public func nearest(atNs t: UInt64) -> Sample? {

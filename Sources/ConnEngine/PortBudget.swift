@@ -29,8 +29,12 @@ public struct PortBudget: Sendable, Codable, Equatable {
         public var sources: Int
         /// bind() to port 0 before connect, without IP_BIND_ADDRESS_NO_PORT.
         public var bindTakesPort: Bool
-        /// Who holds TIME_WAIT: this side, the peer, or nobody (RST).
+        /// Who holds TIME_WAIT: this side, the peer, or nobody (RST). Assumed from the
+        /// configuration, then corrected by what the run saw (``observed``).
         public var timeWaitHolder: TimeWaitHolder
+        /// What the run saw at its end, when it decided ``timeWaitHolder`` against the
+        /// configuration's assumption; nil when the assumption stood.
+        public var observed: TimeWaitObservation? = nil
         /// Whether connect() may reuse this side's TIME_WAIT sockets, and after how long.
         public var reuseDelaySeconds: Double?
         /// SO_REUSEADDR with a bind: bind() may then take a port whose 4-tuple is in
@@ -52,7 +56,19 @@ public struct PortBudget: Sendable, Codable, Equatable {
 
     public enum TimeWaitHolder: String, Sendable, Codable, Equatable {
         case generator, peer, nobody, unknown
+        /// The peer ended the connections itself — a reset (HAProxy answers a FIN with
+        /// RST; a listener closing with SO_LINGER 0), or a close before this side's — and
+        /// this side was left holding no TIME_WAIT.
+        case peerEnded = "peer-ended"
     }
+
+    /// Ports in use at once when nothing holds a port after close: every connection's
+    /// port comes back when it ends, so what can run out is the window of connections
+    /// open together (Little's law: rate × how long each lasts), not TIME_WAIT.
+    public var inFlightPorts: Double? = nil
+    /// The most TCP sockets the run's sockstat samples saw holding a port at once (beyond
+    /// its baseline): the same window, measured.
+    public var inFlightPeak: Int64? = nil
 
     /// The TIME_WAIT length Linux uses on every connection (TCP_TIMEWAIT_LEN).
     public static let timeWaitSeconds = 60.0
@@ -114,14 +130,17 @@ public struct PortBudget: Sendable, Codable, Equatable {
     public static let visibleHalfPorts = 1000
 
     /// The prediction for `inputs` at `rate` connects per second over all workers.
+    /// `lifetimeSeconds` is how long a connection holds its port while open (the mean
+    /// service time will do): with nothing in TIME_WAIT, only that window can run out.
     public static func predict(_ inputs: Inputs, rate: Double?, rateMeasured: Bool = false,
-                               detectableAfterSeconds: Double = defaultDetectableAfterSeconds) -> PortBudget {
+                               detectableAfterSeconds: Double = defaultDetectableAfterSeconds,
+                               lifetimeSeconds: Double? = nil) -> PortBudget {
         let pairs = inputs.sources * (inputs.bindTakesPort ? 1 : Swift.max(1, inputs.destinations))
         let capacity = Swift.max(0, inputs.ports) * pairs
         let hold: Double
         var caveat: String?
         switch inputs.timeWaitHolder {
-        case .nobody, .peer: hold = 0
+        case .nobody, .peer, .peerEnded: hold = 0
         case .generator, .unknown:
             hold = inputs.bindTakesPort ? timeWaitSeconds : (inputs.reuseDelaySeconds ?? timeWaitSeconds)
         }
@@ -135,7 +154,11 @@ public struct PortBudget: Sendable, Codable, Equatable {
                            sustainableRate: hold > 0 ? Double(capacity) / hold : nil,
                            rate: rate, rateMeasured: rateMeasured, caveat: caveat)
         if hold > 0 && capacity >= 2 { b.cheapRate = Double(capacity / 2) / hold }
-        guard let rate, rate > 0, hold > 0, capacity > 0 else { return b }
+        guard let rate, rate > 0, capacity > 0 else { return b }
+        guard hold > 0 else {
+            b.predictInFlight(rate: rate, lifetimeSeconds: lifetimeSeconds)
+            return b
+        }
         // Ports in use grow by `rate` per second until the first ones come free after
         // `hold`; they run out if the range fills before that.
         let half = capacity / 2
@@ -165,11 +188,28 @@ public struct PortBudget: Sendable, Codable, Equatable {
     }
 }
 
+extension PortBudget {
+    /// Nothing holds a port after close: ports run out only if the connections open at
+    /// once outnumber the range, and then at once, when the window first fills.
+    mutating func predictInFlight(rate: Double, lifetimeSeconds: Double?) {
+        guard let lifetimeSeconds, lifetimeSeconds > 0 else { return }
+        let window = rate * lifetimeSeconds
+        inFlightPorts = window
+        guard window >= Double(capacity) else { return }
+        exhaustedAttempt = capacity + 1
+        exhaustedSeconds = Double(capacity) / rate
+        onsetAttempt = exhaustedAttempt
+        onsetSeconds = exhaustedSeconds
+        onsetKind = .exhausted
+    }
+}
+
 extension PortBudget.Inputs {
     /// The inputs of a run: its namespace's tunables as read at the start, its strategy,
     /// targets, close mode and listener.
+    /// `observed`, when given, corrects who holds TIME_WAIT (see ``TimeWaitObservation``).
     public static func of(config: RunConfig, targets: [SocketAddress], tunables: [RunReport.Setting],
-                          listenerMode: ListenerMode?) -> PortBudget.Inputs? {
+                          listenerMode: ListenerMode?, observed: TimeWaitObservation? = nil) -> PortBudget.Inputs? {
         let tcpTargets = targets.filter { $0.family != .unix }
         guard !tcpTargets.isEmpty else { return nil }
         func value(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
@@ -187,7 +227,7 @@ extension PortBudget.Inputs {
         ports -= reserved.count(in: low...Swift.max(low, high))
         let sources = Swift.max(1, config.strategy.sources.count)
         let binds = !config.strategy.sources.isEmpty
-        let holder: PortBudget.TimeWaitHolder
+        var holder: PortBudget.TimeWaitHolder
         if config.close == .rst {
             holder = .nobody
         } else if config.targets.isEmpty {
@@ -195,16 +235,23 @@ extension PortBudget.Inputs {
         } else {
             holder = .generator  // an external listener is assumed to wait for the client's close
         }
+        var seen: TimeWaitObservation?
+        if let observed, let h = observed.holder(assumed: holder) {
+            holder = h
+            seen = observed
+        }
         let twReuse = Int(value("net.ipv4.tcp_tw_reuse") ?? "") ?? 2
         let timestamps = (Int(value("net.ipv4.tcp_timestamps") ?? "") ?? 1) != 0
         let loopback = tcpTargets.allSatisfy(\.isLoopback)
         let reuse = timestamps && (twReuse == 1 || (twReuse == 2 && loopback))
         let delayMs = Double(value("net.ipv4.tcp_tw_reuse_delay") ?? "") ?? 1000
         let destinations = Set(tcpTargets.map(\.description)).count
-        return PortBudget.Inputs(ports: Swift.max(0, ports), destinations: destinations, sources: sources,
-                                 bindTakesPort: binds && !config.strategy.bindAddressNoPort,
-                                 timeWaitHolder: holder, reuseDelaySeconds: reuse ? delayMs / 1000 : nil,
-                                 bindWithReuseAddress: binds && config.strategy.reuseAddress && !config.strategy.bindAddressNoPort)
+        var inputs = PortBudget.Inputs(ports: Swift.max(0, ports), destinations: destinations, sources: sources,
+                                       bindTakesPort: binds && !config.strategy.bindAddressNoPort,
+                                       timeWaitHolder: holder, reuseDelaySeconds: reuse ? delayMs / 1000 : nil,
+                                       bindWithReuseAddress: binds && config.strategy.reuseAddress && !config.strategy.bindAddressNoPort)
+        inputs.observed = seen
+        return inputs
     }
 }
 
@@ -230,5 +277,48 @@ struct ReservedPorts: Equatable {
             if lo <= hi { for p in lo...hi { seen.insert(p) } }
         }
         return seen.count
+    }
+}
+
+/// What a run saw of who held TIME_WAIT, read once at its end: the premise of the port
+/// budget is checked against it rather than assumed from the configuration.
+public struct TimeWaitObservation: Sendable, Codable, Equatable {
+    /// Connects established over the run (warm-up included: their TIME_WAIT is there too).
+    public var established: UInt64
+    /// TIME_WAIT sockets held by this side at the end (their remote port a target's).
+    public var clientTimeWait: Int
+    /// TIME_WAIT sockets held by the listener at the end, where it can be seen.
+    public var listenerTimeWait: Int
+    /// `Tcp.EstabResets` over the run: connections that went from established (or
+    /// CLOSE_WAIT) straight to closed, as a reset makes them.
+    public var resets: Int64
+
+    public init(established: UInt64, clientTimeWait: Int, listenerTimeWait: Int = 0, resets: Int64 = 0) {
+        self.established = established
+        self.clientTimeWait = clientTimeWait
+        self.listenerTimeWait = listenerTimeWait
+        self.resets = resets
+    }
+
+    /// Below this many connects the end-of-run count says too little to overrule the
+    /// configuration.
+    public static let minimumEstablished: UInt64 = 100
+
+    /// Who held TIME_WAIT, when what was seen contradicts `assumed` (this side holding
+    /// it); nil when it does not. A connection this side closed first sits in TIME_WAIT
+    /// for 60 s, longer than any run's memory of it, so after hundreds of established
+    /// connects under 1% left in TIME_WAIT means this side did not hold it.
+    public func holder(assumed: PortBudget.TimeWaitHolder) -> PortBudget.TimeWaitHolder? {
+        guard assumed == .generator || assumed == .unknown, established >= Self.minimumEstablished,
+              UInt64(Swift.max(0, clientTimeWait)) * 100 < established else { return nil }
+        return listenerTimeWait > 0 && UInt64(listenerTimeWait) * 2 >= established ? .peer : .peerEnded
+    }
+
+    /// The evidence in words, for the report.
+    public var text: String {
+        var s = "\(clientTimeWait) TIME_WAIT held by this side at the end, after \(established) established connects"
+        if resets > 0 { s += "; Tcp.EstabResets +\(resets)" }
+        if listenerTimeWait > 0 { s += "; \(listenerTimeWait) TIME_WAIT held by the listener" }
+        return s
     }
 }

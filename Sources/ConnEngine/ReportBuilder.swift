@@ -101,15 +101,17 @@ struct ReportBuilder {
                                      parameters: .init(engine: config.engine == .ioUring ? .ioUring : .epoll),
                                      online: results.compactMap(\.onlineOnset)).onset()
         report.intervals = addPortColumns(report.intervals, buckets: merged.buckets, bucketNs: merged.bucketNs)
-        report.portBudget = portBudget(onset: report.onset, achieved: report.achievedRate)
         report.settledAtOnce = all.settledAtOnce
         report.uringTimers = all.uringTimers
         report.listenerNamespace = listenerNamespace
+        report.portBudget = portBudget(onset: report.onset, achieved: report.establishedPerSecond,
+                                       observed: timeWaitObservation(report), lifetimeNs: all.service.mean)
         report.intervalHistograms = loggedIntervals()
         report.generatorTime = generatorTime(all)
         report.kernelTrace = kernelTrace
         if config.engine != .ioUring {
-            report.synRetransmits = all.synRetransmits
+            report.synRetransmits = all.syn.connects
+            report.synRetransmitDetail = all.syn
             if all.callRunning.totalCount > 0 {
                 report.histograms.callRunning = all.callRunning
                 report.histograms.serviceRunning = all.serviceRunning
@@ -148,19 +150,32 @@ struct ReportBuilder {
     }
 
     /// At the rate the ports were spent at: the asked rate when the run kept it; the rate
-    /// measured before any onset (else the achieved rate) in closed loop, or in an open
-    /// loop that fell more than 5% behind its schedule.
-    func portBudget(onset: Onset?, achieved: Double) -> PortBudget? {
+    /// measured before any onset (else the established rate: a refused connect holds no
+    /// port after it) in closed loop, or in an open loop that fell more than 5% behind.
+    func portBudget(onset: Onset?, achieved: Double, observed: TimeWaitObservation?, lifetimeNs: Double) -> PortBudget? {
         guard let inputs = PortBudget.Inputs.of(config: config, targets: targets, tunables: kernel.tunables,
-                                                listenerMode: listener?.mode) else { return nil }
+                                                listenerMode: listener?.mode, observed: observed) else { return nil }
         let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? achieved
-        if let asked = config.rate.perSecond {
-            guard measured > 0 && measured < 0.95 * asked else { return .predict(inputs, rate: asked) }
-            var b = PortBudget.predict(inputs, rate: measured, rateMeasured: true)
-            b.askedRate = asked
-            return b
+        let lifetime = lifetimeNs.isFinite && lifetimeNs > 0 ? lifetimeNs / 1e9 : nil
+        var b: PortBudget
+        if let asked = config.rate.perSecond, measured >= 0.95 * asked {
+            b = .predict(inputs, rate: asked, lifetimeSeconds: lifetime)
+        } else {
+            b = .predict(inputs, rate: measured > 0 ? measured : nil, rateMeasured: true, lifetimeSeconds: lifetime)
+            b.askedRate = config.rate.perSecond
         }
-        return .predict(inputs, rate: measured > 0 ? measured : nil, rateMeasured: true)
+        if b.holdSeconds == 0 { b.inFlightPeak = ports.peakPortsInUse }
+        return b
+    }
+
+    /// Who held TIME_WAIT, as the end of the run shows it; nil where the socket table
+    /// could not be read.
+    func timeWaitObservation(_ r: RunReport) -> TimeWaitObservation? {
+        guard let tw = kernel.timeWaitSides else { return nil }
+        let resets = (kernel.counter("Tcp.EstabResets")?.delta ?? 0)
+            + (listenerNamespace?.kernel.counter("Tcp.EstabResets")?.delta ?? 0)
+        return TimeWaitObservation(established: r.tally.established + r.warmup.established,
+                                   clientTimeWait: tw.clientSide, listenerTimeWait: tw.listenerSide, resets: resets)
     }
 
     /// Run-wide attempt number of a worker's local attempt at time `t`.

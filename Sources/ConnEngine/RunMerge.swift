@@ -75,6 +75,8 @@ public enum RunMerge {
         r.histograms = h
         r.generatorTime = mergedGeneratorTime(parts, histograms: h, offsets: starts.map { Double($0 - origin) / 1000 })
         r.synRetransmits = sumOptional(parts.map(\.synRetransmits))
+        let details = parts.compactMap(\.synRetransmitDetail)
+        r.synRetransmitDetail = details.count == parts.count ? details.reduce(SynRetransmits(), +) : nil
         if parts.contains(where: { $0.kernelTrace != nil }) {
             r.kernelTrace = nil
             notes.append("the kernel clock (--trace-kernel) is each part's own and is not merged: read it in the parts")

@@ -83,9 +83,13 @@ public struct RunReport: Sendable, Codable {
     /// Where the generator's own time went (CPU wait, preemptions, stalls, the sampled
     /// connect() calls less that wait); nil where the kernel keeps no thread schedstat.
     public var generatorTime: GeneratorTime? = nil
-    /// Established connects (measured) that needed a SYN retransmit, read from TCP_INFO;
-    /// nil on io_uring, whose sockets are closed inside their chains.
+    /// Measured connects that needed a SYN retransmit, however they ended, read from
+    /// TCP_INFO (``SynRetransmits/connects``); nil on io_uring, whose sockets are closed
+    /// inside their chains.
     public var synRetransmits: UInt64? = nil
+    /// The same by ending, and the SYN segments retransmitted in all; nil on io_uring and
+    /// in reports made before it was kept.
+    public var synRetransmitDetail: SynRetransmits? = nil
     /// `--trace-kernel`: the kernel's own view of the workers' connects (bpftrace).
     public var kernelTrace: KernelTraceFigures? = nil
 
@@ -194,7 +198,8 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     /// The workers' CPU wait over their time in the interval (%), and their preemptions.
     public var cpuWaitPct: Double? = nil
     public var preemptions: UInt64? = nil
-    /// Established connects that needed a SYN retransmit (nil on io_uring).
+    /// Connects that needed a SYN retransmit, counted in the interval they ended in (nil
+    /// on io_uring).
     public var synRetransmits: UInt64? = nil
 }
 

@@ -123,7 +123,7 @@ public enum VerdictAssessment {
         guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 || synRetransmits > 0 else { return nil }
         var parts: [String] = []
         if !wide && r.tally.timedOut == 0 && listenerOverflows == 0 {
-            parts.append("\(synRetransmits) connects established only after a SYN retransmit")
+            parts.append("\(synRetransmits) connects needed a SYN retransmit")
         } else if !wide && r.tally.timedOut == 0 {
             parts.append("the listener's accept queue overflowed"
                 + (r.tally.inFlight > 0 ? " (\(r.tally.inFlight) attempts still in flight at the end)" : ""))
@@ -140,11 +140,12 @@ public enum VerdictAssessment {
         let oneSecond = h.count(within: 900_000_000...1_500_000_000)
         let threeSeconds = h.count(within: 2_900_000_000...3_500_000_000)
         if let syn = r.synRetransmits, syn > 0 {
-            why.append("\(syn) connects needed a SYN retransmit (TCP_INFO) and \(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the handshake, the steps of SYNs dropped and retransmitted")
+            let segments = r.synRetransmitDetail.map { ", \($0.segments) SYNs retransmitted in all" } ?? ""
+            why.append("\(syn) connects needed a SYN retransmit (TCP_INFO\(segments)) and \(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the handshake, the steps of SYNs dropped and retransmitted")
         } else if r.synRetransmits == nil, oneSecond + threeSeconds > 0 {
             why.append("\(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the steps of SYNs dropped and retransmitted")
         }
-        if let c = r.kernel.counter("Tcp.RetransSegs"), c.delta > 0 { why.append("Tcp.RetransSegs +\(c.delta) (SYN retransmits)") }
+        if let c = synCounterNote(r) { why.append(c) }
         if let c = r.kernel.counter("TcpExt.ListenOverflows"), c.delta > 0 {
             why.append("TcpExt.ListenOverflows +\(c.delta) (the listener's accept queue was full)")
         }
@@ -178,6 +179,18 @@ public enum VerdictAssessment {
                 : "no counter moved in either namespace of the veth lab")
         }
         return parts.joined(separator: ", ") + (why.isEmpty ? "" : "; likely cause: " + why.joined(separator: ", "))
+    }
+
+    /// The kernel's own SYN evidence: `TcpExt.TCPSynRetrans` counts retransmitted SYNs and
+    /// SYN-ACKs of the whole namespace, so with the built-in listener beside the generator
+    /// it holds the listener's SYN-ACKs too, and says so. `Tcp.RetransSegs` counts every
+    /// retransmitted segment (FINs, data) and is never called a SYN retransmit.
+    static func synCounterNote(_ r: RunReport) -> String? {
+        guard let c = r.kernel.counter("TcpExt.TCPSynRetrans"), c.delta > 0 else { return nil }
+        let listenerHere = r.listener != nil && r.listenerNamespace == nil
+        return "TcpExt.TCPSynRetrans +\(c.delta) (" + (listenerHere
+            ? "SYNs and the built-in listener's SYN-ACKs retransmitted in this namespace)"
+            : "SYN segments retransmitted in this namespace)")
     }
 
     /// A wide tail that the connect() call or a wait for a CPU explains: the sampled calls

@@ -15,10 +15,8 @@ struct WorkerFigures: Sendable {
     /// while the worker ran.
     var callRunning = LatencyHistogram.make()
     var serviceRunning = LatencyHistogram.make()
-    /// Established connects that needed a SYN retransmit (TCP_INFO, epoll only), and how
-    /// many were asked.
-    var synRetransmits: UInt64 = 0
-    var synChecked: UInt64 = 0
+    /// SYN retransmits of the measured attempts (TCP_INFO, epoll only).
+    var syn = SynRetransmits()
     var startLag = LatencyHistogram.make()
     /// Time from one epoll poll's return to the next poll's call, while epoll holds
     /// connects: how long a completion can wait unseen because the loop was busy.
@@ -46,8 +44,7 @@ struct WorkerFigures: Sendable {
         connectCall.add(o.connectCall)
         callRunning.add(o.callRunning)
         serviceRunning.add(o.serviceRunning)
-        synRetransmits += o.synRetransmits
-        synChecked += o.synChecked
+        syn = syn + o.syn
         startLag.add(o.startLag)
         gap.add(o.gap)
         late += o.late

@@ -111,8 +111,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if schedule == nil { rec.marks.advance(to: now - t.startNs, attempts: localAttempts) }
             let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
             if !mayStart && slots.busyCount == 0 { break }
-            // A bounded turn of starts.
-            var backoff = false
+            // A bounded turn of starts. A closed loop starts again as soon as an attempt ends,
+            // also when it failed inside the call: against a refusing target it runs as fast
+            // as the kernel answers, with no pause of the generator's own.
             var moreDue = false
             var startedInTurn = false
             if mayStart {
@@ -129,7 +130,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                         start(intendedNs: intended)
                     } else {
                         guard slots.freeCount > 0 else { break }
-                        if !start(intendedNs: nil) { backoff = true; break }
+                        start(intendedNs: nil)
                     }
                     now = MonotonicClock.now()
                     if now &- before >= SchedulerTrack.stallNs { sched.stalled(fromNs: before, toNs: now) }
@@ -166,7 +167,6 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if !moreDue {
                 var wake = Swift.min(t.endNs, nextScanNs, now + 50_000_000)
                 if let s = schedule, slots.freeCount > 0, mayStart { wake = Swift.min(wake, s.nextNs) }
-                if backoff { wake = Swift.min(wake, now + 1_000_000) }
                 let wait = wake > now ? wake - now : 0
                 // With --spin, sleep until `spinNs` before the wake-up and spin the rest.
                 if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait - (spinNs < wait ? spinNs : 0)) }
@@ -265,9 +265,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
 
     // MARK: one attempt
 
-    /// Starts one attempt. Returns false when it failed at once (closed loop backs off).
-    @inline(__always) @discardableResult
-    mutating func start(intendedNs: UInt64?) -> Bool {
+    /// Starts one attempt; one that fails inside the call is counted and its slot is free again.
+    @inline(__always)
+    mutating func start(intendedNs: UInt64?) {
         let i = slots.acquire()
         localAttempts += 1
         let targetIndex = nextTarget
@@ -275,7 +275,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         nextTarget += 1
         if nextTarget == targets.count { nextTarget = 0 }
         slots.slots[i].localAttempt = localAttempts
-        if Driver.submitsChains { return submitChain(i, intendedNs: intendedNs, target: targetIndex) }
+        if Driver.submitsChains { submitChain(i, intendedNs: intendedNs, target: targetIndex); return }
         let fd: FileDescriptor
         switch driver.open(domain: target.domain) {
         case .success(let f): fd = f
@@ -286,7 +286,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: now)
             noteExhaustion(e.errno, site: e.site, at: now)
             slots.release(i)
-            return false
+            return
         }
         let sampled = sched.available && localAttempts & (SchedulerTrack.sampleEvery - 1) == 0
         let waitBefore = sampled ? sched.waitNow() : 0
@@ -318,18 +318,15 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         switch outcome {
         case .established:
             established(i, at: returnNs)
-            return true
         case .pending:
             if let e = driver.watch(fd, tag: slots.tag(i)) {
                 fail(i, errno: e, site: .connect, at: returnNs)
-                return false
+                return
             }
             slots.slots[i].watched = true
             watched += 1
-            return true
         case .failed(let site, let e):
             fail(i, errno: e, site: site, at: returnNs)
-            return false
         }
     }
 
@@ -337,7 +334,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     /// Its service time runs from here (the submission) to the connect's completion;
     /// there is no connect() call to time.
     @inline(__always)
-    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) -> Bool {
+    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) {
         let submitNs = MonotonicClock.now()
         let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
         slots.slots[i].fd = Int32(i)
@@ -352,11 +349,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: submitNs)
             noteExhaustion(e.errno, site: e.site, at: submitNs)
             slots.release(i)
-            return false
+            return
         }
         slots.slots[i].watched = true
         watched += 1
-        return true
     }
 
     /// io_uring completions. The connect's completion ends the attempt: 0 is
@@ -444,21 +440,25 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         if slots.slots[i].sampled {
             rec.serviceRunning(slots.slots[i], at: now, waitNs: (sched.waitNow() &- slots.slots[i].waitAtCallNs) &+ slots.slots[i].sampleCostNs)
         }
-        // A SYN is retransmitted after the initial RTO (1 s; never under TCP_RTO_MIN,
-        // 200 ms): a faster connect cannot have needed one, so only the slow are asked,
-        // and the count is exact at no cost to a healthy run.
-        if !Driver.submitsChains && now - slots.slots[i].callNs >= WorkerLoopConstants.synCheckNs,
-           let retransmitted = driver.synRetransmitted(FileDescriptor(rawValue: slots.slots[i].fd)) {
-            rec.synChecked(retransmitted: retransmitted, measured: slots.slots[i].measured, at: now)
-        }
+        checkSyn(i, ending: .established, at: now)
         if selfConnectArmed { checkSelfConnect(i) }
         if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
         driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
         slots.release(i)
     }
 
+    /// Reads TCP_INFO of an attempt old enough to have retransmitted its SYN, before its
+    /// socket is closed: the count then covers every ending, as the kernel's counter does.
+    @inline(__always)
+    mutating func checkSyn(_ i: Int, ending: SynRetransmits.Ending, at now: UInt64) {
+        guard !Driver.submitsChains, now >= slots.slots[i].callNs &+ SynRetransmits.checkAfterNs,
+              let n = driver.synRetransmits(FileDescriptor(rawValue: slots.slots[i].fd)) else { return }
+        rec.synChecked(retransmits: n, ending: ending, measured: slots.slots[i].measured, at: now)
+    }
+
     @inline(__always)
     mutating func fail(_ i: Int, errno: Errno, site: SyscallSite, at t: UInt64) {
+        checkSyn(i, ending: site == .timeout ? .timedOut : .failed, at: t)
         let slot = slots.slots[i]
         rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
         noteExhaustion(errno, site: site, at: t)
@@ -501,7 +501,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     mutating func abandonInFlight() {
         driver.flushCloses()
         driver.dropSpare()
+        let now = MonotonicClock.now()
         for i in 0..<slots.capacity where slots.slots[i].isBusy {
+            checkSyn(i, ending: .inFlight, at: now)
             rec.inFlight(measured: slots.slots[i].measured)
             driver.close(FileDescriptor(rawValue: slots.slots[i].fd))
             slots.release(i)
@@ -552,7 +554,5 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
 enum WorkerLoopConstants {
     /// Attempts in a turn of starts (epoll), and the most chains one io_uring submission carries.
     static let startBatch = 16
-    /// Established connects at least this slow are asked whether their SYN was retransmitted.
-    static let synCheckNs: UInt64 = 100_000_000
     static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 }

@@ -102,14 +102,12 @@ struct WorkerRecorders: ~Copyable {
         f.serviceRunning.recordClamped(wall > waitNs ? wall - waitNs : 0)
     }
 
-    /// An established connect slow enough to have retransmitted its SYN was asked.
+    /// An attempt that lasted long enough to have retransmitted its SYN was asked before
+    /// its socket was closed.
     @inline(__always)
-    mutating func synChecked(retransmitted: Bool, measured isMeasured: Bool, at t: UInt64) {
-        if isMeasured {
-            f.synChecked += 1
-            if retransmitted { f.synRetransmits += 1 }
-        }
-        if retransmitted { series.synRetransmits[interval(at: t)] += 1 }
+    mutating func synChecked(retransmits: UInt32, ending: SynRetransmits.Ending, measured isMeasured: Bool, at t: UInt64) {
+        if isMeasured { f.syn.count(retransmits, ending: ending) }
+        if retransmits > 0 { series.synRetransmits[interval(at: t)] += 1 }
     }
 
     /// io_uring: the chain was queued at `submitNs`. Only the start lag is recorded; the

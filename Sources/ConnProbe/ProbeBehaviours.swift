@@ -1,11 +1,11 @@
 @preconcurrency import Glibc
 import ConnSys
 
-/// The two behaviours the seed page describes besides its errors.
+/// The two behaviours the reference page describes besides its errors.
 public struct ProbeBehaviourResult: Sendable {
     public let id: String
     public let summary: String
-    /// Whether Linux behaved as the seed says.
+    /// Whether Linux behaved as the reference page says.
     public let holds: Bool
     public let detail: String
 }

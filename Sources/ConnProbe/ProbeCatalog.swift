@@ -1,4 +1,4 @@
-/// Every scenario, in the order of the seed's error table; a table errno's related scenarios
+/// Every scenario, in the order of the reference page's error table; a table errno's related scenarios
 /// follow its primary one.
 public enum ProbeCatalog {
     public static let all: [ProbeScenario] = [
@@ -57,7 +57,7 @@ public enum ProbeCatalog {
             body: ScenariosOther.eopnotsupp),
         ProbeScenario(
             id: "EWOULDBLOCK", errno: "EWOULDBLOCK",
-            summary: "TCP plain connects, ephemeral range of 4 ports, until it fails (the seed's TCP port exhaustion)",
+            summary: "TCP plain connects, ephemeral range of 4 ports, until it fails (the reference page's TCP port exhaustion)",
             isolation: .freshNetworkNamespace,
             why: "TCP's port search (__inet_hash_connect) fails with EADDRNOTAVAIL; UDP's does give EWOULDBLOCK (EWOULDBLOCK-udp)",
             body: ScenariosTCP.exhaustTCPPorts),

@@ -3,7 +3,7 @@ public enum ProbeRender {
     // MARK: text
 
     public static func text(_ r: ProbeReport) -> String {
-        var out = "connbench probe: the seed's connect() error table against Linux \(r.kernel)\n\n"
+        var out = "connbench probe: the connect() error table of the AIX reference page against Linux \(r.kernel)\n\n"
         out += tableHeader()
         for row in r.primaryRows { out += textRow(row) }
         if !r.relatedRows.isEmpty {
@@ -38,7 +38,7 @@ public enum ProbeRender {
             + pad(row.verdict.rawValue, widths.verdict)
             + row.scenario + "\n"
         let indent = String(repeating: " ", count: widths.errno)
-        if row.primary { line += indent + "seed: " + row.seedDescription + "\n" }
+        if row.primary { line += indent + "reference: " + row.referenceDescription + "\n" }
         if !row.detail.isEmpty { line += indent + "saw: " + row.detail + "\n" }
         if !row.note.isEmpty { line += indent + "why: " + row.note + "\n" }
         return line
@@ -59,7 +59,7 @@ public enum ProbeRender {
 
     public static let csvHeader = ["errno", "verdict", "observed", "call", "scenario"]
 
-    /// One row per errno of the seed's table (its primary scenario).
+    /// One row per errno of the reference page's table (its primary scenario).
     public static func csv(_ r: ProbeReport) -> String {
         var out = csvLine(csvHeader)
         for row in r.primaryRows {
@@ -88,7 +88,7 @@ public enum ProbeRender {
                 "\"id\": \(q(row.scenarioID))",
                 "\"errno\": \(q(row.errnoName))",
                 "\"primary\": \(row.primary)",
-                "\"seed_description\": \(q(row.seedDescription))",
+                "\"reference_description\": \(q(row.referenceDescription))",
                 "\"scenario\": \(q(row.scenario))",
                 "\"verdict\": \(q(row.verdict.rawValue))",
                 "\"observed\": \(q(row.outcome.observedText))",

@@ -3,7 +3,7 @@ public struct ProbeRow: Sendable {
     public let scenarioID: String
     public let errnoName: String
     public let primary: Bool
-    public let seedDescription: String
+    public let referenceDescription: String
     public let scenario: String
     public let outcome: ProbeOutcome
     public let detail: String
@@ -18,12 +18,12 @@ public struct ProbeRow: Sendable {
 /// Everything `connbench probe` found; the renderers are pure functions of this value.
 public struct ProbeReport: Sendable {
     public let kernel: String
-    /// Primary rows first in the seed's order, each followed by its related rows.
+    /// Primary rows first in the reference page's order, each followed by its related rows.
     public let rows: [ProbeRow]
     public let behaviours: [ProbeBehaviourResult]
     public let elapsedNs: UInt64
 
-    /// One row per errno of the seed's table.
+    /// One row per errno of the reference page's table.
     public var primaryRows: [ProbeRow] { rows.filter(\.primary) }
     public var relatedRows: [ProbeRow] { rows.filter { !$0.primary } }
 

@@ -28,7 +28,7 @@ public enum ProbeRunner {
         observation.elapsedNs = MonotonicClock.now() - start
         let c = ProbeClassifier.classify(scenario, observation)
         return ProbeRow(scenarioID: scenario.id, errnoName: scenario.errnoName, primary: scenario.primary,
-                        seedDescription: SeedErrorTable.description(of: scenario.errnoName),
+                        referenceDescription: ReferenceErrorTable.description(of: scenario.errnoName),
                         scenario: scenario.summary, outcome: observation.outcome, detail: observation.detail,
                         elapsedNs: observation.elapsedNs, callNs: observation.callNs, verdict: c.verdict, note: c.note)
     }

@@ -61,18 +61,18 @@ public enum ProbeIsolationKind: Sendable {
     case none
 }
 
-/// One small experiment asking Linux about one error of the seed's connect() table.
+/// One small experiment asking Linux about one error of the connect() error table of the AIX reference page.
 public struct ProbeScenario: Sendable, Identifiable {
     /// Unique, e.g. `ECONNREFUSED`, `ECONNREFUSED-unix`.
     public let id: String
-    /// The seed table's errno this scenario is about.
+    /// the reference table's errno this scenario is about.
     public let errnoName: String
     /// The row for that errno in the output table (false: a related scenario shown below it).
     public let primary: Bool
     /// What the scenario does, in one line.
     public let summary: String
     public let isolation: ProbeIsolationKind
-    /// Why Linux's connect() cannot return the seed's errno; makes the verdict `not-on-linux`
+    /// Why Linux's connect() cannot return the reference page's errno; makes the verdict `not-on-linux`
     /// unless the scenario nevertheless observes it from connect.
     public let notOnLinux: String?
     /// Why the scenario does not provoke an errno that Linux's connect() can return.

@@ -1,8 +1,8 @@
 import ConnSys
 
-/// How Linux answered the seed's claim about one errno.
+/// How Linux answered the reference page's claim about one errno.
 public enum ProbeVerdict: String, Sendable, CaseIterable {
-    /// connect() returned the seed's errno in the seed's situation (directly, or as the
+    /// connect() returned the reference page's errno in the reference page's situation (directly, or as the
     /// SO_ERROR of a nonblocking connect).
     case reproduced = "reproduced"
     /// In that situation Linux gives another errno (or another call gives it, or none).
@@ -23,13 +23,13 @@ public struct ProbeClassification: Sendable {
 
 public enum ProbeClassifier {
     /// The verdict follows from what was observed, never from what was expected: a scenario
-    /// that sees the seed's errno from connect is `reproduced` whatever its notes say.
+    /// that sees the reference page's errno from connect is `reproduced` whatever its notes say.
     public static func classify(_ scenario: ProbeScenario, _ observation: ProbeObservation) -> ProbeClassification {
-        let seed = Errno(name: scenario.errnoName)
+        let expected = Errno(name: scenario.errnoName)
         switch observation.outcome {
         case .setupFailed(let e, let step):
             return ProbeClassification(verdict: .inconclusive, note: "setup step \(step) failed with \(e.name)")
-        case .failed(let e, let call) where e == seed && (call == "connect" || call == "SO_ERROR"):
+        case .failed(let e, let call) where e == expected && (call == "connect" || call == "SO_ERROR"):
             return ProbeClassification(verdict: .reproduced, note: "")
         default:
             break
@@ -43,7 +43,7 @@ public enum ProbeClassifier {
         let why = scenario.why.map { "; " + $0 } ?? ""
         switch observation.outcome {
         case .failed(let e, let call):
-            if e == seed {
+            if e == expected {
                 return ProbeClassification(verdict: .linuxDiffers, note: "Linux gives \(e.name) from \(call), not from connect" + why)
             }
             return ProbeClassification(verdict: .linuxDiffers, note: "Linux gives \(e.name) from \(call) instead" + why)

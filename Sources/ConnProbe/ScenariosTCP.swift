@@ -83,7 +83,7 @@ enum ScenariosTCP {
         let outcome = observe("connect") { () throws(Errno) in try ProbeSockets.connect(fd, target.address) }
         let took = MonotonicClock.now() - start
         let sent = interrupter.stop()
-        // The seed: "the connection will be established asynchronously". The handshake goes
+        // The reference page: "the connection will be established asynchronously". The handshake goes
         // on after EINTR: a nonblocking connect on the same socket now says EALREADY.
         var after = ""
         if case .failed(let e, _) = outcome, e == .interrupted {

@@ -36,6 +36,7 @@ public enum CSVReporter {
         "cpu_wait_pct", "preemptions", "call_running_p50_us", "call_running_p99_us", "call_running_p999_us",
         "service_running_p50_us", "service_running_p99_us", "service_running_p999_us", "running_sample_every",
         "stalls", "stall_max_ms", "listener_shared_cpus", "other_load_pct", "syn_retransmits",
+        "syn_retransmit_segments", "d_syn_retrans", "d_retrans_segs",
         // --trace-kernel: the kernel's own clock (bpftrace).
         "kernel_call_p50_us", "kernel_call_p99_us", "kernel_call_p999_us", "kernel_handshake_p50_us",
         "kernel_handshake_p99_us", "kernel_handshake_p999_us", "kernel_runq_p50_us", "kernel_runq_p99_us", "kernel_runq_p999_us",
@@ -152,12 +153,13 @@ public enum CSVReporter {
         for (column, name) in [("d_listen_overflows", "TcpExt.ListenOverflows"), ("d_listen_drops", "TcpExt.ListenDrops"),
                                ("d_tw_overflow", "TcpExt.TCPTimeWaitOverflow"), ("d_tw", "TcpExt.TW"),
                                ("d_tw_recycled", "TcpExt.TWRecycled"), ("d_active_opens", "Tcp.ActiveOpens"),
-                               ("d_attempt_fails", "Tcp.AttemptFails"), ("d_out_rsts", "Tcp.OutRsts")] {
+                               ("d_attempt_fails", "Tcp.AttemptFails"), ("d_out_rsts", "Tcp.OutRsts"),
+                               ("d_syn_retrans", "TcpExt.TCPSynRetrans"), ("d_retrans_segs", "Tcp.RetransSegs")] {
             values[column] = k.counter(name).map { String($0.delta) } ?? ""
         }
         values["time_wait_end"] = k.counter("sockstat.TCP.tw").map { String($0.after) } ?? ""
         values["time_wait_client_side"] = k.timeWaitSides.map { String($0.clientSide) } ?? ""
-        values["time_wait_listener_side"] = k.timeWaitSides.map { String($0.listenerSide) } ?? ""
+        values["time_wait_listener_side"] = k.timeWaitSides.flatMap { $0.listenerElsewhere == true ? nil : String($0.listenerSide) } ?? ""
         if let n = r.numa {
             values["numa_nodes"] = String(n.topology.nodes.count)
             values["worker_nodes"] = Set(n.workerNodes.compactMap { $0 }).sorted().map(String.init).joined(separator: ";")
@@ -180,6 +182,7 @@ public enum CSVReporter {
 
     static func generatorValues(_ r: RunReport, into values: inout [String: String]) {
         values["syn_retransmits"] = r.synRetransmits.map(String.init) ?? ""
+        values["syn_retransmit_segments"] = r.synRetransmitDetail.map { String($0.segments) } ?? ""
         if let k = r.kernelTrace {
             for (name, s) in [("kernel_call", k.call), ("kernel_handshake", k.handshake), ("kernel_runq", k.runQueue)] {
                 percentileValues(name, s, into: &values)

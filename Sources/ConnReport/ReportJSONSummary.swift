@@ -30,6 +30,7 @@ extension ReportJSON {
         var latencyServiceRunningUs: Latency?
         var generator: GeneratorEntry?
         var synRetransmits: UInt64?
+        var synRetransmitSegments: UInt64?
         var kernelCallUs: Latency?
         var kernelHandshakeUs: Latency?
         var kernelRunQueueUs: Latency?
@@ -43,7 +44,7 @@ extension ReportJSON {
             case latencyCallUs = "latency_call_us", startLagUs = "start_lag_us", observationGapUs = "observation_gap_us"
             case errors, intervals, onset, verdict
             case latencyCallRunningUs = "latency_call_running_us", latencyServiceRunningUs = "latency_service_running_us"
-            case generator, synRetransmits = "syn_retransmits"
+            case generator, synRetransmits = "syn_retransmits", synRetransmitSegments = "syn_retransmit_segments"
             case kernelCallUs = "kernel_call_us", kernelHandshakeUs = "kernel_handshake_us", kernelRunQueueUs = "kernel_runq_us"
         }
 
@@ -166,6 +167,7 @@ extension ReportJSON {
             latencyCallRunningUs = r.generatorTime?.callRunning.map(Latency.init)
             latencyServiceRunningUs = r.generatorTime?.serviceRunning.map(Latency.init)
             synRetransmits = r.synRetransmits
+            synRetransmitSegments = r.synRetransmitDetail?.segments
             kernelCallUs = r.kernelTrace?.call.map(Latency.init)
             kernelHandshakeUs = r.kernelTrace?.handshake.map(Latency.init)
             kernelRunQueueUs = r.kernelTrace?.runQueue.map(Latency.init)

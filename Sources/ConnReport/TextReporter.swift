@@ -81,10 +81,26 @@ public enum TextReporter {
             for s in g.stalls { out += "stall: \(s.text), \(s.workers) worker(s)\n" }
             if let n = g.stallsNotListed { out += "stall: \(n) more, not dated (each worker keeps its first ones only)\n" }
         }
-        if let syn = r.synRetransmits {
-            out += "handshake: \(syn) established connect(s) needed a SYN retransmit (TCP_INFO of every connect slower than 100 ms)\n"
-        }
+        out += handshakeLine(r)
         return out
+    }
+
+    /// `handshake: …`: the connects that needed a SYN retransmit by how they ended, and the
+    /// SYN segments in all beside the kernel's counter of the same, so the two reconcile.
+    static func handshakeLine(_ r: RunReport) -> String {
+        guard let syn = r.synRetransmits else { return "" }
+        var out = "handshake: \(syn) connect(s) needed a SYN retransmit"
+        if let d = r.synRetransmitDetail {
+            out += " (\(d.established) established, \(d.failed) failed, \(d.timedOut) timed out, \(d.inFlight) still in flight at the end)"
+            out += ", \(d.segments) SYN segment(s) retransmitted in all"
+        }
+        out += " (TCP_INFO of every attempt that lasted 100 ms or more)"
+        if let c = r.kernel.counter("TcpExt.TCPSynRetrans") {
+            let listenerHere = r.listener != nil && r.listenerNamespace == nil
+            out += "; the kernel's TcpExt.TCPSynRetrans +\(c.delta)"
+                + (listenerHere ? " (with the built-in listener's SYN-ACKs)" : "")
+        }
+        return out + "\n"
     }
 
     /// `--trace-kernel`: the kernel's figures beside connbench's own, so a reader checks the
@@ -159,6 +175,7 @@ public enum TextReporter {
         switch i.timeWaitHolder {
         case .nobody: out += "; RST close leaves no TIME_WAIT: ports come back at close\n"
         case .peer: out += "; the peer holds TIME_WAIT: ports come back at close\n"
+        case .peerEnded: out += "; the peer ended the connections (a reset, or its close first), so this side holds no TIME_WAIT: ports come back at close\n"
         case .generator, .unknown:
             out += b.holdSeconds < PortBudget.timeWaitSeconds
                 ? "; TIME_WAIT reused after \(Num.f3(b.holdSeconds)) s (tcp_tw_reuse)"
@@ -166,6 +183,7 @@ public enum TextReporter {
             out += b.sustainableRate.map { " → sustainable \(Num.f1($0))/s" } ?? ""
             out += b.cheapRate.map { ", \(Num.f1($0))/s of it on the cheap half (beyond, each connect() walks used ports)\n" } ?? "\n"
         }
+        if let seen = i.observed { out += "  seen: \(seen.text), so not TIME_WAIT on this side as the configuration suggests\n" }
         if let c = b.caveat { out += "  model: \(c)\n" }
         guard let rate = b.rate else { return out }
         var at = "at \(Num.f1(rate))/s" + (b.rateMeasured ? " (measured)" : "")
@@ -176,8 +194,14 @@ public enum TextReporter {
         if let c = b.costRiseAttempt, let cs = b.costRiseSeconds {
             line += "connect() cost rises at attempt \(c) (\(Num.f3(cs)) s, one parity of the range used), "
         }
+        if let w = b.inFlightPorts {
+            line += "ports in use at once ≈ \(Num.f1(rate))/s × the mean connection's \(Num.f3(w / rate * 1000)) ms = \(Num.f1(w))"
+            line += (b.inFlightPeak.map { " (sampled peak \($0))" } ?? "") + " of \(b.capacity), "
+        }
         if let e = b.exhaustedAttempt, let es = b.exhaustedSeconds {
             line += "ports run out at attempt \(e) (\(Num.f3(es)) s)"
+        } else if b.holdSeconds == 0 {
+            line += "no onset (the range holds every connection open at once)"
         } else {
             line += b.costRiseAttempt == nil ? "no onset (within the sustainable rate)" : "ports do not run out"
         }
@@ -208,7 +232,8 @@ public enum TextReporter {
             }.joined(separator: ", ") + "\n"
         }
         if let tw = k.timeWaitSides {
-            out += "  TIME_WAIT at the end: \(tw.clientSide) held by the client, \(tw.listenerSide) by the listener"
+            out += "  TIME_WAIT at the end: \(tw.clientSide) held by the client, "
+                + (tw.listenerElsewhere == true ? "the listener's on its own host" : "\(tw.listenerSide) by the listener")
             out += tw.other > 0 ? ", \(tw.other) other\n" : "\n"
         }
         if let n = r.numa {

@@ -4,7 +4,7 @@ import SystemPackage
 extension Errno {
     /// The symbolic name connbench reports, e.g. `ECONNREFUSED`.
     ///
-    /// Names follow the seed page's error table (`connect.txt`): where Linux gives one value
+    /// Names follow the AIX reference page's error table (`connect.txt`): where Linux gives one value
     /// two names, the table's name wins — EAGAIN and EWOULDBLOCK are both 11 on Linux, and
     /// the table says EWOULDBLOCK. Everything else is glibc's `strerrorname_np`.
     public var name: String {

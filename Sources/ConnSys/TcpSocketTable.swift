@@ -10,6 +10,9 @@ public struct TimeWaitSides: Sendable, Codable, Equatable {
     public var listenerSide: Int
     /// Neither port is a listener's (other traffic in the namespace).
     public var other: Int
+    /// True when the listener is on another host: its TIME_WAIT is not in this table, and
+    /// `listenerSide` says nothing about it. Nil (as false) in reports made before it.
+    public var listenerElsewhere: Bool? = nil
 
     public init(clientSide: Int = 0, listenerSide: Int = 0, other: Int = 0) {
         self.clientSide = clientSide

@@ -62,7 +62,10 @@ extension HeavySuites {
             for r in [apart, shared] {
                 let g = try #require(r.generatorTime)
                 let running = try #require(g.callRunning)
-                #expect(running.p50 <= r.connectCall.p50 + 2_000, "\(running) vs \(r.connectCall)")
+                // Two populations: 1 call in 16 against all of them. Each sampled call comes
+                // right after a schedstat read, with colder caches, so its median may sit a
+                // little above the whole's (19.6 against 17.3 µs once in a suite run, debug).
+                #expect(Double(running.p50) <= 1.15 * Double(r.connectCall.p50) + 2_000, "\(running) vs \(r.connectCall)")
                 #expect(r.intervals.contains { ($0.cpuWaitPct ?? -1) >= 0 && $0.preemptions != nil })
                 #expect(r.workers.allSatisfy { $0.cpuWaitShare != nil && $0.preemptions != nil })
             }
@@ -176,10 +179,14 @@ extension HeavySuites {
             c.isolation = Isolation(netns: true, sysctls: [])
             let r = try BenchmarkRunner.run(c)
             TestSupport.expectBalanced(r)
-            let syn = try #require(r.synRetransmits)
+            // The established ones among the connects that retransmitted: those are the
+            // histogram's (the others timed out or were still in flight at the end).
+            let d = try #require(r.synRetransmitDetail)
+            let syn = d.established
+            #expect(r.synRetransmits == d.connects)
             let slow = r.histograms.service.count(within: 900_000_000...LatencyHistogram.highestNs)
             #expect(syn > 0, "no SYN retransmit: \(r.verdict.line)")
-            #expect(abs(Double(syn) - Double(slow)) <= 0.2 * Double(Swift.max(syn, slow)), "syn \(syn), connects ≥ 0.9 s \(slow)")
+            #expect(abs(Double(syn) - Double(slow)) <= 0.2 * Double(Swift.max(syn, slow)), "syn \(syn), connects ≥ 0.9 s \(slow); \(d)")
             // The series ends with the window; connects that complete in the drain after it
             // are in the total only.
             #expect(r.intervals.reduce(0) { $0 + ($1.synRetransmits ?? 0) } > 0)

@@ -35,7 +35,7 @@ struct ParserTests {
     @Test(arguments: [
         (11, "EWOULDBLOCK"), (111, "ECONNREFUSED"), (99, "EADDRNOTAVAIL"), (98, "EADDRINUSE"), (95, "EOPNOTSUPP"),
     ] as [(Int32, String)])
-    func errnoNamesFollowTheSeedTable(value: Int32, name: String) {
+    func errnoNamesFollowTheReferenceTable(value: Int32, name: String) {
         #expect(Errno(rawValue: value).name == name)
         #expect(Errno(name: name)?.rawValue == value)
     }

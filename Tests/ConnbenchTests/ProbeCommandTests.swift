@@ -33,9 +33,9 @@ extension HeavySuites {
             #expect(p.terminationStatus == 0, "\(stderr.text())")
             #expect(elapsed < 30, "probe took \(elapsed) s")
 
-            // Every errno of the seed's table has its row in the text, with a verdict.
+            // Every errno of the reference page's table has its row in the text, with a verdict.
             let verdicts = ProbeVerdict.allCases.map(\.rawValue)
-            for entry in SeedErrorTable.entries {
+            for entry in ReferenceErrorTable.entries {
                 let line = text.split(separator: "\n").first { $0.hasPrefix(entry.errnoName + " ") }
                 #expect(line != nil, "no row for \(entry.errnoName)")
                 if let line { #expect(verdicts.contains { line.contains(" \($0) ") }, "\(line)") }
@@ -48,7 +48,7 @@ extension HeavySuites {
             let rows = CSV.parse(csvText)
             #expect(rows.first == ["errno", "verdict", "observed", "call", "scenario"])
             let body = Array(rows.dropFirst())
-            #expect(body.map { $0.first ?? "" } == SeedErrorTable.entries.map(\.errnoName))
+            #expect(body.map { $0.first ?? "" } == ReferenceErrorTable.entries.map(\.errnoName))
             for r in body {
                 #expect(r.count == 5, "\(r)")
                 #expect(verdicts.contains(r.count > 1 ? r[1] : ""), "\(r)")

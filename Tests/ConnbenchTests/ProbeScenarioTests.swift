@@ -66,9 +66,9 @@ extension HeavySuites {
             }
         }
 
-        @Test func everyErrnoOfTheSeedTableHasExactlyOnePrimaryScenarioAndEveryScenarioAnExpectation() {
+        @Test func everyErrnoOfTheReferenceTableHasExactlyOnePrimaryScenarioAndEveryScenarioAnExpectation() {
             let primaries = ProbeCatalog.all.filter(\.primary).map(\.errnoName)
-            #expect(primaries == SeedErrorTable.entries.map(\.errnoName))
+            #expect(primaries == ReferenceErrorTable.entries.map(\.errnoName))
             #expect(Set(ProbeCatalog.all.map(\.id)) == Set(Self.expected.keys))
             #expect(Set(ProbeCatalog.all.map(\.id)).count == ProbeCatalog.all.count)
             for s in ProbeCatalog.all {
@@ -95,7 +95,7 @@ struct ProbeClassifierTests {
         }
     }
 
-    @Test func theSeedErrnoFromConnectIsReproducedEvenWhereNotExpected() {
+    @Test func theReferenceErrnoFromConnectIsReproducedEvenWhereNotExpected() {
         let c = ProbeClassifier.classify(Self.scenario(notOnLinux: "never"), ProbeObservation(.failed(.socketNotConnected, call: "connect")))
         #expect(c.verdict == .reproduced)
         let viaSOError = ProbeClassifier.classify(Self.scenario(), ProbeObservation(.failed(.socketNotConnected, call: "SO_ERROR")))
@@ -121,7 +121,7 @@ struct ProbeClassifierTests {
 }
 
 extension HeavySuites {
-    /// The two behaviours of the seed page besides its errors.
+    /// The two behaviours of the reference page besides its errors.
     @Suite(.serialized)
     struct ProbeBehaviourTests {
         @Test func connectOnAnUnboundOrPartiallyBoundSocketBindsItAutomatically() {

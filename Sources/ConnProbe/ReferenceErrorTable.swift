@@ -1,6 +1,6 @@
-/// The error table of the seed's connect() page (`shared/seed/connect.txt`), in its order,
+/// The error table of the AIX reference page for connect() (kept beside the project as `connect.txt`), in its order,
 /// with its descriptions as written there (typos included).
-public enum SeedErrorTable {
+public enum ReferenceErrorTable {
     public struct Entry: Sendable {
         public let errnoName: String
         public let description: String
