@@ -18,7 +18,7 @@ struct CompareCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup(title: "Run options (the base of every setting)") var base: RunOptions
+    @OptionGroup var base: RunOptions
 
     @Option(help: "FLAG=V1,V2,…, repeatable: a run flag to vary (\(CompareVary.names)); flags on/off for reuseaddr and bind-no-port.")
     var vary: [String] = []
@@ -36,10 +36,10 @@ struct CompareCommand: ParsableCommand {
         try base.requireSingleLoad(for: "compare (vary it with --vary workers=1,2)")
         if trials < 2 { throw ValidationError("--trials must be at least 2: one trial per setting has no spread to compare") }
         if !(0...10).contains(warmupTrials) { throw ValidationError("--warmup-trials must be 0 to 10") }
-        if !base.target.isEmpty {
+        if !base.targets.target.isEmpty {
             throw ValidationError("--target: compare runs every trial in a fresh namespace against its built-in listener; nothing else is reachable there")
         }
-        if base.listenerStats != nil { throw ValidationError("--listener-stats: compare uses only the built-in listener") }
+        if base.listener.listenerStats != nil { throw ValidationError("--listener-stats: compare uses only the built-in listener") }
         _ = try makePlan()
     }
 
@@ -48,7 +48,7 @@ struct CompareCommand: ParsableCommand {
     func makePlan() throws -> ComparePlan {
         var axes: [ComparePlan.Axis] = []
         var seen: Set<String> = []
-        for s in base.sysctl {
+        for s in base.isolation.sysctl {
             guard let values = ComparePlan.splitValues(s.value) else { throw ValidationError("--sysctl \(s.key): an empty value in '\(s.value)'") }
             for v in values { _ = try ParseValue.sysctl("\(s.key)=\(v)") }
             guard seen.insert(s.key).inserted else { throw ValidationError("--sysctl \(s.key) given twice: list its values once, \(s.key)=V1,V2") }
@@ -79,7 +79,7 @@ struct CompareCommand: ParsableCommand {
         guard combos.count <= 64 else { throw ValidationError("\(combos.count) settings: at most 64 (the lists' cross product)") }
         let settings = try combos.enumerated().map { i, values in
             var o = base
-            o.sysctl = []
+            o.isolation.sysctl = []
             var sysctls: [SysctlSetting] = []
             for (name, value) in (common.map { ($0.name, $0.values[0]) } + values.map { ($0.key, $0.value) }) {
                 if name.hasPrefix("net.") {
@@ -105,7 +105,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let plan = try makePlan()
-        let directory = base.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-compare"
+        let directory = base.report.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-compare"
         // Every setting's namespace and sysctls, tried once before anything runs.
         for s in plan.settings {
             do { try NamespaceRun.check(sysctls: s.config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
@@ -114,7 +114,7 @@ struct CompareCommand: ParsableCommand {
         let signals = StopSignals()
         signals.block()
         let started = WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds())
-        let per = DurationParser.format(base.duration ?? RunOptions.defaultDurationNs)
+        let per = DurationParser.format(base.load.duration ?? RunOptions.defaultDurationNs)
         Console.status("\(plan.settings.count) settings × \(plan.trials) trials of \(per) (+\(plan.warmupTrials) warm-up round(s)), each in a fresh namespace; Ctrl-C stops and reports the trials completed")
         let outcome: CompareRunner.Outcome
         do {

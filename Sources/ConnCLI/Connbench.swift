@@ -6,6 +6,7 @@ public struct Connbench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "connbench",
         abstract: "Load and latency benchmark for the connect() system call.",
+        version: ConnbenchVersion.text,
         subcommands: [RunCommand.self, ListenCommand.self, ExhaustCommand.self, ProbeCommand.self, SweepCommand.self,
                       CompareCommand.self, HoldCommand.self, HoldPartCommand.self, ReportCommand.self,
                       MergeCommand.self],

@@ -12,14 +12,14 @@ struct RunCommand: ParsableCommand {
     )
 
     @OptionGroup var options: RunOptions
-    @OptionGroup var label: RunLabelOptions
+    @OptionGroup(title: "Runs to merge") var label: RunLabelOptions
 
     /// The `--sysctl` check is here and not in ``RunOptions``: `compare` parses the same
     /// `--sysctl` and always runs in fresh namespaces, so only `run` needs `--netns`
     /// spelled out. `run` takes one value of `--workers` and `--concurrency`.
     func validate() throws {
         try options.requireSingleLoad(for: "run")
-        if !options.sysctl.isEmpty && !options.netns && options.topology != .veth {
+        if !options.isolation.sysctl.isEmpty && !options.isolation.netns && options.isolation.topology != .veth {
             throw ValidationError("--sysctl needs --netns (or --topology veth): connbench sets tunables only inside a namespace it created, never on the host")
         }
     }
@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
             let allowed = (try? CPUAffinity.allowedCPUs()) ?? []
             do { _ = try config.validate(allowedCPUs: allowed) } catch { throw CLIFailure(error.description, code: 64) }
         }
-        let directory = options.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
+        let directory = options.report.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true)
         if config.createsNamespace {
             do { try NamespaceRun.check(sysctls: config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
         }
@@ -47,20 +47,20 @@ struct RunCommand: ParsableCommand {
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         let signals = StopSignals()
         signals.block()
-        let statsBefore = options.listenerStats.map { ListenerStatsClient.fetch($0) }
+        let statsBefore = options.listener.listenerStats.map { ListenerStatsClient.fetch($0) }
         if case .failure(let f)? = statsBefore { throw f }
         let what = config.topology == .veth ? "the built-in listener across a veth lab (IPv\(config.veth.family))"
             : config.targets.isEmpty ? "the built-in loopback listener"
             : config.targets.map(\.description).joined(separator: ", ") + config.resolvedNames.map { " (\($0.lineText))" }.joined()
         // The progress line: on a terminal, or when asked; never with --quiet.
-        let showProgress = !options.quiet && (options.progress || isatty(2) == 1)
-        let status: (String) -> Void = { [quiet = options.quiet] text in if !quiet { Console.status(text) } }
+        let showProgress = !options.report.quiet && (options.report.progress || isatty(2) == 1)
+        let status: (String) -> Void = { [quiet = options.report.quiet] text in if !quiet { Console.status(text) } }
         status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
         let progress: (@Sendable (ProgressLine) -> Void)? = showProgress ? { @Sendable line in Console.status(ProgressFormatter.line(line)) } : nil
         do { report = try BenchmarkRunner.run(config, signals: signals, progress: progress) } catch { throw CLIFailure(error.description) }
         Console.out(TextReporter.render(report))
-        if let listenerStats = options.listenerStats, case .success(let before)? = statsBefore {
+        if let listenerStats = options.listener.listenerStats, case .success(let before)? = statsBefore {
             switch ListenerStatsClient.fetch(listenerStats) {
             case .success(let after):
                 Console.out(ListenerStatsClient.render(before: before, after: after, from: listenerStats))

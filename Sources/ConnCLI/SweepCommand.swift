@@ -45,18 +45,18 @@ struct SweepCommand: ParsableCommand {
         var criteria = KneeCriteria()
         criteria.objectives = try slo.map { s throws(ConfigError) in try KneeCriteria.parseObjective(s) }
         criteria.errorBudget = try KneeCriteria.parseBudget(errorBudget)
-        let loadAxes = [(base.concurrency ?? []).count > 1, (base.workers ?? []).count > 1].filter { $0 }.count
+        let loadAxes = [(base.load.concurrency ?? []).count > 1, (base.load.workers ?? []).count > 1].filter { $0 }.count
         if loadAxes > 1 { throw ConfigError("sweep: step over --concurrency or over --workers, not both") }
         if let rates {
             if loadAxes > 0 { throw ConfigError("sweep: --rates steps over open-loop rates; a --concurrency/--workers list steps over closed-loop load: give one") }
             return Parsed(axis: try SweepRatesParser.parse(rates), criteria: criteria)
         }
-        if let c = base.concurrency, c.count > 1 {
-            guard base.rate == .max else { throw ConfigError("sweep --concurrency LIST is closed loop: add --rate max") }
+        if let c = base.load.concurrency, c.count > 1 {
+            guard base.load.rate == .max else { throw ConfigError("sweep --concurrency LIST is closed loop: add --rate max") }
             return Parsed(axis: .concurrency(c), criteria: criteria)
         }
-        if let w = base.workers, w.count > 1 {
-            guard base.rate == .max else { throw ConfigError("sweep --workers LIST is closed loop: add --rate max") }
+        if let w = base.load.workers, w.count > 1 {
+            guard base.load.rate == .max else { throw ConfigError("sweep --workers LIST is closed loop: add --rate max") }
             return Parsed(axis: .workers(w), criteria: criteria)
         }
         throw ConfigError("sweep: give --rates (auto, 5k,10k or 5k..50k/5k), or --rate max with a --concurrency or --workers list")
@@ -64,7 +64,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         do { _ = try parse() } catch { throw ValidationError(error.description) }
-        if base.untilExhausted { throw ValidationError("sweep: --until-exhausted ends a run at onset; a sweep step runs its whole window") }
+        if base.load.untilExhausted { throw ValidationError("sweep: --until-exhausted ends a run at onset; a sweep step runs its whole window") }
     }
 
     func run() throws {
@@ -74,14 +74,14 @@ struct SweepCommand: ParsableCommand {
         if base.hasNames {
             do { try base.resolveTargets(into: &config) } catch { throw CLIFailure(error.description, code: 64) }
         }
-        config.durationNs = base.duration ?? Self.stepDurationNs
-        config.warmupNs = base.warmup ?? Self.stepWarmupNs
+        config.durationNs = base.load.duration ?? Self.stepDurationNs
+        config.warmupNs = base.load.warmup ?? Self.stepWarmupNs
         if fresh { config.isolation.netns = true }
         if parsed.axis.isLoad { config.rate = .max }
         if config.isolation.netns {
             do { try NamespaceRun.check(sysctls: config.isolation.sysctls) } catch { throw CLIFailure(error.description) }
         }
-        let directory = base.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-sweep"
+        let directory = base.report.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-sweep"
         do { try ReportWriter.prepare(directory: directory) } catch { throw CLIFailure("--output: \(error.description)") }
         var settings: [RunReport.Setting] = [
             .init(parsed.axis.isLoad ? "load" : "rates", axisText(parsed.axis)),
