@@ -1,12 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers, each its own target, so that each can be read and tested alone:
+// Layers, each its own target, so that each can be read and tested alone; each depends
+// only on those above it (ConnSys ← ConnModel ← ConnEngine ← ConnReport ← ConnCLI):
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   CUring            liburing (io_uring), behind CConnShim's plain uring functions
 //   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
-//   ConnEngine        workers, schedule, per-slot state, built-in listener, run report value
+//   ConnModel         values: run configuration and its parsers, report values, the study
+//                     values (sweep, compare, hold), and for now the statistics they hold
+//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace, the analyses
+//                     that read engine buckets (onset), the studies that run the engine
 //   ConnProbe         provokes each errno of the seed's connect() table and classifies it
 //   ConnReport        pure reporters (text, CSV) and the one place that writes files
 //   ConnCLI           argument parsing and printing only
@@ -52,7 +56,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "ConnEngine",
+            name: "ConnModel",
             dependencies: [
                 "ConnSys",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -60,9 +64,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ConnEngine",
+            dependencies: [
+                "ConnSys", "ConnModel",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ConnReport",
             dependencies: [
-                "ConnEngine", "ConnSys", "CZlib",
+                "ConnEngine", "ConnModel", "ConnSys", "CZlib",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -71,7 +83,7 @@ let package = Package(
         .target(
             name: "ConnCLI",
             dependencies: [
-                "ConnEngine", "ConnReport", "ConnProbe",
+                "ConnEngine", "ConnModel", "ConnReport", "ConnProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -80,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "ConnbenchTests",
             dependencies: [
-                "ConnCLI", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe",
+                "ConnCLI", "ConnEngine", "ConnModel", "ConnReport", "ConnSys", "ConnProbe",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             exclude: ["Fixtures"],  // data the tests read by path (#filePath), not resources

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnReport
 import ConnSys
+import ConnModel
 
 /// `connbench compare`: the same benchmark under several settings, trials interleaved,
 /// each in a fresh namespace, and a statistical verdict per setting against the first.

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ArgumentParser
+import ConnModel
 
 /// The root command. `connbench --rate 50000` is `connbench run --rate 50000`.
 public struct Connbench: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnReport
 import ConnSys
+import ConnModel
 
 /// `connbench exhaust`: the strategy matrix, one fresh namespace per row.
 struct ExhaustCommand: ParsableCommand {

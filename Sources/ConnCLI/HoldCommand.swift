@@ -3,6 +3,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import Foundation
+import ConnModel
 
 /// `connbench hold`: how many connections can be held open, and at what cost.
 ///

@@ -3,6 +3,7 @@ import ArgumentParser
 import ConnEngine
 import ConnSys
 import Foundation
+import ConnModel
 
 /// `connbench hold-part`: one process of a hold, started by `connbench hold` (never by
 /// hand, hence hidden). Its stdin and stdout are one socket to the supervisor, carrying

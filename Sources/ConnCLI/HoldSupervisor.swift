@@ -2,6 +2,7 @@
 import ConnEngine
 import ConnSys
 import Foundation
+import ConnModel
 
 /// Runs a hold's processes and merges what they report.
 ///

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// `connbench listen`: the built-in listener alone, for a generator on another host.
 struct ListenCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConnEngine
+import ConnModel
 
 extension ListenerMode: ExpressibleByArgument {}
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// `run`'s options, section "Built-in listener" of its help: The loopback listener connbench starts when no --target is given.
 struct ListenerOptions: ParsableArguments {

@@ -6,6 +6,7 @@ import Foundation
 @preconcurrency import Glibc
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// `run --listener-stats HOST:PORT`: reads a remote `listen --stats-port` before and after
 /// the run and renders what changed, so the report shows both ends of the connections —

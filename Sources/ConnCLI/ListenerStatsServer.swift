@@ -6,6 +6,7 @@ import Foundation
 import ConnEngine
 import ConnSys
 @preconcurrency import Glibc
+import ConnModel
 
 /// `listen --stats-port`: answers every TCP connection with the JSON of the listener's
 /// current side report and closes, so a generator on another host can read the listener's

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConnEngine
 import ConnReport
+import ConnModel
 
 /// `connbench merge DIR…`: one report from runs made at once on several generators.
 struct MergeCommand: ParsableCommand {

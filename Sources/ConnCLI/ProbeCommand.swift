@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnProbe
 import ConnReport
 import ConnSys
+import ConnModel
 
 /// `connbench probe`: provoke each error of the connect() error table of the AIX reference page and classify it.
 struct ProbeCommand: ParsableCommand {

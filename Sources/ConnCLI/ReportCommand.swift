@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnReport
 import ConnSys
+import ConnModel
 
 /// `connbench report DIR`: renders a saved run again (text, CSV, JSON, hlog, .hgrm, and
 /// whatever else ``RunFiles`` lists) from its report.json, without re-running.

@@ -3,6 +3,7 @@ import Glibc
 import ConnEngine
 import ConnReport
 import ConnSys
+import ConnModel
 
 /// `connbench [run]`: the benchmark. Parses, builds a `RunConfig`, runs, prints, writes.
 struct RunCommand: ParsableCommand {

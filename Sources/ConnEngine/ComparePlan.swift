@@ -1,3 +1,4 @@
+import ConnModel
 /// What `connbench compare` runs: the settings (the cross product of every varied value),
 /// how many measured trials each gets, and the order they run in.
 public struct ComparePlan: Sendable {

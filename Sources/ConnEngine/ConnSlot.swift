@@ -1,3 +1,4 @@
+import ConnModel
 /// One connect in flight. Slots are reused; `generation` tells a late epoll event for a
 /// previous occupant from one for the current.
 struct ConnSlot {

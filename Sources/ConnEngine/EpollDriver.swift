@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
+import ConnModel
 
 /// What became of an attempt, as the syscall driver sees it.
 enum DriverOutcome: Equatable {

@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 /// Counts per (call, errno), with when and at which attempt each first appeared.
 ///

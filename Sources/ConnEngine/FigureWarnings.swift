@@ -1,3 +1,4 @@
+import ConnModel
 /// Says plainly when a figure is the generator's rather than the system's: a latency
 /// the loop cannot observe finer than its own gap between polls, spinning that costs a
 /// core, a schedule that could not be kept.

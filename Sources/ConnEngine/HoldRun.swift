@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Histogram
+import ConnModel
 
 /// What one generator part of a hold does.
 public struct HoldPartConfig: Sendable {

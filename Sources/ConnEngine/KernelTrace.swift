@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Synchronization
+import ConnModel
 
 /// The kernel's own clock on a run's connects: bpftrace, attached for the run's window and
 /// filtered to the worker threads.

@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 extension KernelTrace {
     /// Why a kernel trace could not start: each one line a user can act on.

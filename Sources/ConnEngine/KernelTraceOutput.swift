@@ -1,5 +1,6 @@
 import ConnSys
 import Histogram
+import ConnModel
 
 /// Reads what a kernel trace's bpftrace printed at its end into figures.
 ///

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Synchronization
+import ConnModel
 
 /// connbench's built-in listener: accept4 in an epoll loop, one SO_REUSEPORT socket per
 /// thread so the kernel spreads connections without a shared accept queue.

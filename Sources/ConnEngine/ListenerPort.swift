@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
+import ConnModel
 
 /// Where the built-in listener binds when asked for port 0.
 ///

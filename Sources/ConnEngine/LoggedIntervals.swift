@@ -1,4 +1,5 @@
 import Histogram
+import ConnModel
 
 /// One worker's per-interval histograms of the measured window, one per latency kind, for
 /// `latency.hlog`.

@@ -1,3 +1,4 @@
+import ConnModel
 /// Turns the merged onset buckets, the errors table and the sockstat samples into the
 /// report's ``Onset``: which signal came first, when, at which attempt, with how many
 /// ports held, and what the run sustained afterwards.

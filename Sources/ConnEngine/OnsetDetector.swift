@@ -1,3 +1,4 @@
+import ConnModel
 /// Decides when a run started running out of connects, from buckets fed in time order.
 ///
 /// Two kinds of evidence, whichever comes first:

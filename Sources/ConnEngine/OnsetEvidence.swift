@@ -1,3 +1,4 @@
+import ConnModel
 /// The numbers a non-errno onset was decided on, over the bad windows that fired it,
 /// set against the detector's baseline. Kept as numbers so the detector builds no text
 /// in the worker's hot loop; the text is made only when a report asks for it.

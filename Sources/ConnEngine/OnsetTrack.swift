@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 /// One worker's fine-grained record for exhaustion onset: per bucket of a few
 /// milliseconds, attempts started, connect() calls and their summed duration,

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Histogram
+import ConnModel
 
 /// Merges the workers' results into one ``RunReport`` after they have stopped.
 struct ReportBuilder {

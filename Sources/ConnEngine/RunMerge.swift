@@ -1,5 +1,6 @@
 import ConnSys
 import Histogram
+import ConnModel
 
 /// `connbench merge`: one report from runs made at the same time on several generators
 /// (pods of an Indexed Job, hosts over ssh), each against the same system.

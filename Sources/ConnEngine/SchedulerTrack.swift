@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 /// Where one worker's time went: per series interval, how long it waited for a CPU and how
 /// often it was preempted; for a sample of attempts, how much of a connect() call (and of
@@ -96,12 +97,3 @@ struct SchedulerTrack: ~Copyable {
     }
 }
 
-/// A stretch in which one worker's loop did not run (see ``SchedulerTrack/stallNs``).
-struct WorkerStall: Sendable, Equatable {
-    /// Since the run's start.
-    var startNs: UInt64
-    var lengthNs: UInt64
-    /// The thread's CPU wait since the last interval boundary, at most `lengthNs`: a stall
-    /// with little of it was the thread not running at all (stopped, frozen), not waiting.
-    var waitBoundNs: UInt64
-}

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Synchronization
+import ConnModel
 
 /// The barrier at the start of a run. Each worker pins itself, builds its state and
 /// arrives; the runner waits for all of them and only then fixes the start, so a worker

@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 /// Runs a sweep: one benchmark per step, each a whole run of its own (its warm-up, its
 /// window, its own namespace with `isolation.netns`), so a step is exactly what `run`

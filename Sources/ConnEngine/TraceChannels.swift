@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
+import ConnModel
 
 /// A running tracer's outputs and its keeper thread, read against deadlines.
 struct TraceChannels: ~Copyable {

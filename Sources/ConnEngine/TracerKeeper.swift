@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import Synchronization
+import ConnModel
 
 /// The command line that starts bpftrace.
 ///

@@ -1,3 +1,4 @@
+import ConnModel
 /// Decides the `verdict:` line: was the requested rate held, and if not, the likely
 /// cause — the first question a capacity run has to answer, so it is never left to the
 /// reader to work out from the tables.
@@ -250,9 +251,4 @@ public enum VerdictAssessment {
 
     static func fmt(_ v: Double) -> String { String(Int64(v.rounded())) }
     static func pct(_ share: Double) -> String { String(format1: share * 100) + "%" }
-}
-
-extension String {
-    /// One decimal place, without Foundation's formatter on the way.
-    public init(format1 v: Double) { self.init(fixed: v, digits: 1) }
 }

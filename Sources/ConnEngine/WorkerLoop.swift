@@ -1,4 +1,5 @@
 import ConnSys
+import ConnModel
 
 /// One worker's loop: it asks the schedule what is due, takes a slot, lets the driver
 /// make the calls and hands every outcome to the recorders.

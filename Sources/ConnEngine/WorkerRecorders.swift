@@ -1,5 +1,6 @@
 import ConnSys
 import Histogram
+import ConnModel
 
 /// Everything one worker records: tallies, histograms, the 1 s series, the onset
 /// buckets, errno counts and the loop's own observation gap.

@@ -1,5 +1,6 @@
 import ConnSys
 import Histogram
+import ConnModel
 
 /// What a worker hands back when it stops; merged with the others afterwards.
 struct WorkerResult: Sendable {

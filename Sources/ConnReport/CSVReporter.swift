@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// The CSV views of a run: pure functions from a report to text, so a script can load
 /// exactly what a person reads.

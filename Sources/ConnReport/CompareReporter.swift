@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 
 /// `connbench compare`'s text and `compare.csv`: pure functions of a ``CompareReport``.
 public enum CompareReporter {

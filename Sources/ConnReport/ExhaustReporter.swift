@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// The `connbench exhaust` table, as text and CSV, from the matrix's reports.
 public enum ExhaustReporter {

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 
 /// `sweep.html`: where latency bends as the rate grows, and where the knee is — a curve
 /// reads at a glance what the step table makes the reader reconstruct.

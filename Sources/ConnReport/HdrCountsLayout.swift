@@ -1,3 +1,4 @@
+import ConnModel
 /// Where a value lives in an HdrHistogram counts array, for a given lowest discernible
 /// value, highest trackable value and number of significant digits.
 ///

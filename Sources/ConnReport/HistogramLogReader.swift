@@ -1,4 +1,5 @@
 import Histogram
+import ConnModel
 
 /// Reads an HdrHistogram interval log (connbench's `latency.hlog` or any writer's) back
 /// into histograms: for re-rendering a run's latency without re-running it, merging runs,

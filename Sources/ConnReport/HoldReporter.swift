@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// `connbench hold`'s report: text (hold.txt and the terminal) and CSV (hold.csv, one
 /// row per step of open count). Pure functions of the merged ``HoldReport``.

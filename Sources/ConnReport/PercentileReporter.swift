@@ -1,5 +1,6 @@
 import ConnEngine
 import Histogram
+import ConnModel
 
 /// `.hgrm` files: a histogram's percentile distribution as HdrHistogram's
 /// `outputPercentileDistribution` prints it (Value, Percentile, TotalCount,

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 
 extension ReportJSON {
     /// The stable part of report.json: what the text report's figures say, named for tools

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
+import ConnModel
 
 /// The one place connbench writes files.
 ///
@@ -133,7 +134,7 @@ public enum ReportWriter {
 
 /// The files a run writes with `--output`.
 public enum RunFiles {
-    public static func files(for r: ConnEngine.RunReport) -> [(name: String, contents: String)] {
+    public static func files(for r: ConnModel.RunReport) -> [(name: String, contents: String)] {
         var files = [
             ("summary.txt", TextReporter.render(r)),
             ("summary.csv", CSVReporter.summary(r)),

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 
 /// `connbench sweep`'s table, knee or fit, and `sweep.csv`: one row per step with what a
 /// latency-vs-rate chart needs (requested, achieved, corrected percentiles, errors).

@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnSys
+import ConnModel
 
 /// The report a person reads at the end of a run. Pure: report in, text out.
 public enum TextReporter {

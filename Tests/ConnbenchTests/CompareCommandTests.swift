@@ -1,5 +1,6 @@
 @testable import ConnCLI
 import ConnEngine
+import ConnModel
 import ConnReport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import Testing
 
 /// The compare statistics against published tables and hand-worked examples.

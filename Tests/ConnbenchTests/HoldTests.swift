@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnEngine
+import ConnModel
 import ConnReport
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 @testable import ConnEngine
+import ConnModel
 import ConnSys
 import Foundation
 import Synchronization

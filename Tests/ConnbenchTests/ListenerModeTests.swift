@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import Foundation
 import ConnSys
 import Glibc

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import Testing
 
 /// The USL fitter against published data: the Cisco benchmark of Baron Schwartz's

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import ConnSys
 import Foundation
 import Testing

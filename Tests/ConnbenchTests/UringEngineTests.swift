@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import Foundation
 import Glibc
 import ConnSys

@@ -1,4 +1,5 @@
 import ConnEngine
+import ConnModel
 import ConnReport
 import ConnSys
 import Testing

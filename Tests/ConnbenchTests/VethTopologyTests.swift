@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnEngine
+import ConnModel
 import ConnReport
 import ConnSys
 import Foundation

@@ -106,6 +106,14 @@ public struct RunReport: Sendable, Codable {
         /// The sampled connect() calls and service times less the workers' CPU wait.
         public var callRunning: Histogram<UInt64>? = nil
         public var serviceRunning: Histogram<UInt64>? = nil
+
+        package init(latency: Histogram<UInt64>, service: Histogram<UInt64>, connectCall: Histogram<UInt64>, callRunning: Histogram<UInt64>? = nil, serviceRunning: Histogram<UInt64>? = nil) {
+            self.latency = latency
+            self.service = service
+            self.connectCall = connectCall
+            self.callRunning = callRunning
+            self.serviceRunning = serviceRunning
+        }
     }
 
     /// For a merged report (`connbench merge`): the tags of the runs it adds up, in the
@@ -131,6 +139,56 @@ public struct RunReport: Sendable, Codable {
     /// The earliest error of the measured window, if any.
     public var firstError: ErrorRow? {
         errors.min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
+    }
+
+    package init(setup: RunSetup, startedAtUTC: String, measuredSeconds: Double, interrupted: Bool, scheduled: UInt64? = nil, notStarted: UInt64? = nil, lastStartSeconds: Double = 0, observationGap: LatencySummary, settledAtOnce: UInt64 = 0, uringTimers: UringTimerCounts? = nil, spinShare: Double = 0, timeoutsFoundEstablished: UInt64 = 0, timeoutsFoundFailed: UInt64 = 0, numa: NumaPlacement? = nil, warnings: [String] = [], tally: Tally, warmup: Tally, latency: LatencySummary, service: LatencySummary, connectCall: LatencySummary, startLag: LatencySummary, lateStarts: UInt64, capStalls: UInt64, capStallSeconds: Double, errors: [ErrorRow], intervals: [IntervalRow], workers: [WorkerInfo], listener: ListenerInfo? = nil, openFilesLimit: UInt64, cpuBusy: Double? = nil, selfConnects: UInt64, kernel: KernelContext, listenerNamespace: ListenerNamespaceReport? = nil, ports: PortSamples, onset: Onset? = nil, endedAtOnset: Bool, portBudget: PortBudget? = nil, matrixCase: ExhaustMatrix.Case? = nil, notes: [String], verdict: Verdict, histograms: Histograms, intervalHistograms: IntervalHistograms? = nil, generatorTime: GeneratorTime? = nil, synRetransmits: UInt64? = nil, synRetransmitDetail: SynRetransmits? = nil, kernelTrace: KernelTraceFigures? = nil, mergedFrom: [String] = []) {
+        self.setup = setup
+        self.startedAtUTC = startedAtUTC
+        self.measuredSeconds = measuredSeconds
+        self.interrupted = interrupted
+        self.scheduled = scheduled
+        self.notStarted = notStarted
+        self.lastStartSeconds = lastStartSeconds
+        self.observationGap = observationGap
+        self.settledAtOnce = settledAtOnce
+        self.uringTimers = uringTimers
+        self.spinShare = spinShare
+        self.timeoutsFoundEstablished = timeoutsFoundEstablished
+        self.timeoutsFoundFailed = timeoutsFoundFailed
+        self.numa = numa
+        self.warnings = warnings
+        self.tally = tally
+        self.warmup = warmup
+        self.latency = latency
+        self.service = service
+        self.connectCall = connectCall
+        self.startLag = startLag
+        self.lateStarts = lateStarts
+        self.capStalls = capStalls
+        self.capStallSeconds = capStallSeconds
+        self.errors = errors
+        self.intervals = intervals
+        self.workers = workers
+        self.listener = listener
+        self.openFilesLimit = openFilesLimit
+        self.cpuBusy = cpuBusy
+        self.selfConnects = selfConnects
+        self.kernel = kernel
+        self.listenerNamespace = listenerNamespace
+        self.ports = ports
+        self.onset = onset
+        self.endedAtOnset = endedAtOnset
+        self.portBudget = portBudget
+        self.matrixCase = matrixCase
+        self.notes = notes
+        self.verdict = verdict
+        self.histograms = histograms
+        self.intervalHistograms = intervalHistograms
+        self.generatorTime = generatorTime
+        self.synRetransmits = synRetransmits
+        self.synRetransmitDetail = synRetransmitDetail
+        self.kernelTrace = kernelTrace
+        self.mergedFrom = mergedFrom
     }
 }
 
@@ -169,6 +227,15 @@ public struct ErrorRow: Sendable, Codable, Equatable {
     /// counted from millisecond progress marks, so it is exact to within one millisecond's
     /// attempts.
     public var firstAttempt: UInt64
+
+    package init(errno: Int32, name: String, site: SyscallSite, count: UInt64, firstSeconds: Double, firstAttempt: UInt64) {
+        self.errno = errno
+        self.name = name
+        self.site = site
+        self.count = count
+        self.firstSeconds = firstSeconds
+        self.firstAttempt = firstAttempt
+    }
 }
 
 public struct IntervalRow: Sendable, Codable, Equatable {
@@ -201,6 +268,31 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     /// Connects that needed a SYN retransmit, counted in the interval they ended in (nil
     /// on io_uring).
     public var synRetransmits: UInt64? = nil
+
+    package init(index: Int, startSeconds: Double, seconds: Double, warmup: Bool, started: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, p50: UInt64, p90: UInt64, p99: UInt64, max: UInt64, connectCallP50: UInt64, connectCallP99: UInt64, portsInUse: Int64? = nil, timeWait: Int64? = nil, evenPorts: UInt64, oddPorts: UInt64, errors: [String: UInt64], cpuWaitPct: Double? = nil, preemptions: UInt64? = nil, synRetransmits: UInt64? = nil) {
+        self.index = index
+        self.startSeconds = startSeconds
+        self.seconds = seconds
+        self.warmup = warmup
+        self.started = started
+        self.established = established
+        self.failed = failed
+        self.timedOut = timedOut
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.max = max
+        self.connectCallP50 = connectCallP50
+        self.connectCallP99 = connectCallP99
+        self.portsInUse = portsInUse
+        self.timeWait = timeWait
+        self.evenPorts = evenPorts
+        self.oddPorts = oddPorts
+        self.errors = errors
+        self.cpuWaitPct = cpuWaitPct
+        self.preemptions = preemptions
+        self.synRetransmits = synRetransmits
+    }
 }
 
 public struct WorkerInfo: Sendable, Codable, Equatable {
@@ -219,6 +311,20 @@ public struct WorkerInfo: Sendable, Codable, Equatable {
     /// The worker's CPU wait over its wall time (0…1), and its preemptions.
     public var cpuWaitShare: Double? = nil
     public var preemptions: UInt64? = nil
+
+    package init(id: Int, cpu: Int? = nil, pinning: String, cpuUtilization: Double, attempts: UInt64, gapP50Ns: UInt64 = 0, gapP99Ns: UInt64 = 0, gapMaxNs: UInt64 = 0, spinShare: Double = 0, cpuWaitShare: Double? = nil, preemptions: UInt64? = nil) {
+        self.id = id
+        self.cpu = cpu
+        self.pinning = pinning
+        self.cpuUtilization = cpuUtilization
+        self.attempts = attempts
+        self.gapP50Ns = gapP50Ns
+        self.gapP99Ns = gapP99Ns
+        self.gapMaxNs = gapMaxNs
+        self.spinShare = spinShare
+        self.cpuWaitShare = cpuWaitShare
+        self.preemptions = preemptions
+    }
 }
 
 public struct ListenerInfo: Sendable, Codable, Equatable {
@@ -230,6 +336,16 @@ public struct ListenerInfo: Sendable, Codable, Equatable {
     /// Nil in reports made before listener modes (their `close` says it all).
     public var mode: ListenerMode? = nil
     public var heldPeak: Int? = nil
+
+    package init(address: String, threads: Int, backlog: Int32, accepted: UInt64, close: ListenerClose, mode: ListenerMode? = nil, heldPeak: Int? = nil) {
+        self.address = address
+        self.threads = threads
+        self.backlog = backlog
+        self.accepted = accepted
+        self.close = close
+        self.mode = mode
+        self.heldPeak = heldPeak
+    }
 }
 
 public struct Verdict: Sendable, Codable, Equatable {
@@ -297,4 +413,27 @@ public struct Onset: Sendable, Codable, Equatable {
     /// windows; nil where too few ports were sampled to trust a share.
     public var oddShareBaseline: Double?
     public var oddShareWindow: Double?
+
+    package init(signal: String, call: String? = nil, seconds: Double, attempt: UInt64, portsInUse: Int64? = nil, laterErrno: String? = nil, laterErrnoSeconds: Double? = nil, callMeanBeforeNs: Double? = nil, callMeanAfterNs: Double? = nil, submitMeanBeforeNs: Double? = nil, submitMeanAfterNs: Double? = nil, rateBefore: Double, sustainedRate: Double, errorsPerSecond: Double, oddShareBefore: Double? = nil, oddShareAfter: Double? = nil, evidence: String? = nil, costFactorSeen: Double? = nil, oddShareBaseline: Double? = nil, oddShareWindow: Double? = nil) {
+        self.signal = signal
+        self.call = call
+        self.seconds = seconds
+        self.attempt = attempt
+        self.portsInUse = portsInUse
+        self.laterErrno = laterErrno
+        self.laterErrnoSeconds = laterErrnoSeconds
+        self.callMeanBeforeNs = callMeanBeforeNs
+        self.callMeanAfterNs = callMeanAfterNs
+        self.submitMeanBeforeNs = submitMeanBeforeNs
+        self.submitMeanAfterNs = submitMeanAfterNs
+        self.rateBefore = rateBefore
+        self.sustainedRate = sustainedRate
+        self.errorsPerSecond = errorsPerSecond
+        self.oddShareBefore = oddShareBefore
+        self.oddShareAfter = oddShareAfter
+        self.evidence = evidence
+        self.costFactorSeen = costFactorSeen
+        self.oddShareBaseline = oddShareBaseline
+        self.oddShareWindow = oddShareWindow
+    }
 }

@@ -1,3 +1,4 @@
+import ConnModel
 /// Gunther's Universal Scalability Law: throughput at load N is
 /// X(N) = λN / (1 + σ(N − 1) + κN(N − 1)).
 ///

@@ -54,7 +54,7 @@ public struct GeneratorTime: Sendable, Codable, Equatable {
 
     /// Workers' stalls merged into the stretches they cover together: a stopped process
     /// stops every worker at once, and that is one stall, not one per worker.
-    static func mergeStalls(_ perWorker: [[WorkerStall]]) -> [GeneratorStall] {
+    package static func mergeStalls(_ perWorker: [[WorkerStall]]) -> [GeneratorStall] {
         let all = perWorker.flatMap { $0 }.sorted { $0.startNs < $1.startNs }
         var out: [(start: UInt64, end: UInt64, wait: UInt64, length: UInt64, workers: Int)] = []
         for s in all {
@@ -112,4 +112,19 @@ public enum StallCause: String, Sendable, Codable {
         case .notRunning: "not running and not waiting for a CPU: stopped or frozen"
         }
     }
+}
+
+/// A stretch in which one worker's loop did not run (see ``SchedulerTrack/stallNs``).
+package struct WorkerStall: Sendable, Equatable {
+    package init(startNs: UInt64, lengthNs: UInt64, waitBoundNs: UInt64) {
+        self.startNs = startNs
+        self.lengthNs = lengthNs
+        self.waitBoundNs = waitBoundNs
+    }
+    /// Since the run's start.
+    package var startNs: UInt64
+    package var lengthNs: UInt64
+    /// The thread's CPU wait since the last interval boundary, at most `lengthNs`: a stall
+    /// with little of it was the thread not running at all (stopped, frozen), not waiting.
+    package var waitBoundNs: UInt64
 }

@@ -115,11 +115,6 @@ public struct PortBudget: Sendable, Codable, Equatable {
         case exhausted = "ports run out"
     }
 
-    /// When the run's onset detector can first see a cost rise: after its settle and
-    /// baseline windows.
-    public static let defaultDetectableAfterSeconds =
-        Double(OnsetDetector.Parameters().settleNs + OnsetDetector.Parameters().baselineNs) / 1e9
-
     /// The smallest used half whose walk shows as an onset. Each connect after the cheap
     /// half walks the used ports (~0.25 µs each here: 3–4 ms over the 14k of the default
     /// range, kernel-facts); a connect costs ~25 µs on this machine, and the detector wants
@@ -129,137 +124,33 @@ public struct PortBudget: Sendable, Codable, Equatable {
     /// drop a few % before it).
     public static let visibleHalfPorts = 1000
 
-    /// The prediction for `inputs` at `rate` connects per second over all workers.
-    /// `lifetimeSeconds` is how long a connection holds its port while open (the mean
-    /// service time will do): with nothing in TIME_WAIT, only that window can run out.
-    public static func predict(_ inputs: Inputs, rate: Double?, rateMeasured: Bool = false,
-                               detectableAfterSeconds: Double = defaultDetectableAfterSeconds,
-                               lifetimeSeconds: Double? = nil) -> PortBudget {
-        let pairs = inputs.sources * (inputs.bindTakesPort ? 1 : Swift.max(1, inputs.destinations))
-        let capacity = Swift.max(0, inputs.ports) * pairs
-        let hold: Double
-        var caveat: String?
-        switch inputs.timeWaitHolder {
-        case .nobody, .peer, .peerEnded: hold = 0
-        case .generator, .unknown:
-            hold = inputs.bindTakesPort ? timeWaitSeconds : (inputs.reuseDelaySeconds ?? timeWaitSeconds)
-        }
-        if inputs.timeWaitHolder == .unknown {
-            caveat = "both ends may close first (a listener that closes at once), so who holds TIME_WAIT varies; predicted as if this side always did"
-        }
-        if inputs.bindWithReuseAddress {
-            caveat = "SO_REUSEADDR with bind() lets bind take ports whose 4-tuple is in TIME_WAIT and leaves the choice to connect(); predicted as a plain bind"
-        }
-        var b = PortBudget(inputs: inputs, capacity: capacity, holdSeconds: hold,
-                           sustainableRate: hold > 0 ? Double(capacity) / hold : nil,
-                           rate: rate, rateMeasured: rateMeasured, caveat: caveat)
-        if hold > 0 && capacity >= 2 { b.cheapRate = Double(capacity / 2) / hold }
-        guard let rate, rate > 0, capacity > 0 else { return b }
-        guard hold > 0 else {
-            b.predictInFlight(rate: rate, lifetimeSeconds: lifetimeSeconds)
-            return b
-        }
-        // Ports in use grow by `rate` per second until the first ones come free after
-        // `hold`; they run out if the range fills before that.
-        let half = capacity / 2
-        if Double(half) < rate * hold {
-            b.costRiseAttempt = half + 1
-            b.costRiseSeconds = Double(half) / rate
-        }
-        if Double(capacity) < rate * hold {
-            b.exhaustedAttempt = capacity + 1
-            b.exhaustedSeconds = Double(capacity) / rate
-        }
-        if let cs = b.costRiseSeconds, inputs.ports / 2 >= visibleHalfPorts {
-            let seen = Swift.max(cs, detectableAfterSeconds)
-            if b.exhaustedSeconds.map({ seen < $0 }) ?? true {
-                b.onsetSeconds = seen
-                b.onsetAttempt = seen > cs ? Int((seen * rate).rounded()) + 1 : b.costRiseAttempt
-                b.onsetKind = .costRise
-                return b
-            }
-        }
-        if let e = b.exhaustedAttempt {
-            b.onsetAttempt = e
-            b.onsetSeconds = b.exhaustedSeconds
-            b.onsetKind = .exhausted
-        }
-        return b
-    }
-}
-
-extension PortBudget {
-    /// Nothing holds a port after close: ports run out only if the connections open at
-    /// once outnumber the range, and then at once, when the window first fills.
-    mutating func predictInFlight(rate: Double, lifetimeSeconds: Double?) {
-        guard let lifetimeSeconds, lifetimeSeconds > 0 else { return }
-        let window = rate * lifetimeSeconds
-        inFlightPorts = window
-        guard window >= Double(capacity) else { return }
-        exhaustedAttempt = capacity + 1
-        exhaustedSeconds = Double(capacity) / rate
-        onsetAttempt = exhaustedAttempt
-        onsetSeconds = exhaustedSeconds
-        onsetKind = .exhausted
-    }
-}
-
-extension PortBudget.Inputs {
-    /// The inputs of a run: its namespace's tunables as read at the start, its strategy,
-    /// targets, close mode and listener.
-    /// `observed`, when given, corrects who holds TIME_WAIT (see ``TimeWaitObservation``).
-    public static func of(config: RunConfig, targets: [SocketAddress], tunables: [RunReport.Setting],
-                          listenerMode: ListenerMode?, observed: TimeWaitObservation? = nil) -> PortBudget.Inputs? {
-        let tcpTargets = targets.filter { $0.family != .unix }
-        guard !tcpTargets.isEmpty else { return nil }
-        func value(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
-        let rangeParts = (value("net.ipv4.ip_local_port_range") ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
-        guard rangeParts.count == 2, rangeParts[0] <= rangeParts[1] else { return nil }
-        var low = rangeParts[0], high = rangeParts[1]
-        if let r = config.strategy.portRange {
-            low = Swift.max(low, Int(r.lowerBound))
-            high = Swift.min(high, Int(r.upperBound))
-        }
-        var ports = Swift.max(0, high - low + 1)
-        // connect() walks an even count (the kernel rounds `remaining` down to even).
-        if ports > 1 { ports &= ~1 }
-        let reserved = ReservedPorts.parse(value("net.ipv4.ip_local_reserved_ports") ?? "")
-        ports -= reserved.count(in: low...Swift.max(low, high))
-        let sources = Swift.max(1, config.strategy.sources.count)
-        let binds = !config.strategy.sources.isEmpty
-        var holder: PortBudget.TimeWaitHolder
-        if config.close == .rst {
-            holder = .nobody
-        } else if config.targets.isEmpty {
-            holder = listenerMode == .acceptClose ? .unknown : .generator
-        } else {
-            holder = .generator  // an external listener is assumed to wait for the client's close
-        }
-        var seen: TimeWaitObservation?
-        if let observed, let h = observed.holder(assumed: holder) {
-            holder = h
-            seen = observed
-        }
-        let twReuse = Int(value("net.ipv4.tcp_tw_reuse") ?? "") ?? 2
-        let timestamps = (Int(value("net.ipv4.tcp_timestamps") ?? "") ?? 1) != 0
-        let loopback = tcpTargets.allSatisfy(\.isLoopback)
-        let reuse = timestamps && (twReuse == 1 || (twReuse == 2 && loopback))
-        let delayMs = Double(value("net.ipv4.tcp_tw_reuse_delay") ?? "") ?? 1000
-        let destinations = Set(tcpTargets.map(\.description)).count
-        var inputs = PortBudget.Inputs(ports: Swift.max(0, ports), destinations: destinations, sources: sources,
-                                       bindTakesPort: binds && !config.strategy.bindAddressNoPort,
-                                       timeWaitHolder: holder, reuseDelaySeconds: reuse ? delayMs / 1000 : nil,
-                                       bindWithReuseAddress: binds && config.strategy.reuseAddress && !config.strategy.bindAddressNoPort)
-        inputs.observed = seen
-        return inputs
+    package init(inFlightPorts: Double? = nil, inFlightPeak: Int64? = nil, inputs: Inputs, capacity: Int, holdSeconds: Double, sustainableRate: Double? = nil, cheapRate: Double? = nil, rate: Double? = nil, rateMeasured: Bool, askedRate: Double? = nil, costRiseAttempt: Int? = nil, costRiseSeconds: Double? = nil, exhaustedAttempt: Int? = nil, exhaustedSeconds: Double? = nil, onsetAttempt: Int? = nil, onsetSeconds: Double? = nil, onsetKind: OnsetKind? = nil, caveat: String? = nil) {
+        self.inFlightPorts = inFlightPorts
+        self.inFlightPeak = inFlightPeak
+        self.inputs = inputs
+        self.capacity = capacity
+        self.holdSeconds = holdSeconds
+        self.sustainableRate = sustainableRate
+        self.cheapRate = cheapRate
+        self.rate = rate
+        self.rateMeasured = rateMeasured
+        self.askedRate = askedRate
+        self.costRiseAttempt = costRiseAttempt
+        self.costRiseSeconds = costRiseSeconds
+        self.exhaustedAttempt = exhaustedAttempt
+        self.exhaustedSeconds = exhaustedSeconds
+        self.onsetAttempt = onsetAttempt
+        self.onsetSeconds = onsetSeconds
+        self.onsetKind = onsetKind
+        self.caveat = caveat
     }
 }
 
 /// `net.ipv4.ip_local_reserved_ports`: `8080,9000-9010`.
-struct ReservedPorts: Equatable {
+package struct ReservedPorts: Equatable {
     var ranges: [ClosedRange<Int>]
 
-    static func parse(_ text: String) -> ReservedPorts {
+    package static func parse(_ text: String) -> ReservedPorts {
         var ranges: [ClosedRange<Int>] = []
         for item in text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" }) {
             let ends = item.split(separator: "-").compactMap { Int($0) }
@@ -270,7 +161,7 @@ struct ReservedPorts: Equatable {
     }
 
     /// Reserved ports inside `range`, each counted once.
-    func count(in range: ClosedRange<Int>) -> Int {
+    package func count(in range: ClosedRange<Int>) -> Int {
         var seen = Set<Int>()
         for r in ranges {
             let lo = Swift.max(r.lowerBound, range.lowerBound), hi = Swift.min(r.upperBound, range.upperBound)

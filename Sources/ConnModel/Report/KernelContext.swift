@@ -92,14 +92,14 @@ public struct KernelContext: Sendable, Codable, Equatable {
     ]
 
     /// Reads the tunables of the calling thread's namespace.
-    static func readTunables() -> [RunReport.Setting] {
+    package static func readTunables() -> [RunReport.Setting] {
         tunableKeys.map { key in
             let raw = ProcFiles.read(ProcFiles.sysctlPath(key))?.trimmingWhitespace() ?? "n/a"
             return RunReport.Setting(key, String(raw.map { $0 == "\t" ? " " : $0 }))
         }
     }
 
-    static func deltas(before: [String: Int64], after: [String: Int64],
+    package static func deltas(before: [String: Int64], after: [String: Int64],
                        names: [String] = counterNames) -> [CounterDelta] {
         names.compactMap { name in
             guard let b = before[name], let a = after[name] else { return nil }
@@ -118,6 +118,12 @@ public struct PortSamples: Sendable, Codable, Equatable {
         public var atNs: UInt64
         public var timeWait: Int64
         public var inUse: Int64
+
+        package init(atNs: UInt64, timeWait: Int64, inUse: Int64) {
+            self.atNs = atNs
+            self.timeWait = timeWait
+            self.inUse = inUse
+        }
     }
 
     /// Taken just before the workers start: the listener's and any other sockets, which
@@ -152,5 +158,11 @@ public struct PortSamples: Sendable, Codable, Equatable {
         }
         if lo > 0, t - samples[lo - 1].atNs < (samples[lo].atNs > t ? samples[lo].atNs - t : 0) { return samples[lo - 1] }
         return samples[lo]
+    }
+
+    package init(baseline: Sample? = nil, samples: [Sample] = [], meanSampleNs: Double = 0) {
+        self.baseline = baseline
+        self.samples = samples
+        self.meanSampleNs = meanSampleNs
     }
 }

@@ -1,3 +1,4 @@
+import ConnModel
 /// The statistics of `connbench compare`, distribution-free throughout.
 ///
 /// A network benchmark's trials are few (5 by default), often skewed (a trial that hits

@@ -13,3 +13,8 @@ extension String {
         self = (v < 0 && r != 0 ? "-" : "") + String(whole) + (digits > 0 ? "." + frac : "")
     }
 }
+
+extension String {
+    /// One decimal place, without Foundation's formatter on the way.
+    public init(format1 v: Double) { self.init(fixed: v, digits: 1) }
+}

@@ -79,4 +79,5 @@ public struct RunSetup: Sendable, Codable, Equatable {
         if !config.tag.isEmpty { s.append(S("tag", config.tag)) }
         return s
     }
+
 }

@@ -81,7 +81,7 @@ public enum StartAt {
     /// Holds the ready workers until `epochNs` (still answering SIGINT/SIGTERM), then
     /// says how far ahead of now the start line goes (at least `minimumLeadNs`) and how
     /// late the time had already passed when reached (0 if on time).
-    static func wait(until epochNs: UInt64?, minimumLeadNs: UInt64, stop: StopFlag, signals: StopSignals?) -> (leadNs: UInt64, lateNs: UInt64) {
+    package static func wait(until epochNs: UInt64?, minimumLeadNs: UInt64, stop: StopFlag, signals: StopSignals?) -> (leadNs: UInt64, lateNs: UInt64) {
         guard let at = epochNs else { return (minimumLeadNs, 0) }
         while !stop.isStopped {
             let now = WallClock.nowNanoseconds()

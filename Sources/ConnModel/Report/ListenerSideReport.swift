@@ -42,4 +42,16 @@ public struct ListenerSideReport: Sendable, Codable, Equatable {
         out.append(("time_wait_listener_side", timeWaitListenerSide.map(String.init) ?? "n/a"))
         return out
     }
+
+    package init(address: String, mode: ListenerMode, accepted: UInt64, closed: UInt64, heldNow: Int, heldPeak: Int, closedOverHoldLimit: UInt64, counters: [KernelContext.CounterDelta], timeWaitListenerSide: Int? = nil) {
+        self.address = address
+        self.mode = mode
+        self.accepted = accepted
+        self.closed = closed
+        self.heldNow = heldNow
+        self.heldPeak = heldPeak
+        self.closedOverHoldLimit = closedOverHoldLimit
+        self.counters = counters
+        self.timeWaitListenerSide = timeWaitListenerSide
+    }
 }
