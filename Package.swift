@@ -2,16 +2,18 @@
 import PackageDescription
 
 // Layers, each its own target, so that each can be read and tested alone; each depends
-// only on those above it (ConnSys ← ConnModel ← ConnEngine ← ConnReport ← ConnCLI):
+// only on those above it (ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnReport ← ConnCLI):
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   CUring            liburing (io_uring), behind CConnShim's plain uring functions
 //   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
 //   ConnModel         values: run configuration and its parsers, report values, the study
 //                     values (sweep, compare, hold), and for now the statistics they hold
-//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace, the analyses
-//                     that read engine buckets (onset), the studies that run the engine
-//   ConnProbe         provokes each errno of the seed's connect() table and classifies it
+//   ConnAnalysis      pure analyses of those values: the onset detector, the port budget's
+//                     prediction, the verdict, figure warnings (no threads, sockets or files)
+//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace, and the
+//                     studies that run the engine
+//   ConnProbe         provokes each errno of the connect() reference table and classifies it
 //   ConnReport        pure reporters (text, CSV) and the one place that writes files
 //   ConnCLI           argument parsing and printing only
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -64,7 +66,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "ConnEngine",
+            name: "ConnAnalysis",
             dependencies: [
                 "ConnSys", "ConnModel",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -72,9 +74,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ConnEngine",
+            dependencies: [
+                "ConnSys", "ConnModel", "ConnAnalysis",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ConnReport",
             dependencies: [
-                "ConnEngine", "ConnModel", "ConnSys", "CZlib",
+                "ConnEngine", "ConnModel", "ConnAnalysis", "ConnSys", "CZlib",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -83,7 +93,7 @@ let package = Package(
         .target(
             name: "ConnCLI",
             dependencies: [
-                "ConnEngine", "ConnModel", "ConnReport", "ConnProbe",
+                "ConnEngine", "ConnModel", "ConnAnalysis", "ConnReport", "ConnProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -92,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "ConnbenchTests",
             dependencies: [
-                "ConnCLI", "ConnEngine", "ConnModel", "ConnReport", "ConnSys", "ConnProbe",
+                "ConnCLI", "ConnEngine", "ConnModel", "ConnAnalysis", "ConnReport", "ConnSys", "ConnProbe",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             exclude: ["Fixtures"],  // data the tests read by path (#filePath), not resources

@@ -3,6 +3,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `connbench compare`: the same benchmark under several settings, trials interleaved,
 /// each in a fresh namespace, and a statistical verdict per setting against the first.

@@ -3,6 +3,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `connbench exhaust`: the strategy matrix, one fresh namespace per row.
 struct ExhaustCommand: ParsableCommand {

@@ -4,6 +4,7 @@ import ConnReport
 import ConnSys
 import Foundation
 import ConnModel
+import ConnAnalysis
 
 /// `connbench hold`: how many connections can be held open, and at what cost.
 ///

@@ -4,6 +4,7 @@ import ConnEngine
 import ConnSys
 import Foundation
 import ConnModel
+import ConnAnalysis
 
 /// `connbench hold-part`: one process of a hold, started by `connbench hold` (never by
 /// hand, hence hidden). Its stdin and stdout are one socket to the supervisor, carrying

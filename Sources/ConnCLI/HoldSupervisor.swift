@@ -3,6 +3,7 @@ import ConnEngine
 import ConnSys
 import Foundation
 import ConnModel
+import ConnAnalysis
 
 /// Runs a hold's processes and merges what they report.
 ///

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `connbench listen`: the built-in listener alone, for a generator on another host.
 struct ListenCommand: ParsableCommand {

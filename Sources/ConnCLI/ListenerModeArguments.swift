@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 
 extension ListenerMode: ExpressibleByArgument {}
 

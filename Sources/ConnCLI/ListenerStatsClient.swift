@@ -7,6 +7,7 @@ import Foundation
 import ConnEngine
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `run --listener-stats HOST:PORT`: reads a remote `listen --stats-port` before and after
 /// the run and renders what changed, so the report shows both ends of the connections —

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConnEngine
 import ConnReport
 import ConnModel
+import ConnAnalysis
 
 /// `connbench merge DIR…`: one report from runs made at once on several generators.
 struct MergeCommand: ParsableCommand {

@@ -4,6 +4,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `connbench [run]`: the benchmark. Parses, builds a `RunConfig`, runs, prints, writes.
 struct RunCommand: ParsableCommand {

@@ -3,6 +3,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// `connbench sweep`: many runs over one axis, and the one number a planner wants from
 /// them: the knee (open-loop rates) or the scalability law's peak (closed-loop load).

@@ -1,4 +1,5 @@
 import ConnModel
+import ConnAnalysis
 /// What `connbench compare` runs: the settings (the cross product of every varied value),
 /// how many measured trials each gets, and the order they run in.
 public struct ComparePlan: Sendable {

@@ -1,5 +1,6 @@
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// The syscalls under one worker's loop. ``WorkerLoop`` is generic over it and
 /// specialised per driver, so neither engine pays for the other: `submitsChains` is a
@@ -121,11 +122,4 @@ extension ConnectDriver where Self: ~Copyable {
     mutating func armTimers(_ slots: borrowing SlotTable) {}
     mutating func chainBroke(slot: Int) {}
     var uringTimers: UringTimerCounts? { nil }
-}
-
-/// `--engine`: which driver runs the attempts.
-public enum Engine: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
-    case epoll
-    case ioUring = "io_uring"
-    public var description: String { rawValue }
 }

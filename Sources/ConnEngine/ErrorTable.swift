@@ -1,5 +1,6 @@
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// Counts per (call, errno), with when and at which attempt each first appeared.
 ///

@@ -1,5 +1,6 @@
 import ConnModel
 import ConnSys
+import ConnAnalysis
 
 extension ExhaustMatrix {
     /// Runs one case in a fresh namespace and returns its report.

@@ -2,6 +2,7 @@
 import ConnSys
 import Histogram
 import ConnModel
+import ConnAnalysis
 
 /// What one generator part of a hold does.
 public struct HoldPartConfig: Sendable {

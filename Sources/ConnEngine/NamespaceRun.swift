@@ -1,5 +1,6 @@
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// Runs work in a fresh network namespace on a thread of its own.
 ///

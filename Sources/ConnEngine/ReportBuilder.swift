@@ -2,6 +2,7 @@
 import ConnSys
 import Histogram
 import ConnModel
+import ConnAnalysis
 
 /// Merges the workers' results into one ``RunReport`` after they have stopped.
 struct ReportBuilder {

@@ -1,6 +1,7 @@
 import ConnSys
 import Histogram
 import ConnModel
+import ConnAnalysis
 
 /// `connbench merge`: one report from runs made at the same time on several generators
 /// (pods of an Indexed Job, hosts over ssh), each against the same system.

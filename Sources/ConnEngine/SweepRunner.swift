@@ -1,5 +1,6 @@
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// Runs a sweep: one benchmark per step, each a whole run of its own (its warm-up, its
 /// window, its own namespace with `isolation.netns`), so a step is exactly what `run`

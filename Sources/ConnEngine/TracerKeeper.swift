@@ -2,6 +2,7 @@
 import ConnSys
 import Synchronization
 import ConnModel
+import ConnAnalysis
 
 /// The command line that starts bpftrace.
 ///

@@ -1,5 +1,6 @@
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// One worker's loop: it asks the schedule what is due, takes a slot, lets the driver
 /// make the calls and hands every outcome to the recorders.

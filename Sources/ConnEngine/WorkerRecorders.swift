@@ -1,6 +1,7 @@
 import ConnSys
 import Histogram
 import ConnModel
+import ConnAnalysis
 
 /// Everything one worker records: tallies, histograms, the 1 s series, the onset
 /// buckets, errno counts and the loop's own observation gap.

@@ -1,6 +1,7 @@
 import ConnSys
 import Histogram
 import ConnModel
+import ConnAnalysis
 
 /// What a worker hands back when it stops; merged with the others afterwards.
 struct WorkerResult: Sendable {

@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 
 /// `connbench compare`'s text and `compare.csv`: pure functions of a ``CompareReport``.
 public enum CompareReporter {

@@ -1,4 +1,5 @@
 import ConnModel
+import ConnAnalysis
 /// Where a value lives in an HdrHistogram counts array, for a given lowest discernible
 /// value, highest trackable value and number of significant digits.
 ///

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// The one place connbench writes files.
 ///

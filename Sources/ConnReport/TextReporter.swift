@@ -1,6 +1,7 @@
 import ConnEngine
 import ConnSys
 import ConnModel
+import ConnAnalysis
 
 /// The report a person reads at the end of a run. Pure: report in, text out.
 public enum TextReporter {

@@ -1,6 +1,7 @@
 @testable import ConnCLI
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 import ConnReport
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 import Glibc
 import ConnReport
 import ConnSys

@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 @testable import ConnReport
 import Histogram
 import Testing

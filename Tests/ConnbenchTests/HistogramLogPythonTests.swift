@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 import ConnReport
 import Foundation
 import Histogram

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 import ConnReport
 import Foundation
 import Testing

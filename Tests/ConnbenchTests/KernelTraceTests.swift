@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 @testable import ConnEngine
 import ConnModel
+import ConnAnalysis
 import ConnSys
 import Foundation
 import Synchronization

@@ -1,5 +1,6 @@
 import ConnEngine
 import ConnModel
+import ConnAnalysis
 import Foundation
 import ConnSys
 import Glibc

@@ -19,3 +19,10 @@ public enum UringSocketSetup: String, Sendable, Codable, CaseIterable, CustomStr
     case auto, ring, syscalls
     public var description: String { rawValue }
 }
+
+/// `--engine`: which driver runs the attempts.
+public enum Engine: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case epoll
+    case ioUring = "io_uring"
+    public var description: String { rawValue }
+}

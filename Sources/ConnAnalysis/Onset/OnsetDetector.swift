@@ -128,42 +128,42 @@ public struct OnsetDetector: Sendable {
         public var oddShareWindow: Double? { measured?.oddShareWindow }
     }
 
-    let p: Parameters
-    let bucketNs: UInt64
-    let windowBuckets: Int
-    let settleBuckets: Int
-    let baselineBuckets: Int
-    var seen = 0
+    package let p: Parameters
+    package let bucketNs: UInt64
+    package let windowBuckets: Int
+    package let settleBuckets: Int
+    package let baselineBuckets: Int
+    package var seen = 0
     // Baseline: the last `baselineBuckets` costs and rates, in fixed storage (a slow
     // baseline that takes longer to reach `baselineCalls` overwrites, never grows).
-    var baseCosts: [Double]
-    var baseRates: [Double]
-    var baseCostCount = 0
-    var baseRateCount = 0
-    var baseCalls: UInt64 = 0
-    var baseEven: UInt64 = 0
-    var baseOdd: UInt64 = 0
+    package var baseCosts: [Double]
+    package var baseRates: [Double]
+    package var baseCostCount = 0
+    package var baseRateCount = 0
+    package var baseCalls: UInt64 = 0
+    package var baseEven: UInt64 = 0
+    package var baseOdd: UInt64 = 0
     /// Any parity sample at all, ever: without one the target has no ports (unix).
-    var sawParity = false
+    package var sawParity = false
     public private(set) var baselineCostNs: Double?
     public private(set) var baselineEstablishedPerBucket: Double?
     public private(set) var baselineOddShare: Double?
     // Current window, and the bad windows in a row so far.
-    var window = OnsetBucket()
-    var windowFill = 0
-    var windowStart = 0
-    var badRun = 0
-    var badRunStart = 0
-    var badRunSignal: Signal = .connectCallCost
-    var badRunSum = OnsetBucket()
+    package var window = OnsetBucket()
+    package var windowFill = 0
+    package var windowStart = 0
+    package var badRun = 0
+    package var badRunStart = 0
+    package var badRunSignal: Signal = .connectCallCost
+    package var badRunSum = OnsetBucket()
     /// The run so far is dear windows whose parity is not yet known (none is bad yet).
-    var badRunUndecided = false
+    package var badRunUndecided = false
     /// First bucket of the current unbroken run of dear buckets (`riseBucketFactor`).
-    var dearSince: Int?
+    package var dearSince: Int?
     /// The first run of dear windows, `sustain` long or more, that parity could not
     /// decide (too few samples pooled): what a report says when no cost rise fired.
     public private(set) var undecided: OnsetEvidence.Undecided?
-    var undecidedRunStart = -1
+    package var undecidedRunStart = -1
     public private(set) var fired: Fired?
 
     public init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
@@ -203,7 +203,7 @@ public struct OnsetDetector: Sendable {
 
     /// Tracks the unbroken run of dear buckets; a bucket with no call ending in it
     /// neither extends nor breaks it.
-    mutating func noteDear(_ b: OnsetBucket, at index: Int) {
+    package mutating func noteDear(_ b: OnsetBucket, at index: Int) {
         guard b.calls > 0, let base = baselineCostNs else { return }
         if Double(b.callNs) / Double(b.calls) >= p.riseBucketFactor * Swift.max(base, 1) {
             if dearSince == nil { dearSince = index }
@@ -213,7 +213,7 @@ public struct OnsetDetector: Sendable {
     }
 
     /// Judges the window just filled against the run it may extend.
-    mutating func closeWindow() -> Fired? {
+    package mutating func closeWindow() -> Fired? {
         let pooled = badRun > 0 ? badRunSum + window : window
         let verdict = judge(window, pooled: pooled)
         if verdict == .contention && undecidedRunStart == badRunStart && badRun > 0 {
@@ -247,13 +247,13 @@ public struct OnsetDetector: Sendable {
         return fired
     }
 
-    mutating func endRun() {
+    package mutating func endRun() {
         badRun = 0
         badRunUndecided = false
     }
 
     /// Keeps the first run parity could not decide, and how far it went.
-    mutating func noteUndecided() {
+    package mutating func noteUndecided() {
         guard undecided == nil || undecidedRunStart == badRunStart else { return }
         undecidedRunStart = badRunStart
         let e = evidence(badRunSum, windows: badRun)
@@ -263,7 +263,7 @@ public struct OnsetDetector: Sendable {
             paritySamplesNeeded: Swift.max(p.paritySamplesMin, 1), costIsSubmission: p.costIsSubmission)
     }
 
-    mutating func learnBaseline(_ b: OnsetBucket) {
+    package mutating func learnBaseline(_ b: OnsetBucket) {
         if b.calls > 0 {
             baseCosts[baseCostCount % baselineBuckets] = Double(b.callNs) / Double(b.calls)
             baseCostCount += 1
@@ -279,7 +279,7 @@ public struct OnsetDetector: Sendable {
         baselineOddShare = share(even: baseEven, odd: baseOdd)
     }
 
-    enum Verdict: Equatable {
+    package enum Verdict: Equatable {
         case fine
         /// Dearer by `costFactorWithParity`, parity not known yet: neither onset nor contention.
         case undecided
@@ -290,7 +290,7 @@ public struct OnsetDetector: Sendable {
 
     /// What this window says, given `pooled`: the window added to the run it may extend.
     /// Its parity is its own if it has enough samples, else the run's pooled.
-    func judge(_ w: OnsetBucket, pooled: OnsetBucket) -> Verdict {
+    package func judge(_ w: OnsetBucket, pooled: OnsetBucket) -> Verdict {
         guard let baseCost = baselineCostNs else { return .fine }
         let factor: Double? = w.calls > 0 ? Double(w.callNs) / Double(w.calls) / Swift.max(baseCost, 1) : nil
         let dear = factor.map { $0 >= p.costFactorWithParity } ?? false
@@ -316,12 +316,12 @@ public struct OnsetDetector: Sendable {
     }
 
     /// The odd share, or nil from fewer than `paritySamplesMin` samples.
-    func share(even: UInt64, odd: UInt64) -> Double? {
+    package func share(even: UInt64, odd: UInt64) -> Double? {
         let n = even + odd
         return n >= Swift.max(p.paritySamplesMin, 1) ? Double(odd) / Double(n) : nil
     }
 
-    func evidence(_ s: OnsetBucket, windows: Int) -> OnsetEvidence {
+    package func evidence(_ s: OnsetBucket, windows: Int) -> OnsetEvidence {
         OnsetEvidence(
             spanNs: UInt64(windows * windowBuckets) * bucketNs,
             established: UInt64(s.established),
@@ -338,7 +338,7 @@ public struct OnsetDetector: Sendable {
 
     /// The upper median of the first `count` values, sorted in place by insertion (at
     /// most `baselineBuckets`, ~40): `sorted()` would allocate inside `feed`.
-    static func medianInPlace(_ xs: inout [Double], count: Int) -> Double {
+    package static func medianInPlace(_ xs: inout [Double], count: Int) -> Double {
         guard count > 0 else { return 0 }
         for i in 1..<count {
             let x = xs[i]

@@ -69,7 +69,7 @@ extension PortBudget {
 extension PortBudget {
     /// Nothing holds a port after close: ports run out only if the connections open at
     /// once outnumber the range, and then at once, when the window first fills.
-    mutating func predictInFlight(rate: Double, lifetimeSeconds: Double?) {
+    package mutating func predictInFlight(rate: Double, lifetimeSeconds: Double?) {
         guard let lifetimeSeconds, lifetimeSeconds > 0 else { return }
         let window = rate * lifetimeSeconds
         inFlightPorts = window

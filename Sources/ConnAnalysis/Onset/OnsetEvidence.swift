@@ -105,11 +105,11 @@ public struct OnsetEvidence: Sendable, Equatable {
         return parts.joined(separator: "; ")
     }
 
-    static func duration(_ ns: Double) -> String {
+    package static func duration(_ ns: Double) -> String {
         if ns >= 1e9 { return String(format1: ns / 1e9) + " s" }
         if ns >= 1e6 { return String(format1: ns / 1e6) + " ms" }
         return String(format1: ns / 1e3) + " µs"
     }
 
-    static func percent(_ share: Double) -> String { "\(Int64((share * 100).rounded()))%" }
+    package static func percent(_ share: Double) -> String { "\(Int64((share * 100).rounded()))%" }
 }

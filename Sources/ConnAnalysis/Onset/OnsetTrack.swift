@@ -7,12 +7,12 @@ import ConnModel
 /// chose. The 1 s time series is far too coarse: a 1000-port range runs out in ~40 ms.
 ///
 /// Allocated once before the first connect; recording is an index and a few adds.
-struct OnsetTrack: ~Copyable {
-    let bucketNs: UInt64
-    let count: Int
-    let buckets: UnsafeMutablePointer<OnsetBucket>
+package struct OnsetTrack: ~Copyable {
+    package let bucketNs: UInt64
+    package let count: Int
+    package let buckets: UnsafeMutablePointer<OnsetBucket>
 
-    init(totalNs: UInt64) {
+    package init(totalNs: UInt64) {
         bucketNs = OnsetTrack.bucketNs(totalNs: totalNs)
         count = Int(totalNs / bucketNs) + 2
         buckets = .allocate(capacity: count)
@@ -22,17 +22,17 @@ struct OnsetTrack: ~Copyable {
     deinit { buckets.deallocate() }
 
     /// 5 ms, or coarser for long runs so a worker holds at most 50 000 buckets (2.4 MB).
-    static func bucketNs(totalNs: UInt64) -> UInt64 {
+    package static func bucketNs(totalNs: UInt64) -> UInt64 {
         Swift.max(5_000_000, totalNs / 50_000)
     }
 
     @inline(__always)
-    func index(_ sinceStartNs: UInt64) -> Int {
+    package func index(_ sinceStartNs: UInt64) -> Int {
         let i = Int(sinceStartNs / bucketNs)
         return i < count ? i : count - 1
     }
 
-    func snapshot(upTo n: Int) -> [OnsetBucket] {
+    package func snapshot(upTo n: Int) -> [OnsetBucket] {
         Array(UnsafeBufferPointer(start: buckets, count: Swift.min(n, count)))
     }
 }
@@ -68,7 +68,7 @@ public struct OnsetBucket: Sendable, Codable, Equatable {
     }
 
     @inline(__always)
-    static func isExhaustion(_ e: Errno) -> Bool {
+    package static func isExhaustion(_ e: Errno) -> Bool {
         e == .addressNotAvailable || e == .addressInUse || e == .resourceTemporarilyUnavailable
     }
 }

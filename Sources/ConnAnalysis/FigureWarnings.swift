@@ -2,17 +2,17 @@ import ConnModel
 /// Says plainly when a figure is the generator's rather than the system's: a latency
 /// the loop cannot observe finer than its own gap between polls, spinning that costs a
 /// core, a schedule that could not be kept.
-enum FigureWarnings {
+package enum FigureWarnings {
     /// The detector saw no onset, yet the port budget puts connect()'s walk over used
     /// ports inside the run: a verdict that blames CPU alone may be hiding the ports (the
     /// cores are busy walking them).
-    static func unseenPortWalk(_ r: RunReport) -> String? {
+    package static func unseenPortWalk(_ r: RunReport) -> String? {
         guard r.onset == nil, let b = r.portBudget, let a = b.onsetAttempt, let t = b.onsetSeconds,
               t < r.measuredSeconds + Double(r.setup.config.warmupNs) / 1e9 else { return nil }
         return "no exhaustion onset was detected, but the port budget puts the \(b.onsetKind?.rawValue ?? "onset") at attempt \(a) (\(String(format1: t)) s) at the rate this run kept: the ports, not only the CPU, may be what held the rate"
     }
 
-    static func warnings(_ r: RunReport) -> [String] {
+    package static func warnings(_ r: RunReport) -> [String] {
         var out: [String] = []
         let g = r.observationGap
         if g.count > 0 && r.service.count > 0 && g.p99 > r.service.p50 {
@@ -31,5 +31,5 @@ enum FigureWarnings {
         return out
     }
 
-    static func us(_ ns: UInt64) -> String { String(format1: Double(ns) / 1000) }
+    package static func us(_ ns: UInt64) -> String { String(format1: Double(ns) / 1000) }
 }

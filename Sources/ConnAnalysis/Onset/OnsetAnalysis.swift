@@ -2,21 +2,21 @@ import ConnModel
 /// Turns the merged onset buckets, the errors table and the sockstat samples into the
 /// report's ``Onset``: which signal came first, when, at which attempt, with how many
 /// ports held, and what the run sustained afterwards.
-struct OnsetAnalysis {
-    var buckets: [OnsetBucket]
-    var bucketNs: UInt64
-    var feedUpTo: Int
-    var errors: [ErrorRow]
-    var ports: PortSamples
-    var parameters = OnsetDetector.Parameters()
+package struct OnsetAnalysis {
+    package var buckets: [OnsetBucket]
+    package var bucketNs: UInt64
+    package var feedUpTo: Int
+    package var errors: [ErrorRow]
+    package var ports: PortSamples
+    package var parameters = OnsetDetector.Parameters()
     /// What the workers' online detectors fired on (`--until-exhausted`). The report
     /// takes the earliest of these and its own, so a run that ended at an onset always
     /// reports one, dated where the detector that stopped it saw it.
-    var online: [OnsetDetector.Fired] = []
+    package var online: [OnsetDetector.Fired] = []
 
-    static let exhaustionNames: Set<String> = ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK", "EAGAIN"]
+    package static let exhaustionNames: Set<String> = ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK", "EAGAIN"]
 
-    func onset() -> Onset? {
+    package func onset() -> Onset? {
         let firstErrno = errors.filter { Self.exhaustionNames.contains($0.name) && $0.site != .timeout }
             .min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
         var detector = OnsetDetector(bucketNs: bucketNs, parameters: parameters)
@@ -78,13 +78,23 @@ struct OnsetAnalysis {
         return onset
     }
 
-    func sum(_ r: Range<Int>) -> OnsetBucket {
+    package func sum(_ r: Range<Int>) -> OnsetBucket {
         guard r.lowerBound < r.upperBound, r.upperBound <= buckets.count else { return OnsetBucket() }
         return buckets[r].reduce(OnsetBucket(), +)
     }
 
-    func oddShare(_ b: OnsetBucket) -> Double? {
+    package func oddShare(_ b: OnsetBucket) -> Double? {
         let n = b.evenPorts + b.oddPorts
         return n > 0 ? Double(b.oddPorts) / Double(n) : nil
+    }
+
+    package init(buckets: [OnsetBucket], bucketNs: UInt64, feedUpTo: Int, errors: [ErrorRow], ports: PortSamples, parameters: OnsetDetector.Parameters = OnsetDetector.Parameters(), online: [OnsetDetector.Fired] = []) {
+        self.buckets = buckets
+        self.bucketNs = bucketNs
+        self.feedUpTo = feedUpTo
+        self.errors = errors
+        self.ports = ports
+        self.parameters = parameters
+        self.online = online
     }
 }

@@ -61,7 +61,7 @@ public enum VerdictAssessment {
     /// which it did not run at all) and a large wait for a CPU — both land in every
     /// latency it measures, so a verdict that did not say so would pass them off as the
     /// system's. Nil when neither happened, or when `cause` already says it.
-    static func generatorNote(_ r: RunReport, cause: String?) -> String? {
+    package static func generatorNote(_ r: RunReport, cause: String?) -> String? {
         guard let g = r.generatorTime else { return nil }
         var parts = g.stalls.prefix(3).map(\.text)
         let more = Swift.max(0, g.stalls.count - 3) + (g.stallsNotListed ?? 0)
@@ -74,13 +74,13 @@ public enum VerdictAssessment {
     }
 
     /// `generator waited for a CPU 34.1% of its time (1203 preemptions; …)`.
-    static func cpuWaitText(_ g: GeneratorTime) -> String {
+    package static func cpuWaitText(_ g: GeneratorTime) -> String {
         "generator waited for a CPU \(pct(g.cpuWaitShare)) of its time (\(g.preemptions) preemptions"
             + (g.sharers.map { "; sharing its CPUs: \($0)" } ?? "") + "): every latency it measured includes that wait"
     }
 
     /// Why the generator did not keep its schedule.
-    static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double, errorCause: String?) -> String {
+    package static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double, errorCause: String?) -> String {
         if let o = r.onset {
             var s = "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
             if let p = o.portsInUse { s += ", \(p) ports in use" }
@@ -113,7 +113,7 @@ public enum VerdictAssessment {
 
     /// The system completed slowly: timeouts, or a p99 far above the median. Names what
     /// the kernel's counters and the histogram's shape point at.
-    static func tailNote(_ r: RunReport) -> String? {
+    package static func tailNote(_ r: RunReport) -> String? {
         let s = r.service
         let wide = s.count > 0 && s.p50 > 0 && s.p99 > tailFactor * s.p50
         // In a veth lab an overflow of the listener's queue is this run's alone (nothing
@@ -186,7 +186,7 @@ public enum VerdictAssessment {
     /// SYN-ACKs of the whole namespace, so with the built-in listener beside the generator
     /// it holds the listener's SYN-ACKs too, and says so. `Tcp.RetransSegs` counts every
     /// retransmitted segment (FINs, data) and is never called a SYN retransmit.
-    static func synCounterNote(_ r: RunReport) -> String? {
+    package static func synCounterNote(_ r: RunReport) -> String? {
         guard let c = r.kernel.counter("TcpExt.TCPSynRetrans"), c.delta > 0 else { return nil }
         let listenerHere = r.listener != nil && r.listenerNamespace == nil
         return "TcpExt.TCPSynRetrans +\(c.delta) (" + (listenerHere
@@ -198,7 +198,7 @@ public enum VerdictAssessment {
     /// with the wait taken out tell the two apart. A call whose running time stays low
     /// while its wall time is high was the worker waiting on its way out of the syscall,
     /// not the kernel searching for a port.
-    static func cpuOrKernel(_ r: RunReport) -> [String] {
+    package static func cpuOrKernel(_ r: RunReport) -> [String] {
         let s = r.service
         let g = r.generatorTime
         let waited = g.map { "; the workers waited for a CPU \(pct($0.cpuWaitShare)) of their time" + ($0.sharers.map { ", sharing their CPUs: \($0)" } ?? "") } ?? ""
@@ -216,18 +216,18 @@ public enum VerdictAssessment {
     }
 
     /// Errors other than timeouts, by the dominant errno.
-    static func failureNote(_ r: RunReport) -> String? {
+    package static func failureNote(_ r: RunReport) -> String? {
         guard r.tally.failed > 0, let e = errorCause(r) else { return nil }
         let share = Double(r.tally.failed) / Double(Swift.max(1, r.tally.attempts))
         return "\(r.tally.failed) attempts (\(pct(share))) failed: \(e)"
     }
 
-    static func ms(_ ns: UInt64) -> String {
+    package static func ms(_ ns: UInt64) -> String {
         ns >= 1_000_000 ? String(format1: Double(ns) / 1e6) + " ms" : String(format1: Double(ns) / 1e3) + " µs"
     }
 
     /// Names the kind of trouble the dominant error points at.
-    static func errorCause(_ r: RunReport) -> String? {
+    package static func errorCause(_ r: RunReport) -> String? {
         var byName: [String: UInt64] = [:]
         for e in r.errors where e.site != .timeout { byName[e.name, default: 0] += e.count }
         guard let top = byName.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { return nil }
@@ -249,6 +249,6 @@ public enum VerdictAssessment {
         return "\(what) (\(top.key) × \(top.value))"
     }
 
-    static func fmt(_ v: Double) -> String { String(Int64(v.rounded())) }
-    static func pct(_ share: Double) -> String { String(format1: share * 100) + "%" }
+    package static func fmt(_ v: Double) -> String { String(Int64(v.rounded())) }
+    package static func pct(_ share: Double) -> String { String(format1: share * 100) + "%" }
 }
