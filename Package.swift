@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, each its own target, so that each can be read and tested alone; each depends
-// only on those above it (ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnReport ← ConnCLI):
+// only on those above it (ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnStudies ← ConnCLI;
+// ConnReport ← ConnModel only):
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   CUring            liburing (io_uring), behind CConnShim's plain uring functions
 //   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
@@ -11,10 +12,11 @@ import PackageDescription
 //                     values (sweep, compare, hold), and for now the statistics they hold
 //   ConnAnalysis      pure analyses of those values: the onset detector, the port budget's
 //                     prediction, the verdict, figure warnings (no threads, sockets or files)
-//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace, and the
-//                     studies that run the engine
+//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace: one run
+//   ConnStudies       what runs the engine many times: compare, sweep, hold, merge, exhaust
 //   ConnProbe         provokes each errno of the connect() reference table and classifies it
-//   ConnReport        pure reporters (text, CSV) and the one place that writes files
+//   ConnReport        pure reporters of report values (text, CSV, JSON, HdrHistogram, HTML)
+//                     and the one place that writes files; it reads ConnModel only
 //   ConnCLI           argument parsing and printing only
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
@@ -82,9 +84,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ConnStudies",
+            dependencies: [
+                "ConnSys", "ConnModel", "ConnAnalysis", "ConnEngine",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "ConnReport",
             dependencies: [
-                "ConnEngine", "ConnModel", "ConnAnalysis", "ConnSys", "CZlib",
+                "ConnModel", "ConnSys", "CZlib",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict
@@ -93,7 +103,7 @@ let package = Package(
         .target(
             name: "ConnCLI",
             dependencies: [
-                "ConnEngine", "ConnModel", "ConnAnalysis", "ConnReport", "ConnProbe",
+                "ConnEngine", "ConnStudies", "ConnModel", "ConnAnalysis", "ConnReport", "ConnProbe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -102,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "ConnbenchTests",
             dependencies: [
-                "ConnCLI", "ConnEngine", "ConnModel", "ConnAnalysis", "ConnReport", "ConnSys", "ConnProbe",
+                "ConnCLI", "ConnEngine", "ConnStudies", "ConnModel", "ConnAnalysis", "ConnReport", "ConnSys", "ConnProbe",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             exclude: ["Fixtures"],  // data the tests read by path (#filePath), not resources

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConnEngine
+import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import ConnEngine
+import ConnStudies
 import ConnSys
 import Foundation
 import ConnModel

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import ConnEngine
+import ConnStudies
 import ConnSys
 import Foundation
 import ConnModel

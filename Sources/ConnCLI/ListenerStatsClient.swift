@@ -5,6 +5,7 @@ import Foundation
 #endif
 @preconcurrency import Glibc
 import ConnEngine
+import ConnStudies
 import ConnSys
 import ConnModel
 import ConnAnalysis

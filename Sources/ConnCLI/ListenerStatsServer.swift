@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ConnEngine
+import ConnStudies
 import ConnSys
 @preconcurrency import Glibc
 import ConnModel

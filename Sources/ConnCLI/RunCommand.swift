@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import ConnEngine
+import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel

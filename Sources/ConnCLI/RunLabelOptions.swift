@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import ConnEngine
+import ConnStudies
 import ConnModel
 import ConnAnalysis
 

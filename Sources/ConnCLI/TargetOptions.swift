@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConnEngine
+import ConnStudies
 import ConnSys
 import ConnModel
 import ConnAnalysis

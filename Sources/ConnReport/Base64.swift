@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// Standard base64 (RFC 4648, `+/`, `=` padding, no line breaks): how HdrHistogram's log
 /// writers print an encoded histogram. Here so that ConnReport needs no Foundation.
 enum Base64 {

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled.
 public enum CSV {
     public static func field(_ s: String) -> String {

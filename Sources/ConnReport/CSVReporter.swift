@@ -1,7 +1,5 @@
-import ConnEngine
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The CSV views of a run: pure functions from a report to text, so a script can load
 /// exactly what a person reads.

@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// `connbench compare`'s text and `compare.csv`: pure functions of a ``CompareReport``.
 public enum CompareReporter {

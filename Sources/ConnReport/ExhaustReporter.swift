@@ -1,7 +1,5 @@
-import ConnEngine
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The `connbench exhaust` table, as text and CSV, from the matrix's reports.
 public enum ExhaustReporter {

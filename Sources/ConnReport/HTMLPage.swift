@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// The shell of connbench's HTML reports: one self-contained page, its style inline and
 /// its charts inline SVG, with no script and no URL at all — it must open offline, from a
 /// mail or an archive, exactly as written.

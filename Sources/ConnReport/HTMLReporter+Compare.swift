@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// `compare.html`: the settings side by side, each median with its interval, and each
 /// shift against the first with its interval — whether the intervals overlap is what a

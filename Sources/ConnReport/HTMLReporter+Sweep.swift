@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// `sweep.html`: where latency bends as the rate grows, and where the knee is — a curve
 /// reads at a glance what the step table makes the reader reconstruct.

@@ -1,7 +1,5 @@
-import ConnEngine
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// `report.html`, `sweep.html`, `compare.html`: the reports as one self-contained page each
 /// (inline SVG charts, no script, no URL), for a reader who wants to see the run's shape —

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// Where a value lives in an HdrHistogram counts array, for a given lowest discernible
 /// value, highest trackable value and number of significant digits.
 ///

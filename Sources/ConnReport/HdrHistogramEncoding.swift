@@ -1,6 +1,5 @@
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// HdrHistogram's V2 encoding, the form `latency.hlog` carries each histogram in, so that
 /// HdrHistogram's own tools (HistogramLogProcessor, the Python `hdrh`, the C library) read

@@ -1,6 +1,5 @@
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// Reads an HdrHistogram interval log (connbench's `latency.hlog` or any writer's) back
 /// into histograms: for re-rendering a run's latency without re-running it, merging runs,

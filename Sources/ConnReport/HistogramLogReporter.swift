@@ -1,8 +1,6 @@
 @preconcurrency import Glibc
-import ConnEngine
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// `latency.hlog`: HdrHistogram's interval log (format 1.3, as Java's HistogramLogWriter
 /// writes it), one line per interval per latency kind, so HistogramLogProcessor, `hdrh`

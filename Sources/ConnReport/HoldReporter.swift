@@ -1,7 +1,5 @@
-import ConnEngine
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `connbench hold`'s report: text (hold.txt and the terminal) and CSV (hold.csv, one
 /// row per step of open count). Pure functions of the merged ``HoldReport``.

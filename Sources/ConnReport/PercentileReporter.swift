@@ -1,7 +1,5 @@
-import ConnEngine
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// `.hgrm` files: a histogram's percentile distribution as HdrHistogram's
 /// `outputPercentileDistribution` prints it (Value, Percentile, TotalCount,

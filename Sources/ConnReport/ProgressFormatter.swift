@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// The live progress line: one per interval on stderr while a run goes, so a 60 s run is
 /// not silent until its end. Short enough for one terminal line.

@@ -1,8 +1,6 @@
-import ConnEngine
 import FoundationEssentials
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// `report.json`: a run's report as one versioned JSON document (schema in
 /// docs/report-schema.md and docs/report.schema.json).

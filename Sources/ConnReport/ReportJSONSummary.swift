@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 extension ReportJSON {
     /// The stable part of report.json: what the text report's figures say, named for tools

@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The one place connbench writes files.
 ///
@@ -150,4 +149,3 @@ public enum RunFiles {
     }
 }
 
-import ConnEngine

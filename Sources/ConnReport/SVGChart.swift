@@ -1,7 +1,5 @@
 @preconcurrency import Glibc
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// A small line chart drawn as inline SVG: enough for connbench's HTML reports, with no
 /// framework and nothing fetched, so a report opens the same offline, in a mail, or in

@@ -1,6 +1,4 @@
-import ConnEngine
 import ConnModel
-import ConnAnalysis
 
 /// `connbench sweep`'s table, knee or fit, and `sweep.csv`: one row per step with what a
 /// latency-vs-rate chart needs (requested, achieved, corrected percentiles, errors).

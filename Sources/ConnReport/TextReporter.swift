@@ -1,7 +1,5 @@
-import ConnEngine
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The report a person reads at the end of a run. Pure: report in, text out.
 public enum TextReporter {

@@ -1,6 +1,5 @@
 import CZlib
 import ConnModel
-import ConnAnalysis
 
 /// zlib streams (RFC 1950: header, deflate, Adler-32), as java.util.zip.Deflater writes them
 /// by default and as HdrHistogram's compressed encoding wraps its payload.

@@ -1,5 +1,6 @@
 @testable import ConnCLI
 import ConnEngine
+import ConnStudies
 import ConnModel
 import ConnAnalysis
 import ConnReport

@@ -3,6 +3,7 @@ import ConnSys
 import Histogram
 import ConnModel
 import ConnAnalysis
+import ConnEngine
 
 /// What one generator part of a hold does.
 public struct HoldPartConfig: Sendable {

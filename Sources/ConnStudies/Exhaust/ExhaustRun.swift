@@ -1,6 +1,7 @@
 import ConnModel
 import ConnSys
 import ConnAnalysis
+import ConnEngine
 
 extension ExhaustMatrix {
     /// Runs one case in a fresh namespace and returns its report.

@@ -48,7 +48,7 @@ public enum BenchmarkRunner {
     }
 
     /// Runs in the calling thread's network namespace.
-    static func runHere(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
+    package static func runHere(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
                         progress: (@Sendable (ProgressLine) -> Void)? = nil) throws(Failure) -> RunReport {
         let startedAt = WallClock.nowNanoseconds()
         let config0 = requested

@@ -6,18 +6,18 @@ import ConnAnalysis
 ///
 /// A flat table allocated once per worker: counting an error on the hot path is an index
 /// and an add, never a dictionary insert.
-struct ErrorTable: ~Copyable {
-    struct Cell {
+package struct ErrorTable: ~Copyable {
+    package struct Cell {
         var count: UInt64 = 0
         var firstNs: UInt64 = 0
         var firstLocalAttempt: UInt64 = 0
     }
 
-    static let errnoSlots = Int(Errno.highestLinuxValue) + 2  // 0…133, and one for "other"
-    static let sites = SyscallSite.allCases.count
-    let cells: UnsafeMutablePointer<Cell>
+    package static let errnoSlots = Int(Errno.highestLinuxValue) + 2  // 0…133, and one for "other"
+    package static let sites = SyscallSite.allCases.count
+    package let cells: UnsafeMutablePointer<Cell>
 
-    init() {
+    package init() {
         cells = .allocate(capacity: Self.errnoSlots * Self.sites)
         cells.initialize(repeating: Cell(), count: Self.errnoSlots * Self.sites)
     }
@@ -25,13 +25,13 @@ struct ErrorTable: ~Copyable {
     deinit { cells.deallocate() }
 
     @inline(__always)
-    static func slot(_ errno: Errno) -> Int {
+    package static func slot(_ errno: Errno) -> Int {
         let v = Int(errno.rawValue)
         return v >= 0 && v < errnoSlots - 1 ? v : errnoSlots - 1
     }
 
     @inline(__always)
-    func count(_ errno: Errno, at site: SyscallSite, nowNs: UInt64, localAttempt: UInt64) {
+    package func count(_ errno: Errno, at site: SyscallSite, nowNs: UInt64, localAttempt: UInt64) {
         let i = Int(site.rawValue) * Self.errnoSlots + Self.slot(errno)
         // Timeouts are dated at their deadline, which can be earlier than the last
         // error counted: keep the earliest.
@@ -43,7 +43,7 @@ struct ErrorTable: ~Copyable {
     }
 
     /// The non-empty cells, for merging after the worker stops.
-    func entries() -> [WorkerErrorEntry] {
+    package func entries() -> [WorkerErrorEntry] {
         var out: [WorkerErrorEntry] = []
         for site in SyscallSite.allCases {
             for e in 0..<Self.errnoSlots {

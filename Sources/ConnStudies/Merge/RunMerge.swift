@@ -2,6 +2,7 @@ import ConnSys
 import Histogram
 import ConnModel
 import ConnAnalysis
+import ConnEngine
 
 /// `connbench merge`: one report from runs made at the same time on several generators
 /// (pods of an Indexed Job, hosts over ssh), each against the same system.

@@ -1,6 +1,7 @@
 import ConnSys
 import ConnModel
 import ConnAnalysis
+import ConnEngine
 
 /// Runs a ``ComparePlan``: every step a whole benchmark in a fresh network namespace (its
 /// TIME_WAIT entries and port allocations die with it, so no trial inherits another's),
