@@ -24,6 +24,7 @@ let package = Package(
     name: "connbench",
     products: [
         .executable(name: "connbench", targets: ["connbench"]),
+        .library(name: "ConnModel", targets: ["ConnModel"]),
         .library(name: "ConnEngine", targets: ["ConnEngine"]),
         .library(name: "ConnReport", targets: ["ConnReport"]),
     ],
@@ -109,8 +110,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "connbench", dependencies: ["ConnCLI"], swiftSettings: strict),
+        // No root, no sockets, no namespaces, no spawned programs: seconds.
         .testTarget(
-            name: "ConnbenchTests",
+            name: "ConnbenchUnitTests",
+            dependencies: [
+                "ConnModel", "ConnAnalysis", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // Real sockets, listeners, namespaces, servers and the built binary.
+        .testTarget(
+            name: "ConnbenchEndToEndTests",
             dependencies: [
                 "ConnCLI", "ConnEngine", "ConnStudies", "ConnModel", "ConnAnalysis", "ConnReport", "ConnSys", "ConnProbe",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

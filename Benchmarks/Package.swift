@@ -6,7 +6,7 @@ import PackageDescription
 //
 // Run from the repository root (README.md here says how to read the output):
 //   swift package --package-path Benchmarks --allow-writing-to-package-directory benchmark
-// Only the root's products are used (ConnEngine); ConnSys is not one, so the benchmarks do
+// Only the root's products are used (ConnEngine, and ConnModel for the run's values); ConnSys is not one, so the benchmarks do
 // not import it.
 // It builds in Benchmarks/.build, never in the root's .build.
 let package = Package(
@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ConnEngine", package: "connbench"),
+                .product(name: "ConnModel", package: "connbench"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Benchmarks/ConnectPath",

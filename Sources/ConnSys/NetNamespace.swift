@@ -73,6 +73,16 @@ public enum NetNamespace {
         _ = try syscall { cbs_setns_net(fd.rawValue) }
     }
 
+    /// The calling thread's namespace, open so that another thread can ``join(_:)`` it;
+    /// the caller closes it with ``close(_:)``.
+    public static func openCurrent() throws(Errno) -> FileDescriptor {
+        FileDescriptor(rawValue: try syscall { open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) })
+    }
+
+    public static func close(_ fd: FileDescriptor) {
+        _ = try? syscall { Glibc.close(fd.rawValue) }
+    }
+
     /// The inode that identifies the calling thread's namespace, to tell two apart.
     public static func currentIdentity() -> String? {
         ProcFiles.readLink("/proc/thread-self/ns/net")

@@ -18,6 +18,7 @@
 
 import Benchmark
 import ConnEngine
+import ConnModel
 import Histogram
 
 #if canImport(Glibc)

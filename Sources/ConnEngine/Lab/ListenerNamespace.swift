@@ -65,11 +65,11 @@ final class ListenerNamespace: Sendable {
         let lab = ListenerNamespace(options: options, listener: listener, defaultCPUs: defaultCPUs)
         let generatorNamespace: FileDescriptor
         do {
-            generatorNamespace = FileDescriptor(rawValue: try syscall { open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC) })
+            generatorNamespace = try NetNamespace.openCurrent()
         } catch {
             throw .step("open the generator's namespace", error)
         }
-        defer { _ = try? syscall { close(generatorNamespace.rawValue) } }
+        defer { NetNamespace.close(generatorNamespace) }
         do {
             let t = try PosixThread.spawn { lab.listenerThread(generatorNamespace: generatorNamespace) }
             lab.thread.withLock { $0 = t }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ResultsTableTests {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
-    static let fixture = repoRoot + "/Tests/ConnbenchTests/Fixtures/results-table/reference-small"
+    static let fixture = repoRoot + "/Tests/ConnbenchEndToEndTests/Fixtures/results-table/reference-small"
 
     /// Runs the table script with `arguments`, with a hard limit; status and stdout + stderr.
     static func script(_ arguments: [String]) throws -> (status: Int32, output: String) {

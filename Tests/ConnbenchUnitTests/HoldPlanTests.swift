@@ -1,5 +1,4 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
 import ConnAnalysis
 import ConnSys
