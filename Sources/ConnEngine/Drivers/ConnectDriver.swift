@@ -6,10 +6,13 @@ import ConnAnalysis
 /// specialised per driver, so neither engine pays for the other: `submitsChains` is a
 /// constant in each conformance and the loop's branches on it fold away.
 ///
-/// Two shapes share the protocol. Epoll makes the calls itself (`open`, `connect`,
-/// `settleQuickly`, `watch`, events by tag); io_uring queues an attempt as one linked
-/// chain (`submit`) and reads each ending as a completion (`chainCompletion`). Each
-/// driver gets defaults that trap for the other shape's calls: the loop never makes them.
+/// Two shapes, each a protocol of its own and each implemented in full, as swift-nio keeps
+/// one selector backend per file: a ``ReadinessDriver`` (epoll) makes the calls itself and
+/// reads endings as events by tag; a ``CompletionDriver`` (io_uring) queues an attempt as
+/// one linked chain and reads each ending as a completion. What the loop asks of every
+/// driver is here; how an attempt starts and ends is the shape's
+/// (``startAttempt(_:slot:intendedNs:target:)``, ``completeAttempts(_:count:now:)``), so
+/// no driver carries methods it cannot perform.
 protocol ConnectDriver: ~Copyable {
     /// The engine's name, for reports and setup errors.
     static var engine: Engine { get }
@@ -20,6 +23,11 @@ protocol ConnectDriver: ~Copyable {
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno)
 
+    /// Starts the attempt in `slot` towards `targets[target]`, and counts it.
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int)
+    /// Ends the attempts whose endings the last poll returned.
+    static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64)
+
     mutating func poll(timeoutNs: Int64) -> Int
     mutating func closeLater(_ fd: FileDescriptor)
     mutating func flushCloses()
@@ -27,22 +35,14 @@ protocol ConnectDriver: ~Copyable {
     mutating func prepareSpare(domain: Int32)
     mutating func dropSpare()
 
-    // Epoll's shape.
-    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError>
-    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome
-    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome
-    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno?
-    func completionTag(at k: Int) -> UInt64
-    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome
+    /// The real state of a connect whose deadline passed; `.pending` where the kernel
+    /// bounds the deadline itself (io_uring).
     func verify(_ fd: FileDescriptor) -> DriverOutcome
+    /// The local port of an attempt's socket; nil where there is no descriptor to ask.
     func localPort(_ fd: FileDescriptor) -> UInt16?
     /// The segments a connecting (or just connected) socket retransmitted — before the
     /// handshake ends these can only be SYNs; nil where the socket cannot be asked.
     func synRetransmits(_ fd: FileDescriptor) -> UInt32?
-
-    // io_uring's shape.
-    mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError?
-    func chainCompletion(at k: Int) -> ChainCompletion
     /// What the submissions since the last call cost; zero chains when there were none.
     mutating func takeSubmitCost() -> SubmitCost
     /// How many attempts a turn of starts may hold: epoll's fixed batch; on io_uring the
@@ -51,10 +51,60 @@ protocol ConnectDriver: ~Copyable {
     /// After the completions of a poll are counted: a kernel timer for each connect
     /// submitted without one that is still pending (see ``UringDriver``).
     mutating func armTimers(_ slots: borrowing SlotTable)
-    /// A step of the attempt's chain before its connect failed (the rest was cancelled).
-    mutating func chainBroke(slot: Int)
     /// How the connects were bounded by the kernel; nil on epoll.
     var uringTimers: UringTimerCounts? { get }
+}
+
+/// What a driver without the capability answers: nothing to verify, no descriptor to ask,
+/// no submissions, no timers to arm. Answers, not traps: the loop may ask any driver.
+extension ConnectDriver where Self: ~Copyable {
+    func verify(_ fd: FileDescriptor) -> DriverOutcome { .pending }
+    func localPort(_ fd: FileDescriptor) -> UInt16? { nil }
+    func synRetransmits(_ fd: FileDescriptor) -> UInt32? { nil }
+    mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
+    var turnLimit: Int { WorkerLoopConstants.startBatch }
+    mutating func armTimers(_ slots: borrowing SlotTable) {}
+    var uringTimers: UringTimerCounts? { nil }
+}
+
+/// Epoll's shape: the driver makes each call, the loop times the connect() itself, and
+/// an ending is an event carrying the attempt's tag.
+protocol ReadinessDriver: ConnectDriver, ~Copyable {
+    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError>
+    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome
+    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome
+    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno?
+    func completionTag(at k: Int) -> UInt64
+    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome
+}
+
+extension ReadinessDriver where Self: ~Copyable {
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int) {
+        loop.startOnSocket(slot, intendedNs: intendedNs, target: target)
+    }
+
+    static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64) {
+        loop.completeEvents(count: count, now: now)
+    }
+}
+
+/// io_uring's shape: an attempt is one linked chain the kernel runs, and an ending is a
+/// completion of one of its steps.
+protocol CompletionDriver: ConnectDriver, ~Copyable {
+    mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError?
+    func chainCompletion(at k: Int) -> ChainCompletion
+    /// A step of the attempt's chain before its connect failed (the rest was cancelled).
+    mutating func chainBroke(slot: Int)
+}
+
+extension CompletionDriver where Self: ~Copyable {
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int) {
+        loop.submitChain(slot, intendedNs: intendedNs, target: target)
+    }
+
+    static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64) {
+        loop.completeChains(count: count, now: now)
+    }
 }
 
 /// io_uring: the CPU time io_uring_enter spent submitting (a sample of submissions), and
@@ -103,23 +153,4 @@ enum ChainStep: UInt8 {
         case .timeout, .timer, .cancel: .timeout
         }
     }
-}
-
-extension ConnectDriver where Self: ~Copyable {
-    mutating func open(domain: Int32) -> Result<FileDescriptor, SiteError> { fatalError("\(Self.engine): no open()") }
-    func connect(_ fd: FileDescriptor, to target: SocketAddress) -> DriverOutcome { fatalError("\(Self.engine): no connect()") }
-    mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome { .pending }
-    func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno? { fatalError("\(Self.engine): no watch()") }
-    func completionTag(at k: Int) -> UInt64 { fatalError("\(Self.engine): no event tags") }
-    func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome { fatalError("\(Self.engine): no events") }
-    func verify(_ fd: FileDescriptor) -> DriverOutcome { .pending }
-    func localPort(_ fd: FileDescriptor) -> UInt16? { nil }
-    func synRetransmits(_ fd: FileDescriptor) -> UInt32? { nil }
-    mutating func submit(slot: Int, tag: UInt64, target: Int) -> SiteError? { fatalError("\(Self.engine): no chains") }
-    func chainCompletion(at k: Int) -> ChainCompletion { fatalError("\(Self.engine): no chains") }
-    mutating func takeSubmitCost() -> SubmitCost { SubmitCost() }
-    var turnLimit: Int { WorkerLoopConstants.startBatch }
-    mutating func armTimers(_ slots: borrowing SlotTable) {}
-    mutating func chainBroke(slot: Int) {}
-    var uringTimers: UringTimerCounts? { nil }
 }

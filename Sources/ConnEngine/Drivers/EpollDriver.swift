@@ -20,7 +20,7 @@ enum DriverOutcome: Equatable {
 /// only with `--close rst`), close.
 /// Everything else is asked only when needed: SO_ERROR when an event carries ERR or HUP,
 /// the local port when a sample or the self-connect check wants it.
-struct EpollDriver: ConnectDriver, ~Copyable {
+struct EpollDriver: ReadinessDriver, ~Copyable {
     static var engine: Engine { .epoll }
     static var submitsChains: Bool { false }
 

@@ -28,7 +28,7 @@ import ConnAnalysis
 /// and the chain is the CONNECT (with its LINK_TIMEOUT, or its timer later) on that
 /// descriptor, closed by IORING_OP_CLOSE. The loop still knows the attempt by its slot
 /// index; `plainFds` maps it to the socket.
-struct UringDriver: ConnectDriver, ~Copyable {
+struct UringDriver: CompletionDriver, ~Copyable {
     static var engine: Engine { .ioUring }
     static var submitsChains: Bool { true }
 

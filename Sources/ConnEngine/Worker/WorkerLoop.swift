@@ -273,11 +273,19 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         let i = slots.acquire()
         localAttempts += 1
         let targetIndex = nextTarget
-        let target = targets[nextTarget]
         nextTarget += 1
         if nextTarget == targets.count { nextTarget = 0 }
         slots.slots[i].localAttempt = localAttempts
-        if Driver.submitsChains { submitChain(i, intendedNs: intendedNs, target: targetIndex); return }
+        Driver.startAttempt(&self, slot: i, intendedNs: intendedNs, target: targetIndex)
+    }
+}
+
+extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
+    /// Epoll: socket(), connect() timed on its own, a poll that often settles it at once,
+    /// else epoll watches it.
+    @inline(__always)
+    mutating func startOnSocket(_ i: Int, intendedNs: UInt64?, target targetIndex: Int) {
+        let target = targets[targetIndex]
         let fd: FileDescriptor
         switch driver.open(domain: target.domain) {
         case .success(let f): fd = f
@@ -331,71 +339,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             fail(i, errno: e, site: site, at: returnNs)
         }
     }
+}
 
-    /// io_uring: the attempt is one chain queued now and submitted by this turn's enter.
-    /// Its service time runs from here (the submission) to the connect's completion;
-    /// there is no connect() call to time.
-    @inline(__always)
-    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) {
-        let submitNs = MonotonicClock.now()
-        let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
-        slots.slots[i].fd = Int32(i)
-        slots.slots[i].sampled = false
-        slots.slots[i].measured = measured
-        slots.slots[i].intendedNs = intendedNs ?? submitNs
-        slots.slots[i].callNs = submitNs
-        slots.slots[i].deadlineNs = submitNs + timeoutNs
-        rec.started(measured: measured, at: submitNs)
-        rec.submitted(measured: measured, intendedNs: intendedNs, submitNs: submitNs)
-        if let e = driver.submit(slot: i, tag: slots.tag(i), target: target) {
-            rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: submitNs)
-            noteExhaustion(e.errno, site: e.site, at: submitNs)
-            slots.release(i)
-            return
-        }
-        slots.slots[i].watched = true
-        watched += 1
-    }
-
-    /// io_uring completions. The connect's completion ends the attempt: 0 is
-    /// established; -ECANCELED at or past the deadline is the kernel's timer (a
-    /// LINK_TIMEOUT, or the cancel by a timer armed after submission): a timeout, dated at
-    /// the deadline. -ECANCELED earlier means a step before it failed. That
-    /// step's own completion names the call and ends the attempt: the kernel has cancelled
-    /// the rest of the chain, so it is counted there and its slot freed at once. Whichever
-    /// of the two is reaped second carries the old generation and is ignored.
-    @inline(__always)
-    mutating func completeChains(count n: Int, now: UInt64) {
-        for k in 0..<n {
-            let c = driver.chainCompletion(at: k)
-            if c.step.endsNothing { continue }
-            guard let i = slots.slot(forTag: c.tag) else { continue }
-            if c.step == .connect {
-                if c.result >= 0 {
-                    established(i, at: now)
-                } else if c.result == -Errno.canceled.rawValue {
-                    let deadline = slots.slots[i].deadlineNs
-                    if now + 1_000_000 >= deadline {
-                        if deadline <= timeline.endNs {
-                            fail(i, errno: .timedOut, site: .timeout, at: Swift.min(deadline, now))
-                        } else {
-                            rec.inFlight(measured: slots.slots[i].measured)
-                            release(i)
-                        }
-                    }
-                } else {
-                    fail(i, errno: Errno(rawValue: -c.result), site: .connect, at: now)
-                }
-            } else if c.result < 0 && c.result != -Errno.canceled.rawValue {
-                // Freed now, not at the connect's -ECANCELED: waiting for that left every
-                // failed bind's slot busy to the end of the run under exhaustion (counted
-                // failed and in flight, the engine stalled at 16 failures per worker).
-                driver.chainBroke(slot: i)
-                fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
-            }
-        }
-    }
-
+extension WorkerLoop where Driver: ~Copyable {
     /// Frees a slot whose outcome is already counted, closing its socket.
     @inline(__always)
     mutating func release(_ i: Int) {
@@ -424,7 +370,14 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
 
     @inline(__always)
     mutating func complete(count n: Int, now: UInt64) {
-        if Driver.submitsChains { completeChains(count: n, now: now); return }
+        Driver.completeAttempts(&self, count: n, now: now)
+    }
+}
+
+extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
+    /// Epoll: each event carries its attempt's tag; its flags say how the connect ended.
+    @inline(__always)
+    mutating func completeEvents(count n: Int, now: UInt64) {
         for k in 0..<n {
             let tag = driver.completionTag(at: k)
             guard let i = slots.slot(forTag: tag) else { continue }
@@ -435,7 +388,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             }
         }
     }
+}
 
+extension WorkerLoop where Driver: ~Copyable {
     @inline(__always)
     mutating func established(_ i: Int, at now: UInt64) {
         rec.established(slots.slots[i], at: now)
@@ -549,6 +504,72 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         r.cpuNs = cpuNs
         r.wallNs = wallNs
         return r
+    }
+}
+
+extension WorkerLoop where Driver: CompletionDriver & ~Copyable {
+    /// io_uring: the attempt is one chain queued now and submitted by this turn's enter.
+    /// Its service time runs from here (the submission) to the connect's completion;
+    /// there is no connect() call to time.
+    @inline(__always)
+    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) {
+        let submitNs = MonotonicClock.now()
+        let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
+        slots.slots[i].fd = Int32(i)
+        slots.slots[i].sampled = false
+        slots.slots[i].measured = measured
+        slots.slots[i].intendedNs = intendedNs ?? submitNs
+        slots.slots[i].callNs = submitNs
+        slots.slots[i].deadlineNs = submitNs + timeoutNs
+        rec.started(measured: measured, at: submitNs)
+        rec.submitted(measured: measured, intendedNs: intendedNs, submitNs: submitNs)
+        if let e = driver.submit(slot: i, tag: slots.tag(i), target: target) {
+            rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: submitNs)
+            noteExhaustion(e.errno, site: e.site, at: submitNs)
+            slots.release(i)
+            return
+        }
+        slots.slots[i].watched = true
+        watched += 1
+    }
+
+    /// io_uring completions. The connect's completion ends the attempt: 0 is
+    /// established; -ECANCELED at or past the deadline is the kernel's timer (a
+    /// LINK_TIMEOUT, or the cancel by a timer armed after submission): a timeout, dated at
+    /// the deadline. -ECANCELED earlier means a step before it failed. That
+    /// step's own completion names the call and ends the attempt: the kernel has cancelled
+    /// the rest of the chain, so it is counted there and its slot freed at once. Whichever
+    /// of the two is reaped second carries the old generation and is ignored.
+    @inline(__always)
+    mutating func completeChains(count n: Int, now: UInt64) {
+        for k in 0..<n {
+            let c = driver.chainCompletion(at: k)
+            if c.step.endsNothing { continue }
+            guard let i = slots.slot(forTag: c.tag) else { continue }
+            if c.step == .connect {
+                if c.result >= 0 {
+                    established(i, at: now)
+                } else if c.result == -Errno.canceled.rawValue {
+                    let deadline = slots.slots[i].deadlineNs
+                    if now + 1_000_000 >= deadline {
+                        if deadline <= timeline.endNs {
+                            fail(i, errno: .timedOut, site: .timeout, at: Swift.min(deadline, now))
+                        } else {
+                            rec.inFlight(measured: slots.slots[i].measured)
+                            release(i)
+                        }
+                    }
+                } else {
+                    fail(i, errno: Errno(rawValue: -c.result), site: .connect, at: now)
+                }
+            } else if c.result < 0 && c.result != -Errno.canceled.rawValue {
+                // Freed now, not at the connect's -ECANCELED: waiting for that left every
+                // failed bind's slot busy to the end of the run under exhaustion (counted
+                // failed and in flight, the engine stalled at 16 failures per worker).
+                driver.chainBroke(slot: i)
+                fail(i, errno: Errno(rawValue: -c.result), site: c.step.site, at: now)
+            }
+        }
     }
 }
 
