@@ -34,6 +34,9 @@ extension HeavySuites {
             #expect(r.service.p99 <= 20_000_000, "service p99 \(r.service.p99) ns")
             #expect(r.tally.timedOut == 0)
             #expect(r.intervals.reduce(0) { $0 + $1.started } == r.tally.attempts + r.warmup.attempts)
+            // Endings after the window (the drain) are in the last row, never lost.
+            #expect(r.intervals.reduce(0) { $0 + $1.established } == r.tally.established + r.warmup.established)
+            #expect(r.intervals.reduce(0) { $0 + $1.failed } == r.tally.failed + r.warmup.failed)
             #expect(r.lastStartSeconds < 2.0)
             #expect(wall < 2.0 + 0.5 + 0.3, "the run took \(wall) s of wall time for 2 s")
             #expect((r.scheduled ?? 0) == r.tally.attempts + (r.notStarted ?? 0))

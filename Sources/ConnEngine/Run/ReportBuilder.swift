@@ -244,16 +244,20 @@ struct ReportBuilder {
                     preempted += r.scheduling.intervalPreemptions[i]
                     scheduled += 1
                 }
-                if i < r.intervalSynRetransmits.count { syn += r.intervalSynRetransmits[i] }
-                row.started += r.intervalStarted[i]
-                row.established += r.intervalEstablished[i]
-                row.failed += r.intervalFailed[i]
-                row.timedOut += r.intervalTimedOut[i]
-                lat.add(r.intervalLatency[i])
-                call.add(r.intervalConnectCall[i])
-                let base = i * ErrorTable.errnoSlots
-                for e in 0..<ErrorTable.errnoSlots where r.intervalErrors[base + e] > 0 {
-                    row.errors[Errno(rawValue: Int32(e)).name, default: 0] += UInt64(r.intervalErrors[base + e])
+                // The series keeps what ended after the window (the drain) in slots past
+                // it; the last row takes them, so the rows add up to the run's totals.
+                for j in i..<(i == used - 1 ? r.intervalStarted.count : i + 1) {
+                    if j < r.intervalSynRetransmits.count { syn += r.intervalSynRetransmits[j] }
+                    row.started += r.intervalStarted[j]
+                    row.established += r.intervalEstablished[j]
+                    row.failed += r.intervalFailed[j]
+                    row.timedOut += r.intervalTimedOut[j]
+                    lat.add(r.intervalLatency[j])
+                    call.add(r.intervalConnectCall[j])
+                    let base = j * ErrorTable.errnoSlots
+                    for e in 0..<ErrorTable.errnoSlots where r.intervalErrors[base + e] > 0 {
+                        row.errors[Errno(rawValue: Int32(e)).name, default: 0] += UInt64(r.intervalErrors[base + e])
+                    }
                 }
             }
             let l = LatencySummary(lat, unitNs: 1000)
