@@ -12,7 +12,7 @@ struct IntervalSeries: ~Copyable {
     var established: [UInt64]
     var failed: [UInt64]
     var timedOut: [UInt64]
-    /// Established connects that needed a SYN retransmit.
+    /// Connects that needed a SYN retransmit, by the interval they ended in.
     var synRetransmits: [UInt64]
     /// errno counts, `count × ErrorTable.errnoSlots`, all calls together.
     var errors: [UInt32]
