@@ -188,8 +188,7 @@ public enum VerdictAssessment {
     /// retransmitted segment (FINs, data) and is never called a SYN retransmit.
     package static func synCounterNote(_ r: RunReport) -> String? {
         guard let c = r.kernel.counter("TcpExt.TCPSynRetrans"), c.delta > 0 else { return nil }
-        let listenerHere = r.listener != nil && r.listenerNamespace == nil
-        return "TcpExt.TCPSynRetrans +\(c.delta) (" + (listenerHere
+        return "TcpExt.TCPSynRetrans +\(c.delta) (" + (r.listenerSharesNamespace
             ? "SYNs and the built-in listener's SYN-ACKs retransmitted in this namespace)"
             : "SYN segments retransmitted in this namespace)")
     }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Parsers for option values. Each throws a `ValidationError` whose text says what is
 /// wrong; ArgumentParser prefixes it with the flag, so every bad value gets one line that

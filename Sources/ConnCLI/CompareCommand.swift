@@ -1,9 +1,9 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnStudies
 import ConnAnalysis
 
 /// `connbench compare`: the same benchmark under several settings, trials interleaved,

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The run flags `compare --vary FLAG=V1,V2` can vary: each maps one value onto a copy of
 /// the base ``RunOptions`` through the same parser `run` uses for that flag, so a value

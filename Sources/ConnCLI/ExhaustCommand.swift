@@ -1,9 +1,9 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnStudies
 import ConnAnalysis
 
 /// `connbench exhaust`: the strategy matrix, one fresh namespace per row.

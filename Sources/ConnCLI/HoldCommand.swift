@@ -1,11 +1,9 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import Foundation
 import ConnModel
-import ConnAnalysis
 
 /// `connbench hold`: how many connections can be held open, and at what cost.
 ///

@@ -1,10 +1,10 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import Foundation
 import ConnModel
+import ConnStudies
 import ConnAnalysis
 
 /// `connbench hold-part`: one process of a hold, started by `connbench hold` (never by

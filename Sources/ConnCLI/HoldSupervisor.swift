@@ -1,10 +1,8 @@
 @preconcurrency import Glibc
 import ConnEngine
-import ConnStudies
 import ConnSys
 import Foundation
 import ConnModel
-import ConnAnalysis
 
 /// Runs a hold's processes and merges what they report.
 ///

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options, section "Isolation and kernel" of its help: Where the run happens (a fresh namespace, a veth lab), the tunables set there, and the kernel's own clock.
 struct IsolationOptions: ParsableArguments {

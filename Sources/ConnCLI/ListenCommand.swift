@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `connbench listen`: the built-in listener alone, for a generator on another host.
 struct ListenCommand: ParsableCommand {

@@ -1,8 +1,6 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 
 extension ListenerMode: ExpressibleByArgument {}
 

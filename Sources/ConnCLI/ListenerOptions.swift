@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options, section "Built-in listener" of its help: The loopback listener connbench starts when no --target is given.
 struct ListenerOptions: ParsableArguments {

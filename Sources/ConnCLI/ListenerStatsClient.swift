@@ -5,10 +5,8 @@ import Foundation
 #endif
 @preconcurrency import Glibc
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run --listener-stats HOST:PORT`: reads a remote `listen --stats-port` before and after
 /// the run and renders what changed, so the report shows both ends of the connections —

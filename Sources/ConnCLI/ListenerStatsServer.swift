@@ -4,11 +4,9 @@ import FoundationEssentials
 import Foundation
 #endif
 import ConnEngine
-import ConnStudies
 import ConnSys
 @preconcurrency import Glibc
 import ConnModel
-import ConnAnalysis
 
 /// `listen --stats-port`: answers every TCP connection with the JSON of the listener's
 /// current side report and closes, so a generator on another host can read the listener's

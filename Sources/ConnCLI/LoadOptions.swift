@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options, section "Load" of its help: What load to make: the rate or closed loop, for how long, from how many workers on which CPUs, and how each attempt is made and ended.
 struct LoadOptions: ParsableArguments {

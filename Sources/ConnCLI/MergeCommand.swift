@@ -1,8 +1,8 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnModel
+import ConnStudies
 import ConnAnalysis
 
 /// `connbench merge DIR…`: one report from runs made at once on several generators.

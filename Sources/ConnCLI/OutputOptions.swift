@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options, section "Output" of its help: Where the report goes and what is printed while the run goes.
 struct OutputOptions: ParsableArguments {

@@ -3,7 +3,6 @@ import ConnProbe
 import ConnReport
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `connbench probe`: provoke each error of the connect() error table of the AIX reference page and classify it.
 struct ProbeCommand: ParsableCommand {

@@ -1,10 +1,8 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `connbench report DIR`: renders a saved run again (text, CSV, JSON, hlog, .hgrm, and
 /// whatever else ``RunFiles`` lists) from its report.json, without re-running.

@@ -1,11 +1,9 @@
 import ArgumentParser
 import Glibc
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `connbench [run]`: the benchmark. Parses, builds a `RunConfig`, runs, prints, writes.
 struct RunCommand: ParsableCommand {

@@ -1,9 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options for runs made to be merged: a name for each, and a common start.
 /// Apart from ``RunOptions`` because `compare` and `sweep` share those and start many runs.

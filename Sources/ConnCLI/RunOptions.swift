@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Every option of a run, apart from what it is run by: `run` parses these, and
 /// `compare` parses the same set as the base that each of its settings varies.

@@ -1,9 +1,9 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnStudies
 import ConnAnalysis
 
 /// `connbench sweep`: many runs over one axis, and the one number a planner wants from

@@ -1,9 +1,7 @@
 import ArgumentParser
 import ConnEngine
-import ConnStudies
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// `run`'s options, section "Targets and socket strategy" of its help: Where the connects go, and how each socket is bound before its connect.
 struct TargetOptions: ParsableArguments {

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// What `connbench --version` prints: the package's version. Reports carry the build's
 /// own commit where the machine's fingerprint is taken (`Benchmarks/fingerprint.sh`).
 enum ConnbenchVersion {

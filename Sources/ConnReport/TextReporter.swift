@@ -96,9 +96,8 @@ public enum TextReporter {
         }
         out += " (TCP_INFO of every attempt that lasted 100 ms or more)"
         if let c = r.kernel.counter("TcpExt.TCPSynRetrans") {
-            let listenerHere = r.listener != nil && r.listenerNamespace == nil
             out += "; the kernel's TcpExt.TCPSynRetrans +\(c.delta)"
-                + (listenerHere ? " (with the built-in listener's SYN-ACKs)" : "")
+                + (r.listenerSharesNamespace ? " (with the built-in listener's SYN-ACKs)" : "")
         }
         return out + "\n"
     }

@@ -1,11 +1,11 @@
 @testable import ConnCLI
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import Foundation
 import Testing
+import ConnStudies
+import ConnAnalysis
 
 /// `compare`'s parsing: the lists, their cross product, and one line for each bad input.
 @Suite struct CompareParseTests {

@@ -1,11 +1,11 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import ConnSys
 import Foundation
 import Testing
+import ConnStudies
+import ConnAnalysis
 
 extension HeavySuites {
     /// Ephemeral-port exhaustion, each case in a fresh namespace with a 1000-port range,

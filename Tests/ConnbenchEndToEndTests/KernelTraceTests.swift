@@ -1,8 +1,6 @@
 @preconcurrency import Glibc
 @testable import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnSys
 import Foundation
 import Synchronization

@@ -1,8 +1,6 @@
 @preconcurrency import Glibc
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnSys
 import Testing
 

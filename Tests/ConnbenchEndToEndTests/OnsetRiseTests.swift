@@ -1,11 +1,11 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import ConnSys
 import Foundation
 import Testing
+import ConnStudies
+import ConnAnalysis
 
 extension HeavySuites {
     /// The cost rise at half the range, end to end: with tcp_tw_reuse=0 every closed port

@@ -1,7 +1,5 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import Foundation
 import Testing

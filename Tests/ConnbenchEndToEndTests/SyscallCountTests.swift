@@ -1,7 +1,5 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnSys
 import Foundation
 import Testing

@@ -1,10 +1,10 @@
 import ConnEngine
-import ConnStudies
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import ConnSys
 import Testing
+import ConnStudies
+import ConnAnalysis
 
 /// The verdict names a cause only from evidence of that cause: a counter of every
 /// retransmitted segment is not a SYN count, and a port budget does not assume the

@@ -1,6 +1,5 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 import Testing
 
 /// The compare statistics against published tables and hand-worked examples.

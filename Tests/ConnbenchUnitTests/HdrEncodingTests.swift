@@ -1,6 +1,5 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 @testable import ConnReport
 import Histogram
 import Testing

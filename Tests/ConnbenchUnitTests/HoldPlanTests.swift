@@ -1,6 +1,5 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 import ConnSys
 import Histogram
 import Testing

@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 @testable import ConnEngine
 import ConnModel
-import ConnAnalysis
 import ConnSys
 import Foundation
 import Synchronization

@@ -1,6 +1,5 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 import Testing
 
 /// NUMA placement over parsed topologies: this machine has one node, so the multi-node

@@ -1,10 +1,10 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 import ConnReport
 import ConnSys
 import Foundation
 import Testing
+import ConnAnalysis
 
 /// The detector alone, on the rise at half the range: at a few thousand connects a second
 /// each window holds fewer port-parity samples than the detector trusts alone, so it

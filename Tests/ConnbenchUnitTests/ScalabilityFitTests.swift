@@ -1,6 +1,5 @@
 import ConnEngine
 import ConnModel
-import ConnAnalysis
 import Testing
 
 /// The USL fitter against published data: the Cisco benchmark of Baron Schwartz's

@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The syscalls under one worker's loop. ``WorkerLoop`` is generic over it and
 /// specialised per driver, so neither engine pays for the other: `submitsChains` is a

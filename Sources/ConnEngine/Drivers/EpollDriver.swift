@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// What became of an attempt, as the syscall driver sees it.
 enum DriverOutcome: Equatable {

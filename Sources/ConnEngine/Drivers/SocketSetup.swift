@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// An attempt's socket made by plain syscalls: socket(), the strategy's options and
 /// bind. The epoll engine's way always, and the io_uring engine's where this kernel

@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Whether io_uring can run this configuration here, asked once before any worker starts:
 /// a ring is set up and its opcodes probed, so a kernel that disables io_uring

@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// The attempts of one worker on io_uring. Each attempt is one linked chain into the
 /// fixed-file slot of its ``SlotTable`` index. To a target across a network:

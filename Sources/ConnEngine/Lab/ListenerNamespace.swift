@@ -2,7 +2,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// The listener's half of `--topology veth`: a thread in an anonymous namespace of its own
 /// that builds the lab, runs the built-in listener there for the whole run, and at the end

@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Runs work in a fresh network namespace on a thread of its own.
 ///

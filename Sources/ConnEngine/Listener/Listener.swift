@@ -2,7 +2,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// connbench's built-in listener: accept4 in an epoll loop, one SO_REUSEPORT socket per
 /// thread so the kernel spreads connections without a shared accept queue.

@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Runs one benchmark: the listener (when built in), the pinned workers, the wait for the
 /// end or for a signal, and the merge of what the workers measured.

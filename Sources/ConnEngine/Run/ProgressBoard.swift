@@ -1,6 +1,5 @@
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// Where one worker publishes each interval's figures once it has ended, for the live
 /// progress line: written by that worker only, read by the runner thread only — never

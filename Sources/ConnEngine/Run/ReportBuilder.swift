@@ -106,7 +106,7 @@ struct ReportBuilder {
         report.settledAtOnce = all.settledAtOnce
         report.uringTimers = all.uringTimers
         report.listenerNamespace = listenerNamespace
-        report.portBudget = portBudget(onset: report.onset, achieved: report.establishedPerSecond,
+        report.portBudget = portBudget(onset: report.onset, established: report.establishedPerSecond,
                                        observed: timeWaitObservation(report), lifetimeNs: all.service.mean)
         report.intervalHistograms = loggedIntervals()
         report.generatorTime = generatorTime(all)
@@ -154,10 +154,10 @@ struct ReportBuilder {
     /// At the rate the ports were spent at: the asked rate when the run kept it; the rate
     /// measured before any onset (else the established rate: a refused connect holds no
     /// port after it) in closed loop, or in an open loop that fell more than 5% behind.
-    func portBudget(onset: Onset?, achieved: Double, observed: TimeWaitObservation?, lifetimeNs: Double) -> PortBudget? {
+    func portBudget(onset: Onset?, established: Double, observed: TimeWaitObservation?, lifetimeNs: Double) -> PortBudget? {
         guard let inputs = PortBudget.Inputs.of(config: config, targets: targets, tunables: kernel.tunables,
                                                 listenerMode: listener?.mode, observed: observed) else { return nil }
-        let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? achieved
+        let measured = onset.map(\.rateBefore).flatMap { $0 > 0 ? $0 : nil } ?? established
         let lifetime = lifetimeNs.isFinite && lifetimeNs > 0 ? lifetimeNs / 1e9 : nil
         var b: PortBudget
         if let asked = config.rate.perSecond, measured >= 0.95 * asked {

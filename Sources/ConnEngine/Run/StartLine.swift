@@ -2,7 +2,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// The barrier at the start of a run. Each worker pins itself, builds its state and
 /// arrives; the runner waits for all of them and only then fixes the start, so a worker

@@ -2,7 +2,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// The kernel's own clock on a run's connects: bpftrace, attached for the run's window and
 /// filtered to the worker threads.

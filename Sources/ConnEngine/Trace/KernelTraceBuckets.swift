@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// The log-linear buckets the kernel trace counts durations in.
 ///
 /// bpftrace's `hist()` has power-of-two buckets, too coarse for a p50 to within a few per

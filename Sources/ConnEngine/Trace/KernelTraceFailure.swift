@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 extension KernelTrace {
     /// Why a kernel trace could not start: each one line a user can act on.

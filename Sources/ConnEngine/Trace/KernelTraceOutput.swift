@@ -1,7 +1,6 @@
 import ConnSys
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// Reads what a kernel trace's bpftrace printed at its end into figures.
 ///

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// The bpftrace program of a kernel trace, filtered to one process and its named threads.
 ///
 /// Why each probe is filtered the way it is: syscall and SYN_SENT events run in the calling

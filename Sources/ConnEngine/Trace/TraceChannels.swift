@@ -1,7 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// A running tracer's outputs and its keeper thread, read against deadlines.
 struct TraceChannels: ~Copyable {

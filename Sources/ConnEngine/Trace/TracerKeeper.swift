@@ -2,7 +2,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// The command line that starts bpftrace.
 ///

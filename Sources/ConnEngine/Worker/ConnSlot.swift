@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// One connect in flight. Slots are reused; `generation` tells a late epoll event for a
 /// previous occupant from one for the current.
 struct ConnSlot {

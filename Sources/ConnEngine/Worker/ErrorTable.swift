@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Counts per (call, errno), with when and at which attempt each first appeared.
 ///

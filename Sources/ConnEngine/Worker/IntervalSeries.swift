@@ -1,7 +1,6 @@
 import ConnSys
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// One worker's per-interval counts and latency histograms, allocated for the whole run
 /// before the first connect so that crossing an interval boundary allocates nothing.

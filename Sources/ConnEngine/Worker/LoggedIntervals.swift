@@ -1,6 +1,5 @@
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// One worker's per-interval histograms of the measured window, one per latency kind, for
 /// `latency.hlog`.

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// One worker's share of an open-loop schedule. The global schedule puts attempt j at
 /// start + j/R; this worker takes every `workerCount`-th attempt, offset by its id, so the
 /// workers interleave evenly. Computed in Double so rates that do not divide a second

@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 
 /// Where one worker's time went: per series interval, how long it waited for a CPU and how
 /// often it was preempted; for a sample of attempts, how much of a connect() call (and of

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// The connects one worker has in flight: a fixed array of ``ConnSlot`` and a stack of
 /// free indices, allocated before the first connect so taking and returning a slot is
 /// two stores. The slot's generation goes into the driver's completion tag, so a late

@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 /// A run's time line in monotonic nanoseconds, fixed when the last worker is ready
 /// (see ``StartLine``), so no worker's schedule begins before it can act on it.
 struct Timeline: Sendable {

@@ -1,6 +1,5 @@
 import Histogram
 import ConnModel
-import ConnAnalysis
 
 /// The part of a worker's record that merges across workers by adding: tallies, whole-run
 /// histograms and counters. Recorded in ``WorkerRecorders``, handed back in

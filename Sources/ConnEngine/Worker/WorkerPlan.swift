@@ -1,7 +1,6 @@
 import ConnSys
 import Synchronization
 import ConnModel
-import ConnAnalysis
 
 /// What one worker needs to know, fixed before it starts.
 struct WorkerPlan: Sendable {

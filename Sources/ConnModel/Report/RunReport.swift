@@ -93,6 +93,11 @@ public struct RunReport: Sendable, Codable {
     /// `--trace-kernel`: the kernel's own view of the workers' connects (bpftrace).
     public var kernelTrace: KernelTraceFigures? = nil
 
+    /// The built-in listener ran in the generator's own namespace (not a veth lab's, not
+    /// a `--target`): the namespace's counters then hold its side too, such as the SYN-ACKs
+    /// it retransmitted in `TcpExt.TCPSynRetrans`.
+    public var listenerSharesNamespace: Bool { listener != nil && listenerNamespace == nil }
+
     public struct Setting: Sendable, Codable, Equatable {
         public var key: String
         public var value: String

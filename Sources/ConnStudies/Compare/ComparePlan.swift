@@ -1,5 +1,4 @@
 import ConnModel
-import ConnAnalysis
 import ConnEngine
 /// What `connbench compare` runs: the settings (the cross product of every varied value),
 /// how many measured trials each gets, and the order they run in.

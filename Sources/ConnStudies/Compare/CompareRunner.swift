@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 import ConnEngine
 
 /// Runs a ``ComparePlan``: every step a whole benchmark in a fresh network namespace (its

@@ -1,6 +1,5 @@
 import ConnModel
 import ConnSys
-import ConnAnalysis
 import ConnEngine
 
 extension ExhaustMatrix {

@@ -2,7 +2,6 @@
 import ConnSys
 import Histogram
 import ConnModel
-import ConnAnalysis
 import ConnEngine
 
 /// What one generator part of a hold does.

@@ -1,8 +1,8 @@
 import ConnSys
 import Histogram
 import ConnModel
-import ConnAnalysis
 import ConnEngine
+import ConnAnalysis
 
 /// `connbench merge`: one report from runs made at the same time on several generators
 /// (pods of an Indexed Job, hosts over ssh), each against the same system.

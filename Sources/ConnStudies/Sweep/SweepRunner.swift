@@ -1,6 +1,5 @@
 import ConnSys
 import ConnModel
-import ConnAnalysis
 import ConnEngine
 
 /// Runs a sweep: one benchmark per step, each a whole run of its own (its warm-up, its
