@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import ConnAnalysis
 import ConnEngine
 import ConnSys
 import Foundation

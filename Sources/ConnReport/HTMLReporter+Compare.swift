@@ -54,7 +54,7 @@ extension HTMLReporter {
                          x: categoryAxis(r), y: SVGChart.Axis(r.figure.rawValue, format: unit))
         for (i, s) in r.settings.enumerated() {
             guard let m = s.median else { continue }
-            let iv = s.interval ?? CompareStatistics.Interval(lower: m, upper: m, confidence: 0)
+            let iv = s.interval ?? ConfidenceInterval(lower: m, upper: m, confidence: 0)
             c.whiskers.append(SVGChart.Whisker(x: Double(i + 1), low: iv.lower, mid: m, high: iv.upper,
                                     color: HTMLPage.palette[i % HTMLPage.palette.count], label: format(m, r.figure)))
         }

@@ -62,7 +62,7 @@ extension HeavySuites {
     /// One short real compare through the binary: both settings in the table, every trial
     /// and setting in compare.csv, each trial's attempts accounted for.
     @Suite struct CompareRunTests {
-        @Test func twoSettingsTwoTrialsWriteTheTableAndTheCSV() throws {
+        @Test(.needsRoot) func twoSettingsTwoTrialsWriteTheTableAndTheCSV() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let o = try TestSupport.run(["compare", "--vary", "close=fin,rst", "--rate", "2000", "--duration", "300ms",

@@ -13,7 +13,7 @@ extension HeavySuites {
     struct DegradedRunTests {
         /// Seen 1: after the onset each connect() costs ms; the loop must still poll between
         /// starts, never start past the end, and account every start in the time series.
-        @Test(arguments: TestSupport.engines)
+        @Test(.needsRoot, arguments: TestSupport.engines)
         func afterAnExhaustionOnsetEveryIntervalStillCompletesConnectsAndNothingStartsLate(engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 20000), duration: "2s", workers: 2)
             c.engine = engine
@@ -46,7 +46,7 @@ extension HeavySuites {
         /// agrees), dated inside the run, named by the verdict; the kernel section names the
         /// namespace the run was really in; nothing starts after the window. On io_uring
         /// every connect there carries a LINK_TIMEOUT (none waits for a late timer).
-        @Test(arguments: TestSupport.engines)
+        @Test(.needsRoot, arguments: TestSupport.engines)
         func acrossAVethToAListenerDroppingSYNsTimeoutsAreRealDatedAndNamed(engine: EngineChoice) throws {
             let lab = try VethLab()
             defer { lab.close() }
@@ -100,7 +100,7 @@ extension HeavySuites {
 
         /// Seen 4: with the built-in listener's default close and `--close fin`, the client
         /// holds every TIME_WAIT — not whichever side won a race.
-        @Test func withTheDefaultListenerTheClientHoldsEveryTimeWait() throws {
+        @Test(.needsRoot) func withTheDefaultListenerTheClientHoldsEveryTimeWait() throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 2000), duration: "500ms", workers: 1)
             c.isolation = Isolation(netns: true, sysctls: [])
             c.close = .fin
@@ -115,7 +115,7 @@ extension HeavySuites {
         /// Seen 4, the acceptance command in short: a 1000-port range, tcp_tw_reuse=0, FIN
         /// close, everything else default: the first EADDRNOTAVAIL comes within the
         /// in-flight count of attempt 1000, every time.
-        @Test(arguments: 1...2)
+        @Test(.needsRoot, arguments: 1...2)
         func theDefaultsGiveTheFirstEADDRNOTAVAILAtTheRangeSize(_ run: Int) throws {
             var c = TestSupport.config(rate: .max, duration: "2s", workers: 1)
             c.isolation = Isolation(netns: true, sysctls: [
@@ -137,7 +137,7 @@ extension HeavySuites {
         /// the rate and slow every call, but the ports are fine. On epoll the odd share stays
         /// where it was (this fired a rate-drop before that was required); on io_uring the
         /// submission is timed in CPU time, which a preempted one does not inflate.
-        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        @Test(.needsRoot, arguments: [EngineChoice.epoll, .ioUring])
         func busyLoopsStartedMidRunAreNotAnExhaustionOnset(engine: EngineChoice) throws {
             var c = TestSupport.config(rate: .max, duration: "2s", workers: 2)
             c.engine = engine
@@ -156,7 +156,7 @@ extension HeavySuites {
 
         /// Seen 5: a run that ended at an onset reports that onset (the online detector and
         /// the report's analysis cannot disagree).
-        @Test func aRunThatEndedAtOnsetAlwaysReportsAnOnset() throws {
+        @Test(.needsRoot) func aRunThatEndedAtOnsetAlwaysReportsAnOnset() throws {
             var c = TestSupport.config(rate: .max, duration: "2s", workers: 2)
             c.isolation = Isolation(netns: true, sysctls: [
                 SysctlSetting(key: "net.ipv4.ip_local_port_range", value: "40000 40999"),

@@ -55,7 +55,7 @@ extension HeavySuites {
         /// the used even half at attempt 14117 (1.76 s), long before ports run out (28233).
         /// On io_uring the cost seen is the submission's CPU per chain (the connect, port
         /// search included, runs inline in it), and the signal says so.
-        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        @Test(.needsRoot, arguments: [EngineChoice.epoll, .ioUring])
         func inTheDefaultRangeTheCostRisesAtTheEvenHalfAsPredicted(engine: EngineChoice) throws {
             var config = RunConfig()
             config.engine = engine
@@ -80,7 +80,7 @@ extension HeavySuites {
             Self.expectPredictionWithinTenPercent(r)
         }
 
-        @Test(arguments: cases, [EngineChoice.epoll, .ioUring])
+        @Test(.needsRoot, arguments: cases, [EngineChoice.epoll, .ioUring])
         func exhaustionOnsetMatchesTheStrategy(_ e: Expectation, engine: EngineChoice) throws {
             var settings = Self.settings()
             settings.engine = engine
@@ -142,7 +142,7 @@ extension HeavySuites {
             #expect(r.onset?.signal == "EWOULDBLOCK")
         }
 
-        @Test(arguments: [EngineChoice.epoll, .ioUring])
+        @Test(.needsRoot, arguments: [EngineChoice.epoll, .ioUring])
         func onsetFiresBeforeAnyErrnoInTheDefaultPortRange(engine: EngineChoice) throws {
             // Default range (28 232 ports), no TIME_WAIT reuse: once the even half is taken,
             // connect() searches for odd ports, its cost jumps and the rate collapses long
@@ -170,7 +170,7 @@ extension HeavySuites {
             #expect(r.endedAtOnset)
         }
 
-        @Test func theHostTunablesAndNamespacesAreUntouchedByANamespacedRun() throws {
+        @Test(.needsRoot) func theHostTunablesAndNamespacesAreUntouchedByANamespacedRun() throws {
             let rangeBefore = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range")
             let reuseBefore = ProcFiles.read("/proc/sys/net/ipv4/tcp_tw_reuse")
             let namesBefore = try TestSupport.shell("ip netns list")
@@ -192,7 +192,7 @@ extension HeavySuites {
             #expect(spaces.count == 1, "threads in \(spaces)")
         }
 
-        @Test func aNetnsRunKilledWithSIGINTStillReportsAndLeavesNoNamespace() throws {
+        @Test(.needsRoot) func aNetnsRunKilledWithSIGINTStillReportsAndLeavesNoNamespace() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let before = try TestSupport.shell("ip netns list")
@@ -205,14 +205,17 @@ extension HeavySuites {
             #expect(try TestSupport.shell("ip netns list") == before)
         }
 
+        /// Root drops to nobody for it; any other user already is one.
         @Test func withoutRootNetnsFailsWithOneClearLine() throws {
             let dir = "/tmp/connbench-nonroot-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: dir) }
-            let o = try TestSupport.run(["--netns", "--duration", "200ms", "--output", dir], shell: "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all", timeLimit: 30)
+            let drop = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all"
+            let o = try TestSupport.run(["--netns", "--duration", "200ms", "--output", dir],
+                                        shell: Privilege.isRoot ? drop : nil, timeLimit: 30)
             TestSupport.expectOneLineError(o, naming: "--netns needs root")
         }
 
-        @Test func theExhaustMatrixPrintsItsTableInUnder30SecondsAndItsCSVParses() throws {
+        @Test(.needsRoot) func theExhaustMatrixPrintsItsTableInUnder30SecondsAndItsCSVParses() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let started = Date()

@@ -96,7 +96,7 @@ extension HeavySuites {
             #expect(!html.contains("observed onset"), "no onset in a 2000/s second")
         }
 
-        @Test func aRunWithAnOnsetMarksItAndThePrediction() throws {
+        @Test(.needsRoot) func aRunWithAnOnsetMarksItAndThePrediction() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let o = try TestSupport.run(["run", "--netns", "--sysctl", "net.ipv4.ip_local_port_range=40000 40999",

@@ -27,16 +27,6 @@ extension HeavySuites {
             return (p.terminationStatus, String(decoding: data, as: UTF8.self))
         }
 
-        /// True when `import hdrh` works, installing PyPI `hdrhistogram` first if it did not.
-        /// A failed install is an issue of the test (no network must not pass silently).
-        static func ensureHdrh() throws -> Bool {
-            if try bash("python3 -c 'import hdrh'", limitSeconds: 60).status == 0 { return true }
-            let install = try bash("python3 -m pip install --quiet --disable-pip-version-check hdrhistogram", limitSeconds: 300)
-            if install.status == 0, try bash("python3 -c 'import hdrh'", limitSeconds: 60).status == 0 { return true }
-            Issue.record("could not install PyPI hdrhistogram (status \(install.status)): \(install.output.suffix(800))")
-            return false
-        }
-
         /// The log's histograms' precision: one bucket of 2 significant digits at the
         /// larger value, plus 50 ns for the run's own figures printed to 0.1 µs.
         static func sameWithinLogPrecision(_ a: UInt64, _ b: UInt64) -> Bool {
@@ -78,7 +68,7 @@ extension HeavySuites {
 
         @Test(.timeLimit(.minutes(10)))
         func hlogDecodesWithPythonHdrhToTheRunsOwnFigures() throws {
-            guard try Self.ensureHdrh() else { return }
+            guard try TestSupport.ensurePython("hdrh", package: "hdrhistogram") else { return }
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let run = try TestSupport.run(["run", "--rate", "2000", "--duration", "1s", "--interval", "200ms",

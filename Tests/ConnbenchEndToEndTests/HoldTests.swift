@@ -21,7 +21,7 @@ extension HeavySuites {
             try JSONDecoder().decode(HoldReport.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/hold.json")))
         }
 
-        @Test func aSingleProcessHoldEstablishesAllAndLeavesNothing() throws {
+        @Test(.needsRoot) func aSingleProcessHoldEstablishesAllAndLeavesNothing() throws {
             let netnsBefore = try Self.namespaces()
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -52,7 +52,7 @@ extension HeavySuites {
             #expect(try Self.namespaces() == netnsBefore)
         }
 
-        @Test func twoPartsMergeIntoOneReportWhoseCountsAreTheirSum() throws {
+        @Test(.needsRoot) func twoPartsMergeIntoOneReportWhoseCountsAreTheirSum() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let o = try TestSupport.run(["hold", "--connections", "3000", "--processes", "2", "--hold", "1s", "--step", "1000",
@@ -88,7 +88,7 @@ extension HeavySuites {
             TestSupport.expectOneLineError(try TestSupport.run(arguments, timeLimit: 30), naming: flag)
         }
 
-        @Test func sigintDuringTheBuildUpReportsThePartAndLeavesNothing() throws {
+        @Test(.needsRoot) func sigintDuringTheBuildUpReportsThePartAndLeavesNothing() throws {
             let netnsBefore = try Self.namespaces()
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }

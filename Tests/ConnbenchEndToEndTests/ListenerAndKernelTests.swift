@@ -118,7 +118,7 @@ extension HeavySuites {
             #expect(l.address.port == port)
         }
 
-        @Test func aRangeCoveringEveryPortFallsBackToTheKernelsChoiceWithANote() throws {
+        @Test(.needsRoot) func aRangeCoveringEveryPortFallsBackToTheKernelsChoiceWithANote() throws {
             let outcome = NetNamespace.onFreshThread { () -> Result<(UInt16, String?), Error> in
                 do {
                     try ProcFiles.write("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535")
@@ -156,7 +156,7 @@ extension HeavySuites {
             #expect(NetNamespace.currentIdentity() == id.link)
         }
 
-        @Test func aNamespaceJoinedByNameIsNotInitialAndCarriesItsName() throws {
+        @Test(.needsRoot) func aNamespaceJoinedByNameIsNotInitialAndCarriesItsName() throws {
             let name = "cbtest-\(getpid())"
             _ = try TestSupport.shell("ip netns add \(name) 2>&1")
             defer { _ = try? TestSupport.shell("ip netns del \(name) 2>&1") }
@@ -181,7 +181,7 @@ extension HeavySuites {
             #expect(NetNamespace.identity()?.isInitial == true)
         }
 
-        @Test func anAnonymousFreshNamespaceIsNotInitialAndHasNoName() throws {
+        @Test(.needsRoot) func anAnonymousFreshNamespaceIsNotInitialAndHasNoName() throws {
             let id = try #require(try NetNamespace.onFreshThread { NetNamespace.identity() }.get())
             #expect(!id.isInitial)
             #expect(id.name == nil)
@@ -256,7 +256,7 @@ extension HeavySuites {
             return try outcome.get().get()
         }
 
-        @Test(arguments: ["127.0.0.1", "::1"], Closer.allCases)
+        @Test(.needsRoot, arguments: ["127.0.0.1", "::1"], Closer.allCases)
         func timeWaitIsCountedOnTheSideThatClosedFirst(host: String, closer: Closer) throws {
             let n = 40
             let (sides, _) = try Self.timeWait(host: host, closer: closer, n: n)
@@ -266,7 +266,7 @@ extension HeavySuites {
             #expect(s.other == 0, "\(s)")
         }
 
-        @Test func socketsOfOtherPortsCountAsOther() throws {
+        @Test(.needsRoot) func socketsOfOtherPortsCountAsOther() throws {
             let (sides, _) = try Self.timeWait(host: "127.0.0.1", closer: .client, n: 5)
             // Counted again with a port nobody used: every TIME_WAIT is someone else's.
             _ = sides

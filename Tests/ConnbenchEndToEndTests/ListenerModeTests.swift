@@ -60,7 +60,7 @@ extension HeavySuites {
             }
         }
 
-        @Test(arguments: ListenerMode.allCases)
+        @Test(.needsRoot, arguments: ListenerMode.allCases)
         func eachModeBalancesAndShowsItsSignature(mode: ListenerMode) throws {
             let o = try Self.run(mode, backlog: mode == .neverAccept ? 8 : 4096)
             let t = o.run.tally
@@ -98,7 +98,7 @@ extension HeavySuites {
         /// --listener-stats` prints the listener side beside the generator's figures, and
         /// `listen` prints the same on exit, `accepted=` first; the listen-queue counters it
         /// prints equal the lab's own reading of the listener's namespace.
-        @Test func aRemoteListenersStatsEqualTheLabsOwnReadingOfItsNamespace() throws {
+        @Test(.needsRoot) func aRemoteListenersStatsEqualTheLabsOwnReadingOfItsNamespace() throws {
             let lab = try VethLab()
             defer { lab.close() }
             let port: UInt16 = 5311, statsPort: UInt16 = 5312
@@ -139,7 +139,7 @@ extension HeavySuites {
 
         /// hold never reads: data a client sends leaves the connection held; past the limit
         /// a connection is closed at once and counted; a client's close ends a hold.
-        @Test func holdKeepsConnectionsOpenUpToItsLimitWithoutReading() throws {
+        @Test(.needsRoot) func holdKeepsConnectionsOpenUpToItsLimitWithoutReading() throws {
             let result = NetNamespace.onFreshThread { () -> Result<[String], Failed> in
                 do {
                     var lc = ListenerConfig()

@@ -66,7 +66,7 @@ struct NameResolutionTests {
 
     /// The real getaddrinfo, through the hosts file: no AI_ADDRCONFIG, so this holds in a
     /// fresh namespace with only loopback too.
-    @Test func localhostResolvesThroughTheHostsFile() throws {
+    @Test(.needsRoot) func localhostResolvesThroughTheHostsFile() throws {
         let addresses = try NameResolver.resolve(host: "localhost", port: 80)
         #expect(addresses.contains(SocketAddress(ip: "127.0.0.1", port: 80)!))
         #expect(Set(addresses).count == addresses.count)
@@ -125,7 +125,7 @@ extension HeavySuites {
             for p in listeners where p.isRunning { p.terminate(); p.waitUntilExit() }
         }
 
-        @Test(arguments: [("cbtarget.test", "127.0.0.1", "127.0.0.1"), ("cbtarget6.test", "::1", "[::1]")])
+        @Test(.needsRoot, arguments: [("cbtarget.test", "127.0.0.1", "127.0.0.1"), ("cbtarget6.test", "::1", "[::1]")])
         func aNameFromTheNamespacesHostsFileIsResolvedAndConnectedTo(name: String, listen: String, printed: String) throws {
             let ns = try Self.makeNamespace()
             defer { ns.cleanup() }
@@ -145,7 +145,7 @@ extension HeavySuites {
             #expect(o.stdout.contains("resolved: \(name):\(Self.port) -> \(printed)\n"))
         }
 
-        @Test func resolveAllMakesEveryAddressOfANameATarget() throws {
+        @Test(.needsRoot) func resolveAllMakesEveryAddressOfANameATarget() throws {
             let ns = try Self.makeNamespace()
             defer { ns.cleanup() }
             let listeners = try Self.startListeners(in: ns.name, addresses: ["127.0.0.1", "::1"])

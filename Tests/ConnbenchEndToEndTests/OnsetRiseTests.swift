@@ -25,7 +25,7 @@ extension HeavySuites {
         /// holds every time (Benchmarks/onset-rise.sh measures it).
         static let cases = [Case(ports: 4000, rate: 2000), Case(ports: 8000, rate: 4000)]
 
-        @Test(arguments: cases)
+        @Test(.needsRoot, arguments: cases)
         func theCostRiseIsFoundWhereThePortBudgetPutsIt(_ k: Case) throws {
             let evenHalfSeconds = Double(k.ports / 2) / Double(k.rate)
             // The even half, the detector's three windows to decide, and a margin.

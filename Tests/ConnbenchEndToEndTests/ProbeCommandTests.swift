@@ -8,7 +8,7 @@ extension HeavySuites {
     /// `connbench probe` as a user runs it.
     @Suite(.serialized)
     struct ProbeCommandTests {
-        @Test func theWholeProbeReportsEveryTableErrorInUnderThirtySecondsAndLeavesNothingBehind() throws {
+        @Test(.needsRoot) func theWholeProbeReportsEveryTableErrorInUnderThirtySecondsAndLeavesNothingBehind() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let hostRange = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range")

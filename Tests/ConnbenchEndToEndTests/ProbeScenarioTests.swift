@@ -51,7 +51,7 @@ extension HeavySuites {
             "ENOTDIR": Expected(observed: "ENOTDIR", call: "connect", verdict: .reproduced),
         ]
 
-        @Test(arguments: ProbeCatalog.all.map(\.id))
+        @Test(.needsRoot, arguments: ProbeCatalog.all.map(\.id))
         func scenarioGetsTheErrnoLinuxReturnsAndTheMatchingVerdict(id: String) throws {
             let scenario = try #require(ProbeCatalog.scenario(id: id))
             let want = try #require(Self.expected[id], "no expectation for \(id)")
@@ -76,7 +76,7 @@ extension HeavySuites {
             }
         }
 
-        @Test func timedOutHandshakeEndsWithinTheUserTimeoutNotTheDefaultRetries() throws {
+        @Test(.needsRoot) func timedOutHandshakeEndsWithinTheUserTimeoutNotTheDefaultRetries() throws {
             let row = ProbeRunner.run(try #require(ProbeCatalog.scenario(id: "ETIMEDOUT")))
             #expect(row.outcome.observedText == "ETIMEDOUT")
             // TCP_USER_TIMEOUT 1000 ms: well before the 3 s that TCP_SYNCNT 1 alone would take.
@@ -90,13 +90,13 @@ extension HeavySuites {
     /// The two behaviours of the reference page besides its errors.
     @Suite(.serialized)
     struct ProbeBehaviourTests {
-        @Test func connectOnAnUnboundOrPartiallyBoundSocketBindsItAutomatically() {
+        @Test(.needsRoot) func connectOnAnUnboundOrPartiallyBoundSocketBindsItAutomatically() {
             let b = ProbeBehaviours.autoBind()
             #expect(b.holds, "\(b.detail)")
             #expect(b.detail.contains("127.0.0.1:"))
         }
 
-        @Test func aTCPSocketConnectedToItsOwnAddressAndPortConnectsToItself() {
+        @Test(.needsRoot) func aTCPSocketConnectedToItsOwnAddressAndPortConnectsToItself() {
             let b = ProbeBehaviours.selfConnect()
             #expect(b.holds, "\(b.detail)")
         }

@@ -50,19 +50,8 @@ import Testing
 @Suite struct DeployRecipeTests {
     static let root = HeavySuites.HistogramLogPythonTests.repoRoot
 
-    /// True when Python can `import module`, installing `package` from PyPI first if not;
-    /// a failed install is recorded as an issue, never a silent skip.
-    static func ensurePython(_ module: String, package: String) throws -> Bool {
-        typealias P = HeavySuites.HistogramLogPythonTests
-        if try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
-        let install = try P.bash("python3 -m pip install --quiet --disable-pip-version-check \(package)", limitSeconds: 300)
-        if install.status == 0, try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
-        Issue.record("could not install PyPI \(package) (status \(install.status)): \(install.output.suffix(800))")
-        return false
-    }
-
     @Test func indexedJobManifestParses() throws {
-        guard try Self.ensurePython("yaml", package: "pyyaml") else { return }
+        guard try TestSupport.ensurePython("yaml", package: "pyyaml") else { return }
         let check = try HeavySuites.HistogramLogPythonTests.bash("""
             python3 -c 'import sys, yaml
             docs = list(yaml.safe_load_all(open(sys.argv[1])))

@@ -46,7 +46,7 @@ extension HeavySuites {
             let run = try TestSupport.run(["run", "--rate", "1000", "--duration", "500ms", "--workers", "1", "--output", dir])
             #expect(run.status == 0, "\(run.stderr)")
             typealias P = HistogramLogPythonTests
-            guard try DeployRecipeTests.ensurePython("jsonschema", package: "jsonschema") else { return }
+            guard try TestSupport.ensurePython("jsonschema", package: "jsonschema") else { return }
             let check = try P.bash("""
                 python3 -c 'import json,sys,jsonschema; s=json.load(open(sys.argv[1])); \
                 jsonschema.Draft202012Validator.check_schema(s); jsonschema.validate(json.load(open(sys.argv[2])), s); print("valid")' \
@@ -80,7 +80,7 @@ extension HeavySuites {
         /// Acceptance: three generators in three namespaces against one listener namespace,
         /// started together with --start-at; the merge's counts are the sums and its p99 is
         /// the p99 of the union of the raw histograms.
-        @Test func threeGeneratorsMergeToTheSumsAndTheUnionsP99() throws {
+        @Test(.needsRoot) func threeGeneratorsMergeToTheSumsAndTheUnionsP99() throws {
             let id = "\(getpid() % 100000)"
             let listener = "cbm-l-\(id)"
             let gens = (1...3).map { "cbm-g\($0)-\(id)" }

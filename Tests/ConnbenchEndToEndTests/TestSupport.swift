@@ -154,3 +154,18 @@ final class OutputCollector: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension TestSupport {
+    /// True when Python can `import module`, installing `package` from PyPI first if not
+    /// (a user who is not root installs into their own site folder, never the system's);
+    /// a failed install is recorded as an issue, never a silent skip.
+    static func ensurePython(_ module: String, package: String) throws -> Bool {
+        typealias P = HeavySuites.HistogramLogPythonTests
+        if try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
+        let user = Privilege.isRoot ? "" : " --user --break-system-packages"
+        let install = try P.bash("python3 -m pip install --quiet --disable-pip-version-check\(user) \(package)", limitSeconds: 300)
+        if install.status == 0, try P.bash("python3 -c 'import \(module)'", limitSeconds: 60).status == 0 { return true }
+        Issue.record("could not install PyPI \(package) (status \(install.status)): \(install.output.suffix(800))")
+        return false
+    }
+}

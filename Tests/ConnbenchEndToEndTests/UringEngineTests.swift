@@ -57,9 +57,8 @@ extension HeavySuites {
         /// The exhaustion matrix's per-socket port range case: the option goes by uring_cmd
         /// setsockopt (or setsockopt() where the socket is made by syscalls), and
         /// exhaustion is EADDRNOTAVAIL from the connect — the option really applied.
-        @Test(arguments: [UringSocketSetup.ring, .syscalls])
+        @Test(.needsRoot, arguments: [UringSocketSetup.ring, .syscalls])
         func portRangeExhaustionOnIoUringIsEADDRNOTAVAILFromConnect(setup: UringSocketSetup) throws {
-            try #require(getuid() == 0, "needs root: the run makes its own network namespace")
             var c = TestSupport.config(rate: .max, duration: "2s")
             c.engine = .ioUring
             c.uringSocket = setup
@@ -111,8 +110,7 @@ extension HeavySuites {
 
         /// Bind exhaustion with the socket made by syscalls: bind() fails before anything
         /// reaches the ring, and the attempt is still one failure named by its call.
-        @Test func bindExhaustionWithTheSocketMadeBySyscallsIsEADDRINUSEFromBind() throws {
-            try #require(getuid() == 0, "needs root: the run makes its own network namespace")
+        @Test(.needsRoot) func bindExhaustionWithTheSocketMadeBySyscallsIsEADDRINUSEFromBind() throws {
             var c = TestSupport.config(rate: .max, duration: "2s")
             c.engine = .ioUring
             c.uringSocket = .syscalls

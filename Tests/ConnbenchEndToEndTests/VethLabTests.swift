@@ -7,7 +7,7 @@ extension HeavySuites {
     /// The veth lab itself: a run crosses it, and closing it leaves nothing in the host.
     @Suite(.serialized)
     struct VethLabTests {
-        @Test func aRunCrossesTheVethToTheListenerNamespaceAndCloseLeavesNothing() throws {
+        @Test(.needsRoot) func aRunCrossesTheVethToTheListenerNamespaceAndCloseLeavesNothing() throws {
             // A lab left by a test process that died: its pid is above pid_max, so surely gone.
             let pidMax = Int(ProcFiles.read("/proc/sys/kernel/pid_max")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 4_194_304
             let stale = "\(VethLab.prefix)\(pidMax + 1)-1a"
@@ -43,7 +43,7 @@ extension HeavySuites {
             #expect(!(try TestSupport.shell("ip -o link")).contains("cbv"))
         }
 
-        @Test func aListenerThatNeverAcceptsFillsItsQueueAndOverflows() throws {
+        @Test(.needsRoot) func aListenerThatNeverAcceptsFillsItsQueueAndOverflows() throws {
             let lab = try VethLab()
             defer { lab.close() }
             let port: UInt16 = 5302

@@ -1,3 +1,4 @@
+import ConnAnalysis
 import ConnEngine
 import ConnModel
 import ConnSys

@@ -49,7 +49,8 @@ public struct HoldReport: Sendable, Codable {
     /// Adds the parts: counts summed, histograms added bucket by bucket (exact: an
     /// HdrHistogram sum is the histogram of the union), errors summed per (call, errno)
     /// with the earliest first occurrence.
-    public mutating func merge(parts: [HoldPartResult]) {
+    /// The limit that stopped it is ConnAnalysis's ``HoldReport/merge(parts:)``.
+    package mutating func mergeCounts(parts: [HoldPartResult]) {
         self.parts = parts.sorted { $0.part < $1.part }
         var t = HoldPartResult(part: -1, planned: plan.options.connections)
         t.latency = (0..<plan.bucketCount).map { _ in LatencyHistogram.make() }
@@ -79,9 +80,6 @@ public struct HoldReport: Sendable, Codable {
         }
         t.errors = errors.values.sorted { $0.firstNs < $1.firstNs }
         total = t
-        let overflows = (peak ?? holdEnd ?? after).map { $0.listenOverflows - before.listenOverflows } ?? 0
-        limit = t.established < UInt64(plan.options.connections)
-            ? HoldLimitFinding.first(errors: t.errors, listenOverflows: overflows) : nil
     }
 
     /// attempts = established + failed + timed out + in flight, for the sum and each part.

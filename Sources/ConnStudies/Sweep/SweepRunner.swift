@@ -1,3 +1,4 @@
+import ConnAnalysis
 import ConnSys
 import ConnModel
 import ConnEngine

@@ -8,16 +8,8 @@ import ConnModel
 /// permutation distribution. With so few trials the achievable confidence levels are
 /// discrete; every interval carries the confidence it actually has, never a nominal 95 %.
 public enum CompareStatistics {
-    /// An interval and the confidence it really has (e.g. 0.9375 for [min, max] of 5).
-    public struct Interval: Sendable, Equatable, Codable {
-        public var lower: Double
-        public var upper: Double
-        public var confidence: Double
-        public init(lower: Double, upper: Double, confidence: Double) {
-            self.lower = lower; self.upper = upper; self.confidence = confidence
-        }
-        public func contains(_ v: Double) -> Bool { lower <= v && v <= upper }
-    }
+    /// The interval value lives in ConnModel, where the reports that hold it are.
+    public typealias Interval = ConfidenceInterval
 
     public static func median(_ xs: [Double]) -> Double {
         precondition(!xs.isEmpty, "median of nothing")
