@@ -10,7 +10,6 @@ import Testing
 extension HeavySuites {
     @Suite(.serialized)
     struct GeneratorTimeTests {
-        static let root = geteuid() == 0
 
         /// One worker on `cpu`, closed loop, RST close, in a fresh namespace; the built-in
         /// listener on `listenerCPU` with one thread.
@@ -30,7 +29,7 @@ extension HeavySuites {
         /// Seen 1: with the built-in listener's thread on the worker's CPU, the wall time
         /// around connect() had a p99.9 ten times the kernel's. The sampled calls less the
         /// worker's CPU wait stay near the kernel's own clock, and the wait is reported.
-        @Test(.enabled(if: root && cpus.count >= 2 && SpawnedProgram.locate("bpftrace") != nil))
+        @Test(.needsRoot, .needsTwoCPUs(cpus), .needsBpftrace)
         func connectLessTheWaitAgreesWithTheKernelsClockWhenTheListenerSharesTheCPU() throws {
             let r = try Self.closedLoop(cpu: Self.cpus[0], listenerCPU: Self.cpus[0], duration: "3s", traceKernel: true)
             TestSupport.expectBalanced(r)
@@ -56,7 +55,7 @@ extension HeavySuites {
 
         /// The same without bpftrace: the running row is never above the wall-clock row,
         /// and with the listener elsewhere the wait is small and no CPU is shared.
-        @Test(.enabled(if: root && cpus.count >= 2))
+        @Test(.needsRoot, .needsTwoCPUs(cpus))
         func runningRowsNeverExceedTheWallClockAndTheLayoutIsNamed() throws {
             let apart = try Self.closedLoop(cpu: Self.cpus[0], listenerCPU: Self.cpus[1])
             let shared = try Self.closedLoop(cpu: Self.cpus[0], listenerCPU: Self.cpus[0])
@@ -85,7 +84,7 @@ extension HeavySuites {
 
         /// A CPU hog pinned to the worker's CPU: the worker waits for it, and the verdict
         /// says so in those words.
-        @Test(.enabled(if: root && cpus.count >= 2))
+        @Test(.needsRoot, .needsTwoCPUs(cpus))
         func aCPUHogOnTheWorkersCPUIsNamedAsAWaitForACPU() throws {
             let cpu = Self.cpus[0]
             // A busy thread pinned to the worker's CPU, bounded in time, joined before the end.
@@ -113,7 +112,7 @@ extension HeavySuites {
 
         /// Seen 2: a generator stopped for 500 ms at 2000/s got a correct corrected p99 but
         /// a bare "rate held". The verdict names the stall and its length.
-        @Test(.enabled(if: root))
+        @Test(.needsRoot)
         func aStoppedGeneratorIsNamedWithTheLengthOfItsStall() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -140,7 +139,7 @@ extension HeavySuites {
 
         /// io_uring's connects never enter the connect() syscall: the kernel clock says so,
         /// and still times every handshake of the workers and their run queue.
-        @Test(.enabled(if: root && SpawnedProgram.locate("bpftrace") != nil))
+        @Test(.needsRoot, .needsBpftrace)
         func theKernelClockOnIoUringHasHandshakesAndNoConnectCall() throws {
             var c = TestSupport.config(rate: .max, duration: "1s", workers: 1)
             c.engine = .ioUring
@@ -171,7 +170,7 @@ extension HeavySuites {
         /// a retransmit are counted from TCP_INFO, and agree with the ~1 s step of the
         /// histogram. At 10000/s, not the 4000/s of the issue: there the listener mostly
         /// keeps up, and 2 s runs saw 3–11 retransmits (once none), at 10000/s over 1000.
-        @Test(.enabled(if: root))
+        @Test(.needsRoot)
         func synRetransmitsAreCountedAndAgreeWithTheOneSecondStep() throws {
             var c = TestSupport.config(rate: .fixed(perSecond: 10000), duration: "2s", workers: 1)
             c.cpus = [Self.cpus[0]]

@@ -65,7 +65,7 @@ extension HeavySuites {
 
         /// Both ways to tracefs: on a host without it mounted the automatic one is the private
         /// mount too; run the suite under `unshare --mount` with tracefs mounted to try the other.
-        @Test(.enabled(if: geteuid() == 0 && SpawnedProgram.locate("bpftrace") != nil, "needs root and bpftrace"),
+        @Test(.needsRoot, .needsBpftrace,
               .timeLimit(.minutes(1)), arguments: [KernelTrace.TracefsAccess.privateMount, .automatic])
         func kernelClockAgreesWithTheThread(tracefs: KernelTrace.TracefsAccess) throws {
             let listener = try ListenerAndKernelTests.listener(threads: 1)
@@ -100,7 +100,7 @@ extension HeavySuites {
 
         /// A trace never stopped in time ends at its own limit, and says so; stopping it
         /// afterwards still reads what it printed, and a second stop changes nothing.
-        @Test(.enabled(if: geteuid() == 0 && SpawnedProgram.locate("bpftrace") != nil, "needs root and bpftrace"),
+        @Test(.needsRoot, .needsBpftrace,
               .timeLimit(.minutes(1)))
         func boundedByItsTimeLimit() throws {
             #expect(throws: KernelTrace.Failure.noThreads) {
@@ -131,7 +131,7 @@ extension HeavySuites {
             try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
         }
 
-        @Test(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(1)))
+        @Test(.needsRoot, .timeLimit(.minutes(1)))
         func tracerThatDiesEarlySaysWhy() throws {
             let fake = try Self.fakeTracer("echo 'ERROR: couldn'\\''t set RLIMIT_MEMLOCK' >&2; echo 'stdin:1:1-8: ERROR: no such probe' >&2; exit 1")
             defer { Self.removeFake(fake) }
@@ -142,7 +142,7 @@ extension HeavySuites {
         }
 
         /// A tracer that never attaches is killed at the limit: nothing of it is left.
-        @Test(.enabled(if: geteuid() == 0, "needs root"), .timeLimit(.minutes(1)))
+        @Test(.needsRoot, .timeLimit(.minutes(1)))
         func tracerThatNeverAttachesTimesOut() throws {
             let fake = try Self.fakeTracer("echo attaching; exec sleep 300")
             defer { Self.removeFake(fake) }

@@ -12,7 +12,6 @@ extension HeavySuites {
     /// against the kernel's counters there, read by the test itself.
     @Suite(.serialized)
     struct PeerServerTests {
-        static let root = geteuid() == 0
         static var python: String? { SpawnedProgram.locate("python3") }
 
         /// Python's http.server with an accept queue of 8 and 5 ms of work per connection
@@ -80,7 +79,7 @@ extension HeavySuites {
 
         /// Every retransmitted SYN is counted, whatever became of its connect: the sum of
         /// `tcpi_total_retrans` equals the kernel's own count in the generator's namespace.
-        @Test(.enabled(if: root && python != nil))
+        @Test(.needsRoot, .enabled(if: python != nil, "needs python3"))
         func retransmittedSYNsMatchTheKernelsCountOverEveryEnding() throws {
             let lab = try VethLab()
             defer { lab.close() }
@@ -109,7 +108,7 @@ extension HeavySuites {
 
         /// A peer that resets every connection leaves the client no TIME_WAIT: the port
         /// budget says so and does not predict from TIME_WAIT reuse.
-        @Test(.enabled(if: root && python != nil))
+        @Test(.needsRoot, .enabled(if: python != nil, "needs python3"))
         func aResettingPeerIsNotAssumedToLeaveTheClientTimeWait() throws {
             let lab = try VethLab()
             defer { lab.close() }

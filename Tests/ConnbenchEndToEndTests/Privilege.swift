@@ -1,3 +1,4 @@
+import ConnSys
 import Glibc
 import Testing
 
@@ -10,8 +11,19 @@ enum Privilege {
 }
 
 extension Trait where Self == ConditionTrait {
-    /// The test makes a network namespace, a veth lab, or sets a namespace's sysctls.
+    /// The test makes a network namespace or a veth lab, sets a namespace's sysctls, or
+    /// traces the kernel.
     static var needsRoot: Self {
-        .enabled(if: Privilege.isRoot, "needs root: it makes network namespaces (CAP_SYS_ADMIN)")
+        .enabled(if: Privilege.isRoot, "needs root: it makes network namespaces or traces the kernel")
+    }
+
+    /// The test traces the kernel with bpftrace (root as well).
+    static var needsBpftrace: Self {
+        .enabled(if: SpawnedProgram.locate("bpftrace") != nil, "needs bpftrace")
+    }
+
+    /// The test keeps the generator and a competitor on CPUs of their own.
+    static func needsTwoCPUs(_ cpus: [Int]) -> Self {
+        .enabled(if: cpus.count >= 2, "needs two CPUs this process may use")
     }
 }

@@ -46,7 +46,10 @@ struct ScriptedDriver: ReadinessDriver {
 }
 
 struct ScriptedDriverTests {
-    static func run(attempts: Int, durationMs: UInt64, timeoutMs: UInt64) throws -> WorkerResult {
+    /// One worker under `Driver`, open loop at no rate limit, 8 slots, bounded by
+    /// `attempts` and `durationMs`.
+    static func run<Driver: ConnectDriver>(_ driver: Driver.Type = ScriptedDriver.self, attempts: Int,
+                                           durationMs: UInt64, timeoutMs: UInt64) throws -> WorkerResult {
         var c = RunConfig()
         c.rate = .max
         c.durationNs = durationMs * 1_000_000
@@ -55,7 +58,7 @@ struct ScriptedDriverTests {
         c.maxAttemptsPerWorker = UInt64(attempts)
         c.targets = [try #require(SocketAddress(ip: "127.0.0.1", port: 9))]
         let plan = WorkerPlan(id: 0, workerCount: 1, cpu: nil, targets: c.targets, config: c, perWorkerIntervalNs: nil)
-        var loop = try WorkerLoop<ScriptedDriver>(plan: plan)
+        var loop = try WorkerLoop<Driver>(plan: plan)
         loop.run(Timeline(startNs: MonotonicClock.now(), warmupNs: 0, durationNs: c.durationNs), stop: StopFlag())
         return loop.finish(cpu: nil, pinMethod: nil, pinError: nil, cpuNs: 0, wallNs: 0)
     }
