@@ -20,22 +20,6 @@ public struct HoldSnapshot: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// Reads everything now. Call from a thread in the parts' namespace.
-    public static func take(generatorPIDs: [Int32], listenerPIDs: [Int32]) -> HoldSnapshot {
-        var s = HoldSnapshot()
-        let counters = NetCounters.read()
-        s.tcpInUse = counters["sockstat.TCP.inuse"] ?? 0
-        s.tcpAlloc = counters["sockstat.TCP.alloc"] ?? 0
-        s.timeWait = counters["sockstat.TCP.tw"] ?? 0
-        s.tcpMemPages = counters["sockstat.TCP.mem"] ?? 0
-        s.listenOverflows = counters["TcpExt.ListenOverflows"] ?? 0
-        s.listenDrops = counters["TcpExt.ListenDrops"] ?? 0
-        s.slabs = SlabInfo.read()
-        s.generatorRSSKB = generatorPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
-        s.listenerRSSKB = listenerPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
-        return s
-    }
-
     /// Bytes held in the connection slab caches.
     public var slabBytes: Int64? { slabs.map { $0.reduce(0) { $0 + $1.activeBytes } } }
 

@@ -91,13 +91,6 @@ public struct KernelContext: Sendable, Codable, Equatable {
         "sockstat.TCP.inuse", "sockstat.TCP.tw", "sockstat.TCP.orphan",
     ]
 
-    /// Reads the tunables of the calling thread's namespace.
-    package static func readTunables() -> [RunReport.Setting] {
-        tunableKeys.map { key in
-            let raw = ProcFiles.read(ProcFiles.sysctlPath(key))?.trimmingWhitespace() ?? "n/a"
-            return RunReport.Setting(key, String(raw.map { $0 == "\t" ? " " : $0 }))
-        }
-    }
 
     package static func deltas(before: [String: Int64], after: [String: Int64],
                        names: [String] = counterNames) -> [CounterDelta] {

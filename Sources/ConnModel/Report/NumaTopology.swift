@@ -21,16 +21,6 @@ public struct NumaTopology: Sendable, Codable, Equatable {
         NumaTopology(nodes: cpuLists.map { Node(id: $0.node, cpus: CPUListParser.parse($0.text.trimmingWhitespace()) ?? []) })
     }
 
-    /// This machine's, or nil where sysfs has no node directory (a kernel without NUMA).
-    public static func read(root: String = "/sys/devices/system/node") -> NumaTopology? {
-        var lists: [(node: Int, text: String)] = []
-        for entry in ProcFiles.directoryEntries(root) where entry.hasPrefix("node") {
-            guard let id = Int(entry.dropFirst(4)), let text = ProcFiles.read("\(root)/\(entry)/cpulist") else { continue }
-            lists.append((id, text))
-        }
-        return lists.isEmpty ? nil : parse(cpuLists: lists)
-    }
-
     public func node(ofCPU cpu: Int) -> Int? { nodes.first { $0.cpus.contains(cpu) }?.id }
     public func cpus(ofNode id: Int) -> [Int]? { nodes.first { $0.id == id }?.cpus }
 }

@@ -1,0 +1,52 @@
+import ConnModel
+import ConnSys
+
+// What the engine reads of the running kernel, through ConnSys's file reads: the
+// values these fill in are ConnModel's, which reads nothing itself.
+
+extension EphemeralPorts {
+    /// The calling thread's namespace's range.
+    package static func current() -> EphemeralPorts {
+        parse(ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") ?? "")
+    }
+}
+
+extension NumaTopology {
+    /// This machine's, or nil where sysfs has no node directory (a kernel without NUMA).
+    public static func read(root: String = "/sys/devices/system/node") -> NumaTopology? {
+        var lists: [(node: Int, text: String)] = []
+        for entry in ProcFiles.directoryEntries(root) where entry.hasPrefix("node") {
+            guard let id = Int(entry.dropFirst(4)), let text = ProcFiles.read("\(root)/\(entry)/cpulist") else { continue }
+            lists.append((id, text))
+        }
+        return lists.isEmpty ? nil : parse(cpuLists: lists)
+    }
+}
+
+extension KernelContext {
+    /// Reads the tunables of the calling thread's namespace.
+    package static func readTunables() -> [RunReport.Setting] {
+        tunableKeys.map { key in
+            let raw = ProcFiles.read(ProcFiles.sysctlPath(key))?.trimmingWhitespace() ?? "n/a"
+            return RunReport.Setting(key, String(raw.map { $0 == "\t" ? " " : $0 }))
+        }
+    }
+}
+
+extension HoldSnapshot {
+    /// Reads everything now. Call from a thread in the parts' namespace.
+    package static func take(generatorPIDs: [Int32], listenerPIDs: [Int32]) -> HoldSnapshot {
+        var s = HoldSnapshot()
+        let counters = NetCounters.read()
+        s.tcpInUse = counters["sockstat.TCP.inuse"] ?? 0
+        s.tcpAlloc = counters["sockstat.TCP.alloc"] ?? 0
+        s.timeWait = counters["sockstat.TCP.tw"] ?? 0
+        s.tcpMemPages = counters["sockstat.TCP.mem"] ?? 0
+        s.listenOverflows = counters["TcpExt.ListenOverflows"] ?? 0
+        s.listenDrops = counters["TcpExt.ListenDrops"] ?? 0
+        s.slabs = SlabInfo.read()
+        s.generatorRSSKB = generatorPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
+        s.listenerRSSKB = listenerPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
+        return s
+    }
+}
