@@ -2,22 +2,34 @@
 import PackageDescription
 
 // Layers, each its own target, so that each can be read and tested alone; each depends
-// only on those above it (ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnStudies ← ConnCLI;
-// ConnReport ← ConnModel only):
+// only on those above it, and the compiler holds it to that:
+//
+//   ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnStudies ← ConnCLI ← connbench
+//   ConnSys, ConnModel ← ConnReport ← ConnCLI
+//   ConnSys ← ConnProbe ← ConnCLI
+//
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   CUring            liburing (io_uring), behind CConnShim's plain uring functions
 //   CZlib             zlib's deflate, for HdrHistogram's compressed encoding (latency.hlog)
 //   ConnSys           the thin typed syscall layer: every syscall goes through one wrapper
-//   ConnModel         values: run configuration and its parsers, report values, the study
-//                     values (sweep, compare, hold), and for now the statistics they hold
+//   ConnModel         values only: run configuration and its parsers, report values, the
+//                     study values (sweep, compare, hold); it reads no file and calls no socket
 //   ConnAnalysis      pure analyses of those values: the onset detector, the port budget's
-//                     prediction, the verdict, figure warnings (no threads, sockets or files)
-//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace: one run
+//                     prediction, the verdict, figure warnings, compare statistics, the
+//                     scalability fit, the hold's limit (no threads, sockets or files)
+//   ConnEngine        workers, drivers, built-in listener, lab, kernel trace, and the
+//                     readings of /proc and /sys that fill ConnModel's values: one run
 //   ConnStudies       what runs the engine many times: compare, sweep, hold, merge, exhaust
 //   ConnProbe         provokes each errno of the connect() reference table and classifies it
 //   ConnReport        pure reporters of report values (text, CSV, JSON, HdrHistogram, HTML)
 //                     and the one place that writes files; it reads ConnModel only
 //   ConnCLI           argument parsing and printing only
+//
+// Access: what crosses targets is `package`, visible to this package only. `public` is
+// what the products hand to the Benchmarks package (a run's config and report, the
+// listener, the runner, the latency histogram's layout) and ConnSys: its hot-path
+// wrappers are `@inlinable`, and an inlinable body may only name public (or
+// `@usableFromInline`) declarations.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(

@@ -6,8 +6,8 @@ import ConnSys
 /// of a 4-tuple (connect's and bind's errno for it, kernel-facts.md), ENOBUFS/ENOMEM
 /// socket memory (tcp_mem, or memory itself); a connect that times out while the
 /// listener's queue overflows ran into somaxconn or the backlog.
-public enum HoldLimit {
-    public static func named(site: SyscallSite, errno: Int32, listenOverflows: Int64) -> String? {
+package enum HoldLimit {
+    package static func named(site: SyscallSite, errno: Int32, listenOverflows: Int64) -> String? {
         if site == .timeout {
             return listenOverflows > 0 ? "somaxconn/listen backlog (connects timed out while ListenOverflows rose)" : nil
         }
@@ -24,7 +24,7 @@ public enum HoldLimit {
 extension HoldLimitFinding {
     /// The earliest error (by CLOCK_MONOTONIC, one clock for all parts) that names a limit;
     /// then any other error or timeout, reported as such. Nil when nothing failed.
-    public static func first(errors: [HoldErrorCount], listenOverflows: Int64) -> HoldLimitFinding? {
+    package static func first(errors: [HoldErrorCount], listenOverflows: Int64) -> HoldLimitFinding? {
         let byTime = errors.sorted { $0.firstNs < $1.firstNs }
         func evidence(_ e: HoldErrorCount) -> String {
             let what = e.site == .timeout ? "connect timed out" : "\(e.errnoName) from \(e.site)"
@@ -43,7 +43,7 @@ extension HoldLimitFinding {
 extension HoldReport {
     /// Adds the parts (``HoldReport/mergeCounts(parts:)``) and names the limit that
     /// stopped the build-up when it fell short of the plan.
-    public mutating func merge(parts: [HoldPartResult]) {
+    package mutating func merge(parts: [HoldPartResult]) {
         mergeCounts(parts: parts)
         let overflows = (peak ?? holdEnd ?? after).map { $0.listenOverflows - before.listenOverflows } ?? 0
         limit = total.established < UInt64(plan.options.connections)

@@ -4,13 +4,13 @@ import ConnSys
 extension PortBudget {
     /// When the run's onset detector can first see a cost rise: after its settle and
     /// baseline windows.
-    public static let defaultDetectableAfterSeconds =
+    package static let defaultDetectableAfterSeconds =
         Double(OnsetDetector.Parameters().settleNs + OnsetDetector.Parameters().baselineNs) / 1e9
 
     /// The prediction for `inputs` at `rate` connects per second over all workers.
     /// `lifetimeSeconds` is how long a connection holds its port while open (the mean
     /// service time will do): with nothing in TIME_WAIT, only that window can run out.
-    public static func predict(_ inputs: Inputs, rate: Double?, rateMeasured: Bool = false,
+    package static func predict(_ inputs: Inputs, rate: Double?, rateMeasured: Bool = false,
                                detectableAfterSeconds: Double = defaultDetectableAfterSeconds,
                                lifetimeSeconds: Double? = nil) -> PortBudget {
         let pairs = inputs.sources * (inputs.bindTakesPort ? 1 : Swift.max(1, inputs.destinations))
@@ -86,7 +86,7 @@ extension PortBudget.Inputs {
     /// The inputs of a run: its namespace's tunables as read at the start, its strategy,
     /// targets, close mode and listener.
     /// `observed`, when given, corrects who holds TIME_WAIT (see ``TimeWaitObservation``).
-    public static func of(config: RunConfig, targets: [SocketAddress], tunables: [RunReport.Setting],
+    package static func of(config: RunConfig, targets: [SocketAddress], tunables: [RunReport.Setting],
                           listenerMode: ListenerMode?, observed: TimeWaitObservation? = nil) -> PortBudget.Inputs? {
         let tcpTargets = targets.filter { $0.family != .unix }
         guard !tcpTargets.isEmpty else { return nil }

@@ -2,19 +2,19 @@ import ConnModel
 /// Decides the `verdict:` line: was the requested rate held, and if not, the likely
 /// cause — the first question a capacity run has to answer, so it is never left to the
 /// reader to work out from the tables.
-public enum VerdictAssessment {
+package enum VerdictAssessment {
     /// The achieved rate may fall short of the request by this much and still count as held.
-    public static let tolerance = 0.01
+    package static let tolerance = 0.01
 
     /// A tail this much above the median is not noise: it names a cause.
-    public static let tailFactor: UInt64 = 100
+    package static let tailFactor: UInt64 = 100
 
     /// Three questions kept apart, because each has a different owner: did the
     /// *generator* keep its schedule (and if not, why: connect() cost, CPU, the cap); did
     /// the *system* complete slowly (the tail, and its likely cause); did it *fail*
     /// (errors, timeouts). A run with timeouts or a p99 above 100× p50 never reads as a
     /// bare "rate held".
-    public static func assess(_ r: RunReport, concurrency: Int) -> Verdict {
+    package static func assess(_ r: RunReport, concurrency: Int) -> Verdict {
         let failedShare = r.tally.attempts > 0 ? Double(r.tally.failed + r.tally.timedOut) / Double(r.tally.attempts) : 0
         let errorCause = errorCause(r)
         let failures = failureNote(r)
@@ -55,7 +55,7 @@ public enum VerdictAssessment {
     }
 
     /// A worker waiting this share of its time for a CPU is named in the verdict.
-    public static let cpuWaitShare = 0.10
+    package static let cpuWaitShare = 0.10
 
     /// What the generator itself went through, whatever the rate: stalls (a stretch in
     /// which it did not run at all) and a large wait for a CPU — both land in every

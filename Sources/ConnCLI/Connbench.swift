@@ -3,8 +3,8 @@ import ArgumentParser
 import ConnModel
 
 /// The root command. `connbench --rate 50000` is `connbench run --rate 50000`.
-public struct Connbench: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct Connbench: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "connbench",
         abstract: "Load and latency benchmark for the connect() system call.",
         version: ConnbenchVersion.text,
@@ -14,11 +14,11 @@ public struct Connbench: ParsableCommand {
         defaultSubcommand: RunCommand.self
     )
 
-    public init() {}
+    package init() {}
 
     /// Parses and runs; every failure ends as one line on stderr and a non-zero exit,
     /// never a trap or a usage dump. Returns the process exit code.
-    public static func execute(_ arguments: [String]) -> Int32 {
+    package static func execute(_ arguments: [String]) -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

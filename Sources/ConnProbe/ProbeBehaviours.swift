@@ -2,24 +2,24 @@
 import ConnSys
 
 /// The two behaviours the reference page describes besides its errors.
-public struct ProbeBehaviourResult: Sendable {
-    public let id: String
-    public let summary: String
+package struct ProbeBehaviourResult: Sendable {
+    package let id: String
+    package let summary: String
     /// Whether Linux behaved as the reference page says.
-    public let holds: Bool
-    public let detail: String
+    package let holds: Bool
+    package let detail: String
 }
 
-public enum ProbeBehaviours {
-    public static let ids = ["auto-bind", "self-connect"]
+package enum ProbeBehaviours {
+    package static let ids = ["auto-bind", "self-connect"]
 
-    public static func runAll() -> [ProbeBehaviourResult] {
+    package static func runAll() -> [ProbeBehaviourResult] {
         [autoBind(), selfConnect()]
     }
 
     /// connect on an unbound socket, and on one bound to a port but no address (0.0.0.0:P):
     /// getsockname shows the address and port the kernel chose.
-    public static func autoBind() -> ProbeBehaviourResult {
+    package static func autoBind() -> ProbeBehaviourResult {
         let summary = "connect on an unbound and on a partially bound (0.0.0.0:port) TCP socket binds it automatically"
         let slot = ResultSlot<(Bool, String)>()
         let observation = ProbeIsolation.inFreshNetworkNamespace { () throws(ProbeSetupFailure) -> ProbeObservation in
@@ -54,7 +54,7 @@ public enum ProbeBehaviours {
     }
 
     /// bind 127.0.0.1:P, connect to 127.0.0.1:P: TCP simultaneous open with itself.
-    public static func selfConnect() -> ProbeBehaviourResult {
+    package static func selfConnect() -> ProbeBehaviourResult {
         let summary = "a TCP socket bound to 127.0.0.1:P and connected to 127.0.0.1:P connects to itself (simultaneous open)"
         let slot = ResultSlot<(Bool, String)>()
         let observation = ProbeIsolation.inFreshNetworkNamespace { () throws(ProbeSetupFailure) -> ProbeObservation in

@@ -1,7 +1,7 @@
 /// Every scenario, in the order of the reference page's error table; a table errno's related scenarios
 /// follow its primary one.
-public enum ProbeCatalog {
-    public static let all: [ProbeScenario] = [
+package enum ProbeCatalog {
+    package static let all: [ProbeScenario] = [
         ProbeScenario(
             id: "EADDRINUSE", errno: "EADDRINUSE",
             summary: "TCP, 2 sockets with SO_REUSEADDR bound to the same addr:port connect to the same destination (same 4-tuple)",
@@ -173,7 +173,7 @@ public enum ProbeCatalog {
             body: ScenariosUnix.enotdir),
     ]
 
-    public static func scenario(id: String) -> ProbeScenario? {
+    package static func scenario(id: String) -> ProbeScenario? {
         all.first { $0.id == id }
     }
 }

@@ -54,9 +54,9 @@ enum ProbeIsolation {
 /// A temporary directory under /tmp that remembers what the scenario made in it, so it can
 /// be removed entry by entry (sockets bound to paths leave their files behind). Its name
 /// carries the process id, so a check for leftovers can tell one run's from another's.
-public final class ProbeTempDir {
+package final class ProbeTempDir {
     /// `/tmp/connbench-probe-<pid>-`: every temporary directory of process `pid` starts so.
-    public static func prefix(pid: Int32 = getpid()) -> String { "/tmp/connbench-probe-\(pid)-" }
+    package static func prefix(pid: Int32 = getpid()) -> String { "/tmp/connbench-probe-\(pid)-" }
     let path: String
     private var created: [(path: String, directory: Bool)] = []
 

@@ -1,8 +1,8 @@
 /// Text, CSV and JSON views of a probe report: pure functions of the value.
-public enum ProbeRender {
+package enum ProbeRender {
     // MARK: text
 
-    public static func text(_ r: ProbeReport) -> String {
+    package static func text(_ r: ProbeReport) -> String {
         var out = "connbench probe: the connect() error table of the AIX reference page against Linux \(r.kernel)\n\n"
         out += tableHeader()
         for row in r.primaryRows { out += textRow(row) }
@@ -57,10 +57,10 @@ public enum ProbeRender {
 
     // MARK: CSV
 
-    public static let csvHeader = ["errno", "verdict", "observed", "call", "scenario"]
+    package static let csvHeader = ["errno", "verdict", "observed", "call", "scenario"]
 
     /// One row per errno of the reference page's table (its primary scenario).
-    public static func csv(_ r: ProbeReport) -> String {
+    package static func csv(_ r: ProbeReport) -> String {
         var out = csvLine(csvHeader)
         for row in r.primaryRows {
             out += csvLine([row.errnoName, row.verdict.rawValue, row.outcome.observedText, row.outcome.callText, row.scenario])
@@ -78,7 +78,7 @@ public enum ProbeRender {
 
     // MARK: JSON
 
-    public static func json(_ r: ProbeReport) -> String {
+    package static func json(_ r: ProbeReport) -> String {
         var out = "{\n"
         out += "  \"kernel\": \(q(r.kernel)),\n"
         out += "  \"elapsed_s\": \(seconds(r.elapsedNs)),\n"

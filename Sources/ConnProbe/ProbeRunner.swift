@@ -3,8 +3,8 @@ import ConnSys
 import Synchronization
 
 /// Runs scenarios, each in its isolation, and classifies what they saw.
-public enum ProbeRunner {
-    public static func run(_ scenarios: [ProbeScenario] = ProbeCatalog.all) -> ProbeReport {
+package enum ProbeRunner {
+    package static func run(_ scenarios: [ProbeScenario] = ProbeCatalog.all) -> ProbeReport {
         let start = MonotonicClock.now()
         let rows = runConcurrently(scenarios)
         let behaviours = ProbeBehaviours.runAll()
@@ -12,7 +12,7 @@ public enum ProbeRunner {
                            elapsedNs: MonotonicClock.now() - start)
     }
 
-    public static func run(_ scenario: ProbeScenario) -> ProbeRow {
+    package static func run(_ scenario: ProbeScenario) -> ProbeRow {
         let start = MonotonicClock.now()
         var observation: ProbeObservation
         switch scenario.isolation {

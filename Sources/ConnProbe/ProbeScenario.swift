@@ -2,7 +2,7 @@ import ConnSys
 
 /// What one scenario saw: the errno a call returned (and which call), or that the call
 /// succeeded, or that the scenario's own setup failed before it could ask the question.
-public enum ProbeOutcome: Sendable, Equatable {
+package enum ProbeOutcome: Sendable, Equatable {
     /// `call` returned `errno` (`connect`, `SO_ERROR`, `bind`, `getpeername`, …).
     case failed(Errno, call: String)
     /// `call` returned 0.
@@ -13,7 +13,7 @@ public enum ProbeOutcome: Sendable, Equatable {
     case setupFailed(Errno, step: String)
 
     /// The errno name, `success`, `not-run` or `setup-failed`.
-    public var observedText: String {
+    package var observedText: String {
         switch self {
         case .failed(let e, _): e.name
         case .succeeded: "success"
@@ -22,7 +22,7 @@ public enum ProbeOutcome: Sendable, Equatable {
         }
     }
 
-    public var callText: String {
+    package var callText: String {
         switch self {
         case .failed(_, let call), .succeeded(let call): call
         case .notRun: ""
@@ -31,16 +31,16 @@ public enum ProbeOutcome: Sendable, Equatable {
     }
 }
 
-public struct ProbeObservation: Sendable {
-    public var outcome: ProbeOutcome
+package struct ProbeObservation: Sendable {
+    package var outcome: ProbeOutcome
     /// What else the scenario saw, in a few words (ports, timings, follow-up calls).
-    public var detail: String
+    package var detail: String
     /// The whole scenario, setup (thread, namespace, files) included.
-    public var elapsedNs: UInt64 = 0
+    package var elapsedNs: UInt64 = 0
     /// How long the call under test itself took, where the scenario times it.
-    public var callNs: UInt64?
+    package var callNs: UInt64?
 
-    public init(_ outcome: ProbeOutcome, detail: String = "", callNs: UInt64? = nil) {
+    package init(_ outcome: ProbeOutcome, detail: String = "", callNs: UInt64? = nil) {
         self.outcome = outcome
         self.detail = detail
         self.callNs = callNs
@@ -48,41 +48,41 @@ public struct ProbeObservation: Sendable {
 }
 
 /// A setup step that failed; thrown inside a scenario body, reported as `.setupFailed`.
-public struct ProbeSetupFailure: Error {
-    public let errno: Errno
-    public let step: String
+package struct ProbeSetupFailure: Error {
+    package let errno: Errno
+    package let step: String
 }
 
 /// Where a scenario runs: a thread of its own in a fresh network namespace, or the
 /// calling thread (scenarios that touch only files or a bad descriptor).
-public enum ProbeIsolationKind: Sendable {
+package enum ProbeIsolationKind: Sendable {
     case freshNetworkNamespace
     case temporaryDirectory
     case none
 }
 
 /// One small experiment asking Linux about one error of the connect() error table of the AIX reference page.
-public struct ProbeScenario: Sendable, Identifiable {
+package struct ProbeScenario: Sendable, Identifiable {
     /// Unique, e.g. `ECONNREFUSED`, `ECONNREFUSED-unix`.
-    public let id: String
+    package let id: String
     /// the reference table's errno this scenario is about.
-    public let errnoName: String
+    package let errnoName: String
     /// The row for that errno in the output table (false: a related scenario shown below it).
-    public let primary: Bool
+    package let primary: Bool
     /// What the scenario does, in one line.
-    public let summary: String
-    public let isolation: ProbeIsolationKind
+    package let summary: String
+    package let isolation: ProbeIsolationKind
     /// Why Linux's connect() cannot return the reference page's errno; makes the verdict `not-on-linux`
     /// unless the scenario nevertheless observes it from connect.
-    public let notOnLinux: String?
+    package let notOnLinux: String?
     /// Why the scenario does not provoke an errno that Linux's connect() can return.
-    public let notProvoked: String?
+    package let notProvoked: String?
     /// Where Linux's different answer comes from, added to a `linux-differs` note.
-    public let why: String?
+    package let why: String?
     /// The experiment. Throws only for failed setup steps.
-    public let body: @Sendable () throws(ProbeSetupFailure) -> ProbeObservation
+    package let body: @Sendable () throws(ProbeSetupFailure) -> ProbeObservation
 
-    public init(id: String, errno: String, primary: Bool = true, summary: String,
+    package init(id: String, errno: String, primary: Bool = true, summary: String,
                 isolation: ProbeIsolationKind, notOnLinux: String? = nil, notProvoked: String? = nil,
                 why: String? = nil, body: @escaping @Sendable () throws(ProbeSetupFailure) -> ProbeObservation) {
         self.id = id

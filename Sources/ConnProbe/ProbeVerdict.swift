@@ -1,7 +1,7 @@
 import ConnSys
 
 /// How Linux answered the reference page's claim about one errno.
-public enum ProbeVerdict: String, Sendable, CaseIterable {
+package enum ProbeVerdict: String, Sendable, CaseIterable {
     /// connect() returned the reference page's errno in the reference page's situation (directly, or as the
     /// SO_ERROR of a nonblocking connect).
     case reproduced = "reproduced"
@@ -15,16 +15,16 @@ public enum ProbeVerdict: String, Sendable, CaseIterable {
     case inconclusive = "inconclusive"
 }
 
-public struct ProbeClassification: Sendable {
-    public let verdict: ProbeVerdict
+package struct ProbeClassification: Sendable {
+    package let verdict: ProbeVerdict
     /// One line: what Linux does instead, or why not.
-    public let note: String
+    package let note: String
 }
 
-public enum ProbeClassifier {
+package enum ProbeClassifier {
     /// The verdict follows from what was observed, never from what was expected: a scenario
     /// that sees the reference page's errno from connect is `reproduced` whatever its notes say.
-    public static func classify(_ scenario: ProbeScenario, _ observation: ProbeObservation) -> ProbeClassification {
+    package static func classify(_ scenario: ProbeScenario, _ observation: ProbeObservation) -> ProbeClassification {
         let expected = Errno(name: scenario.errnoName)
         switch observation.outcome {
         case .setupFailed(let e, let step):

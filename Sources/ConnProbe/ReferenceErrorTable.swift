@@ -1,12 +1,12 @@
 /// The error table of the AIX reference page for connect() (kept beside the project as `connect.txt`), in its order,
 /// with its descriptions as written there (typos included).
-public enum ReferenceErrorTable {
-    public struct Entry: Sendable {
-        public let errnoName: String
-        public let description: String
+package enum ReferenceErrorTable {
+    package struct Entry: Sendable {
+        package let errnoName: String
+        package let description: String
     }
 
-    public static let entries: [Entry] = [
+    package static let entries: [Entry] = [
         Entry(errnoName: "EADDRINUSE", description: "The specified address is already in use. This error will also occur if the SO_REUSEADDR socket option was set and the local address (whether specified or selected by the system) is already in use."),
         Entry(errnoName: "EADDRNOTAVAIL", description: "The specified address is not available from the local machine."),
         Entry(errnoName: "EAFNOSUPPORT", description: "The addresses in the specified address family cannot be used with this socket."),
@@ -34,7 +34,7 @@ public enum ReferenceErrorTable {
         Entry(errnoName: "ENOTDIR", description: "A component of the path prefix of the path name in address is not a directory."),
     ]
 
-    public static func description(of errnoName: String) -> String {
+    package static func description(of errnoName: String) -> String {
         entries.first { $0.errnoName == errnoName }?.description ?? ""
     }
 }

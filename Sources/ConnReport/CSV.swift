@@ -1,19 +1,19 @@
 import ConnModel
 /// RFC 4180 CSV: fields with a comma, quote or line break are quoted, quotes doubled.
-public enum CSV {
-    public static func field(_ s: String) -> String {
+package enum CSV {
+    package static func field(_ s: String) -> String {
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
         }
         return s
     }
 
-    public static func row(_ fields: [String]) -> String {
+    package static func row(_ fields: [String]) -> String {
         fields.map(field).joined(separator: ",") + "\n"
     }
 
     /// Parses CSV text into rows of fields (used by tests and by tools reading results back).
-    public static func parse(_ text: String) -> [[String]] {
+    package static func parse(_ text: String) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""

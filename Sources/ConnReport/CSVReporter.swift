@@ -3,8 +3,8 @@ import ConnModel
 
 /// The CSV views of a run: pure functions from a report to text, so a script can load
 /// exactly what a person reads.
-public enum CSVReporter {
-    public static let summaryColumns = [
+package enum CSVReporter {
+    package static let summaryColumns = [
         "started_at", "kernel", "target", "resolved", "strategy", "requested_rate", "achieved_rate", "established_per_s",
         "scheduled", "not_started", "attempts", "established", "failed", "timed_out", "in_flight", "duration_s", "interrupted",
         "workers", "concurrency", "close", "p50_us", "p90_us", "p99_us", "p999_us", "p9999_us", "max_us",
@@ -43,11 +43,11 @@ public enum CSVReporter {
     ]
 
     /// One header row and one row for the run.
-    public static func summary(_ r: RunReport) -> String {
+    package static func summary(_ r: RunReport) -> String {
         CSV.row(summaryColumns) + CSV.row(summaryRow(r))
     }
 
-    public static func summaryRow(_ r: RunReport) -> [String] {
+    package static func summaryRow(_ r: RunReport) -> [String] {
         let uring = r.setup.config.engine == .ioUring
         let first = r.firstError
         var values: [String: String] = [
@@ -207,9 +207,9 @@ public enum CSVReporter {
         }
     }
 
-    public static let errorColumns = ["errno", "call", "count", "first_s", "first_attempt"]
+    package static let errorColumns = ["errno", "call", "count", "first_s", "first_attempt"]
 
-    public static func errors(_ r: RunReport) -> String {
+    package static func errors(_ r: RunReport) -> String {
         var out = CSV.row(errorColumns)
         for e in r.errors {
             out += CSV.row([e.name, e.site.description, String(e.count), Num.f3(e.firstSeconds), String(e.firstAttempt)])
@@ -217,14 +217,14 @@ public enum CSVReporter {
         return out
     }
 
-    public static let timeseriesColumns = [
+    package static let timeseriesColumns = [
         "t_s", "interval_s", "phase", "started", "established", "failed", "timed_out", "rate_per_s",
         "p50_us", "p90_us", "p99_us", "max_us", "connect_call_p50_us", "connect_call_p99_us",
         "ports_in_use", "time_wait", "even_ports", "odd_ports", "cpu_wait_pct", "preemptions", "syn_retransmits",
     ]
 
     /// One row per interval; one `err_NAME` column per errno seen anywhere in the run.
-    public static func timeseries(_ r: RunReport) -> String {
+    package static func timeseries(_ r: RunReport) -> String {
         let uring = r.setup.config.engine == .ioUring
         let names = Set(r.intervals.flatMap { $0.errors.keys }).sorted()
         var out = CSV.row(timeseriesColumns + names.map { "err_" + $0 })

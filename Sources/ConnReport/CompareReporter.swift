@@ -1,8 +1,8 @@
 import ConnModel
 
 /// `connbench compare`'s text and `compare.csv`: pure functions of a ``CompareReport``.
-public enum CompareReporter {
-    public static func text(_ r: CompareReport) -> String {
+package enum CompareReporter {
+    package static func text(_ r: CompareReport) -> String {
         var out = "connbench compare \(r.startedAtUTC), kernel \(r.kernelRelease)\n"
         out += "base: \(r.base.isEmpty ? "(defaults)" : r.base)\n"
         let done = r.settings.map(\.values.count).min() ?? 0
@@ -122,7 +122,7 @@ public enum CompareReporter {
 
     // MARK: CSV
 
-    public static let csvColumns = [
+    package static let csvColumns = [
         "kind", "setting", "label", "trial", "trials", "figure", "value", "median", "ci_low", "ci_high", "ci_confidence",
         "ratio", "ratio_ci_low", "ratio_ci_high", "difference", "difference_ci_low", "difference_ci_high", "shift_ci_confidence", "p_value", "verdict", "outlier",
         "outlier_reasons", "established_per_s", "attempts_per_s", "p50_us", "p99_us", "p999_us", "call_p99_us",
@@ -131,7 +131,7 @@ public enum CompareReporter {
     ]
 
     /// One row per trial (`kind=trial`) and one per setting (`kind=setting`), same columns.
-    public static func csv(_ r: CompareReport) -> String {
+    package static func csv(_ r: CompareReport) -> String {
         var out = CSV.row(csvColumns)
         let f = r.figure
         for t in r.trials {

@@ -2,15 +2,15 @@ import ConnSys
 import ConnModel
 
 /// The `connbench exhaust` table, as text and CSV, from the matrix's reports.
-public enum ExhaustReporter {
-    public static let columns = [
+package enum ExhaustReporter {
+    package static let columns = [
         "strategy", "close", "tcp_tw_reuse", "destinations", "first_error", "call", "onset_signal",
         "onset_attempt", "onset_s", "ports_in_use", "sustained_per_s", "errors_per_s",
         "attempts", "established", "failed", "timed_out", "in_flight", "rate_before_per_s",
         "predicted_attempt", "sustainable_per_s",
     ]
 
-    public static func row(_ r: RunReport) -> [String] {
+    package static func row(_ r: RunReport) -> [String] {
         let c = r.matrixCase ?? ExhaustMatrix.Case(strategy: r.strategy)
         let first = r.firstError
         let o = r.onset
@@ -30,11 +30,11 @@ public enum ExhaustReporter {
     /// can see it, else ports running out).
     static func predicted(_ r: RunReport) -> Int? { r.portBudget?.onsetAttempt }
 
-    public static func csv(_ reports: [RunReport]) -> String {
+    package static func csv(_ reports: [RunReport]) -> String {
         CSV.row(columns) + reports.map { CSV.row(row($0)) }.joined()
     }
 
-    public static func text(_ reports: [RunReport], portRange: ClosedRange<UInt16>, kernel: String) -> String {
+    package static func text(_ reports: [RunReport], portRange: ClosedRange<UInt16>, kernel: String) -> String {
         var out = "connbench exhaust: kernel \(kernel); each row its own fresh namespace, ip_local_port_range \(portRange.lowerBound)-\(portRange.upperBound) (\(portRange.count) ports), closed loop, built-in listeners wait for the client's FIN\n\n"
         let header = ["strategy", "close", "tw_reuse", "dst", "first error", "call", "onset", "attempt", "predicted", "onset_s", "ports", "after/s", "errors/s", "attempts"]
         let rows = reports.map { r -> [String] in

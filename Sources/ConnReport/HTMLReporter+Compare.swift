@@ -4,7 +4,7 @@ import ConnModel
 /// shift against the first with its interval — whether the intervals overlap is what a
 /// reader checks first, and a picture shows it before a table does.
 extension HTMLReporter {
-    public static func render(_ r: CompareReport) -> String {
+    package static func render(_ r: CompareReport) -> String {
         var body = HTMLPage.h1("connbench compare, \(r.startedAtUTC)")
         body += HTMLPage.meta(r.base)
         body += HTMLPage.meta("kernel \(r.kernelRelease); \(r.settings.count) settings × \(r.plannedTrials) trials (+\(r.warmupTrials) warm-up); figure \(r.figure.rawValue); intervals at \(SweepNumbers.fixed(100 * r.level, 0))%" + (r.interrupted ? " (interrupted)" : ""))

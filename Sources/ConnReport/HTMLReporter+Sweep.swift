@@ -3,7 +3,7 @@ import ConnModel
 /// `sweep.html`: where latency bends as the rate grows, and where the knee is — a curve
 /// reads at a glance what the step table makes the reader reconstruct.
 extension HTMLReporter {
-    public static func render(_ r: SweepReport) -> String {
+    package static func render(_ r: SweepReport) -> String {
         var body = HTMLPage.h1("connbench sweep")
         body += HTMLPage.meta(r.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         body += HTMLPage.meta("\(r.steps.count) steps in \(SweepNumbers.fixed(r.wallSeconds, 1)) s" + (r.interrupted ? " (interrupted)" : ""))

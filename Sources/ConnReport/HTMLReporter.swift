@@ -5,11 +5,11 @@ import ConnModel
 /// (inline SVG charts, no script, no URL), for a reader who wants to see the run's shape —
 /// where the tail bends, when the rate fell, what connect() cost as ports ran short —
 /// rather than read it from tables. Pure functions of the report values.
-public enum HTMLReporter {
+package enum HTMLReporter {
     static let corrected = "#d62728", service = "#1f77b4", call = "#2ca02c", running = "#8c564b"
     static let observedColor = "#d62728", predictedColor = "#9467bd", neutral = "#7f7f7f"
 
-    public static func render(_ r: RunReport) -> String {
+    package static func render(_ r: RunReport) -> String {
         var body = HTMLPage.h1("connbench run, \(r.startedAtUTC)")
         body += HTMLPage.meta(r.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         body += HTMLPage.meta("kernel \(r.kernelRelease); measured \(SweepNumbers.fixed(r.measuredSeconds, 2)) s; "

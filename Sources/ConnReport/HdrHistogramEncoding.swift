@@ -15,19 +15,19 @@ import ConnModel
 /// integer (at most 9 bytes, the 9th holding 8 bits), a run of k > 1 zeros written as -k.
 /// Compressed (cookie 0x1c849314): cookie u32 | length u32 | the uncompressed form deflated
 /// as a zlib stream. The cookies' 0x10 is the word-size nibble that marks V2.
-public enum HdrHistogramEncoding {
+package enum HdrHistogramEncoding {
     static let encodingCookie: UInt32 = 0x1c84_9303 | 0x10
     static let compressedCookie: UInt32 = 0x1c84_9304 | 0x10
     static let headerSize = 40
 
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
     // MARK: encoding
 
     /// The uncompressed V2 form.
-    public static func encode<C>(_ h: Histogram<C>) -> [UInt8] {
+    package static func encode<C>(_ h: Histogram<C>) -> [UInt8] {
         let digits = Int(h.numberOfSignificantValueDigits.rawValue)
         guard let layout = HdrCountsLayout(lowest: h.lowestDiscernibleValue, highest: h.highestTrackableValue, digits: digits) else {
             preconditionFailure("a histogram's own parameters always make a layout")
@@ -70,7 +70,7 @@ public enum HdrHistogramEncoding {
     }
 
     /// The compressed V2 form: what a log line carries, before base64.
-    public static func encodeCompressed<C>(_ h: Histogram<C>) -> [UInt8] {
+    package static func encodeCompressed<C>(_ h: Histogram<C>) -> [UInt8] {
         let deflated = Zlib.deflate(encode(h))
         var out: [UInt8] = []
         out.reserveCapacity(8 + deflated.count)
@@ -79,7 +79,7 @@ public enum HdrHistogramEncoding {
         return out + deflated
     }
 
-    public static func base64<C>(_ h: Histogram<C>) -> String {
+    package static func base64<C>(_ h: Histogram<C>) -> String {
         Base64.encode(encodeCompressed(h))
     }
 
@@ -88,7 +88,7 @@ public enum HdrHistogramEncoding {
     /// Decodes either form (compressed or not) into a histogram with the encoded
     /// parameters. Counts land on each bucket's lowest value, so `minNonZero`, `max` and
     /// the percentiles answer as the encoder's histogram did, within its precision.
-    public static func decode(_ bytes: [UInt8]) throws(Failure) -> Histogram<UInt64> {
+    package static func decode(_ bytes: [UInt8]) throws(Failure) -> Histogram<UInt64> {
         guard bytes.count >= 8 else { throw Failure(description: "encoded histogram too short (\(bytes.count) bytes)") }
         let cookie = get32(bytes, 0)
         if cookie == compressedCookie {
@@ -144,7 +144,7 @@ public enum HdrHistogramEncoding {
         return h
     }
 
-    public static func decode(base64 text: some StringProtocol) throws(Failure) -> Histogram<UInt64> {
+    package static func decode(base64 text: some StringProtocol) throws(Failure) -> Histogram<UInt64> {
         guard let bytes = Base64.decode(text) else { throw Failure(description: "not base64") }
         return try decode(bytes)
     }

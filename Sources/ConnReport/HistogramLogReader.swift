@@ -4,24 +4,24 @@ import ConnModel
 /// Reads an HdrHistogram interval log (connbench's `latency.hlog` or any writer's) back
 /// into histograms: for re-rendering a run's latency without re-running it, merging runs,
 /// and the round-trip tests.
-public enum HistogramLogReader {
-    public struct Entry {
-        public var tag: String?
+package enum HistogramLogReader {
+    package struct Entry {
+        package var tag: String?
         /// As written: seconds since BaseTime (or absolute, for logs without one).
-        public var startSeconds: Double
-        public var lengthSeconds: Double
+        package var startSeconds: Double
+        package var lengthSeconds: Double
         /// Interval_Max as written (connbench: milliseconds).
-        public var intervalMax: Double
-        public var histogram: Histogram<UInt64>
+        package var intervalMax: Double
+        package var histogram: Histogram<UInt64>
     }
 
-    public struct Log {
-        public var startTimeSeconds: Double?
-        public var baseTimeSeconds: Double?
-        public var entries: [Entry]
+    package struct Log {
+        package var startTimeSeconds: Double?
+        package var baseTimeSeconds: Double?
+        package var entries: [Entry]
 
         /// The intervals of one tag added up; nil when the tag has none.
-        public func merged(tag: String?) -> Histogram<UInt64>? {
+        package func merged(tag: String?) -> Histogram<UInt64>? {
             var sum: Histogram<UInt64>?
             for e in entries where e.tag == tag {
                 if sum == nil { sum = e.histogram } else { sum!.add(e.histogram) }
@@ -30,11 +30,11 @@ public enum HistogramLogReader {
         }
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public static func parse(_ text: String) throws(Failure) -> Log {
+    package static func parse(_ text: String) throws(Failure) -> Log {
         var log = Log(entries: [])
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
             var line = Substring(raw.hasSuffix("\r") ? raw.dropLast() : raw)

@@ -10,15 +10,15 @@ import ConnModel
 /// conventional max unit ratio, 10⁶, for nanosecond histograms); timestamps are seconds
 /// since `StartTime` (the run's start, warm-up included, as in timeseries.csv), which the
 /// `BaseTime` line states explicitly for readers that guess.
-public enum HistogramLogReporter {
+package enum HistogramLogReporter {
     /// The tag of each latency kind, in the order of each interval's lines.
-    public static let tags = ["corrected", "service", "call"]
+    package static let tags = ["corrected", "service", "call"]
     /// The sampled connect() calls less the worker's CPU wait, after the three (epoll).
-    public static let runningTag = "call-running"
+    package static let runningTag = "call-running"
     /// Interval_Max = max ÷ this: nanoseconds to milliseconds.
-    public static let maxValueUnitRatio = 1_000_000.0
+    package static let maxValueUnitRatio = 1_000_000.0
 
-    public static func render(_ log: IntervalHistograms) -> String {
+    package static func render(_ log: IntervalHistograms) -> String {
         let start = Num.f3(Double(log.startEpochMs) / 1000)
         var out = "#[Logged with connbench: histogram values in nanoseconds, Interval_Max in milliseconds]\n"
         out += "#[Tags: corrected = from each attempt's intended start (coordinated-omission corrected), "

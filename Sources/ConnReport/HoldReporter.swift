@@ -3,8 +3,8 @@ import ConnModel
 
 /// `connbench hold`'s report: text (hold.txt and the terminal) and CSV (hold.csv, one
 /// row per step of open count). Pure functions of the merged ``HoldReport``.
-public enum HoldReporter {
-    public static func render(_ r: HoldReport) -> String {
+package enum HoldReporter {
+    package static func render(_ r: HoldReport) -> String {
         let o = r.plan.options
         let t = r.total
         var s = "connbench hold\n"
@@ -77,10 +77,10 @@ public enum HoldReporter {
         return s
     }
 
-    public static let csvColumns = ["first", "end", "open_before", "established", "p50_us", "p90_us", "p99_us", "p999_us",
+    package static let csvColumns = ["first", "end", "open_before", "established", "p50_us", "p90_us", "p99_us", "p999_us",
                                     "max_us", "service_p50_us", "service_p99_us"]
 
-    public static func csv(_ r: HoldReport) -> String {
+    package static func csv(_ r: HoldReport) -> String {
         var out = CSV.row(csvColumns)
         for b in r.buckets {
             out += CSV.row(["\(b.first)", "\(b.end)", "\(b.openBefore)", "\(b.established)", Num.us(b.p50Ns), Num.us(b.p90Ns),
@@ -89,7 +89,7 @@ public enum HoldReporter {
         return out
     }
 
-    public static func files(_ r: HoldReport) -> [(name: String, contents: String)] {
+    package static func files(_ r: HoldReport) -> [(name: String, contents: String)] {
         [("hold.txt", render(r)), ("hold.csv", csv(r))]
     }
 

@@ -6,12 +6,12 @@ import ConnModel
 /// 1/(1-Percentile), then the Mean/Max/Buckets footer), the text HdrHistogram's plotter
 /// (plotFiles.html) reads. hdrhistogram-swift ports that printer; this picks the histogram
 /// and the unit.
-public enum PercentileReporter {
+package enum PercentileReporter {
     /// Values in microseconds: the histograms hold nanoseconds.
-    public static let outputValueUnitScalingRatio = 1000.0
+    package static let outputValueUnitScalingRatio = 1000.0
 
     /// The whole-run histograms (nanoseconds, 3 digits), one file each.
-    public static func files(for r: RunReport) -> [(name: String, contents: String)] {
+    package static func files(for r: RunReport) -> [(name: String, contents: String)] {
         [
             ("latency-corrected.hgrm", render(r.histograms.latency)),
             ("latency-service.hgrm", render(r.histograms.service)),
@@ -19,7 +19,7 @@ public enum PercentileReporter {
         ] + (r.histograms.callRunning.map { [("latency-call-running.hgrm", render($0))] } ?? [])
     }
 
-    public static func render<C>(_ h: Histogram<C>) -> String {
+    package static func render<C>(_ h: Histogram<C>) -> String {
         var out = ""
         h.outputPercentileDistribution(to: &out, outputValueUnitScalingRatio: outputValueUnitScalingRatio)
         return out

@@ -2,8 +2,8 @@ import ConnModel
 
 /// The live progress line: one per interval on stderr while a run goes, so a 60 s run is
 /// not silent until its end. Short enough for one terminal line.
-public enum ProgressFormatter {
-    public static func line(_ p: ProgressLine) -> String {
+package enum ProgressFormatter {
+    package static func line(_ p: ProgressLine) -> String {
         var out = "t=\(seconds(p.elapsedSeconds))s"
         if p.inWarmup { out += " (warm-up)" }
         out += " started \(Int64(p.startedPerSecond.rounded()))"

@@ -11,14 +11,14 @@ import ConnModel
 /// histogram as HdrHistogram's V2 encoding in base64 — so a saved run re-renders byte for
 /// byte (`connbench report`) and merges exactly (`connbench merge`) without re-running.
 /// Field names in `run` follow the Swift source; a change to them bumps the schema.
-public enum ReportJSON {
-    public static let schema = "connbench.report/1"
+package enum ReportJSON {
+    package static let schema = "connbench.report/1"
 
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public static func render(_ r: RunReport) -> String {
+    package static func render(_ r: RunReport) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -32,7 +32,7 @@ public enum ReportJSON {
     }
 
     /// The report back from `report.json`; one line saying what is wrong otherwise.
-    public static func parse(_ text: String) throws(Failure) -> RunReport {
+    package static func parse(_ text: String) throws(Failure) -> RunReport {
         struct Head: Decodable { var schema: String? }
         let data = Data(text.utf8)
         let head: Head

@@ -16,14 +16,14 @@ import ConnModel
 /// - on a file system without RENAME_EXCHANGE the old folder is first renamed to
 ///   `.NAME.old-PID` and the new one renamed into place: between those two renames NAME is
 ///   missing, and the old folder is whole under the hidden name.
-public enum ReportWriter {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+package enum ReportWriter {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Creates `directory` (and parents) if needed and checks that files can be made in it
     /// and that it can be replaced whole (not `.`, no folders inside).
-    public static func prepare(directory: String) throws(Failure) {
+    package static func prepare(directory: String) throws(Failure) {
         try makeDirectories(directory)
         _ = try replaceable(directory)
         let probe = directory + "/.connbench-write-test-\(getpid())"
@@ -37,7 +37,7 @@ public enum ReportWriter {
     }
 
     /// Writes every file whole into a new folder and swaps it into place of `directory`.
-    public static func write(_ files: [(name: String, contents: String)], to directory: String) throws(Failure) {
+    package static func write(_ files: [(name: String, contents: String)], to directory: String) throws(Failure) {
         try prepare(directory: directory)
         let path = trimmed(directory)
         let (parent, base) = split(path)
@@ -133,8 +133,8 @@ public enum ReportWriter {
 }
 
 /// The files a run writes with `--output`.
-public enum RunFiles {
-    public static func files(for r: ConnModel.RunReport) -> [(name: String, contents: String)] {
+package enum RunFiles {
+    package static func files(for r: ConnModel.RunReport) -> [(name: String, contents: String)] {
         var files = [
             ("summary.txt", TextReporter.render(r)),
             ("summary.csv", CSVReporter.summary(r)),

@@ -8,83 +8,83 @@ import ConnModel
 /// show (0 or below) and `nil` points break a line instead of being invented.
 ///
 /// All text is escaped; numbers are written without Foundation.
-public struct SVGChart {
-    public enum Scale: Sendable, Equatable { case linear, log10 }
+package struct SVGChart {
+    package enum Scale: Sendable, Equatable { case linear, log10 }
 
-    public struct Axis {
-        public var label: String
-        public var scale: Scale
+    package struct Axis {
+        package var label: String
+        package var scale: Scale
         /// The range shown; nil: from the data (linear from 0, log to whole decades).
-        public var min: Double?
-        public var max: Double?
+        package var min: Double?
+        package var max: Double?
         /// Ticks at chosen values with their labels (e.g. `99.9%`); nil: computed.
-        public var ticks: [(value: Double, label: String)]?
+        package var ticks: [(value: Double, label: String)]?
         /// How a computed tick's value reads.
-        public var format: (Double) -> String
+        package var format: (Double) -> String
 
-        public init(_ label: String, scale: Scale = .linear, min: Double? = nil, max: Double? = nil,
+        package init(_ label: String, scale: Scale = .linear, min: Double? = nil, max: Double? = nil,
                     ticks: [(value: Double, label: String)]? = nil, format: @escaping (Double) -> String = SVGChart.compact) {
             self.label = label; self.scale = scale; self.min = min; self.max = max; self.ticks = ticks; self.format = format
         }
     }
 
-    public struct Point: Equatable {
-        public var x: Double
-        public var y: Double
-        public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+    package struct Point: Equatable {
+        package var x: Double
+        package var y: Double
+        package init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
     }
 
-    public struct Series {
-        public var name: String
-        public var color: String
+    package struct Series {
+        package var name: String
+        package var color: String
         /// nil breaks the line (a gap in the data, not a zero).
-        public var points: [Point?]
-        public var dashed: Bool
+        package var points: [Point?]
+        package var dashed: Bool
         /// A dot on each point: for few points, where the line between them is a guess.
-        public var dots: Bool
-        public init(_ name: String, color: String, points: [Point?], dashed: Bool = false, dots: Bool = false) {
+        package var dots: Bool
+        package init(_ name: String, color: String, points: [Point?], dashed: Bool = false, dots: Bool = false) {
             self.name = name; self.color = color; self.points = points; self.dashed = dashed; self.dots = dots
         }
     }
 
     /// A vertical line at `x` (an event in time, a knee) with its label at the top.
-    public struct Marker {
-        public var at: Double
-        public var label: String
-        public var color: String
-        public var dashed: Bool
-        public init(at: Double, label: String, color: String, dashed: Bool = true) {
+    package struct Marker {
+        package var at: Double
+        package var label: String
+        package var color: String
+        package var dashed: Bool
+        package init(at: Double, label: String, color: String, dashed: Bool = true) {
             self.at = at; self.label = label; self.color = color; self.dashed = dashed
         }
     }
 
     /// An interval at `x`: a whisker from `low` to `high` and a square at `mid`.
-    public struct Whisker {
-        public var x: Double
-        public var low: Double
-        public var mid: Double
-        public var high: Double
-        public var color: String
-        public var label: String?
-        public init(x: Double, low: Double, mid: Double, high: Double, color: String, label: String? = nil) {
+    package struct Whisker {
+        package var x: Double
+        package var low: Double
+        package var mid: Double
+        package var high: Double
+        package var color: String
+        package var label: String?
+        package init(x: Double, low: Double, mid: Double, high: Double, color: String, label: String? = nil) {
             self.x = x; self.low = low; self.mid = mid; self.high = high; self.color = color; self.label = label
         }
     }
 
-    public var title: String
-    public var x: Axis
-    public var y: Axis
-    public var series: [Series] = []
-    public var verticals: [Marker] = []
+    package var title: String
+    package var x: Axis
+    package var y: Axis
+    package var series: [Series] = []
+    package var verticals: [Marker] = []
     /// Horizontal lines at a y value (an SLO, a capacity, ratio 1).
-    public var horizontals: [Marker] = []
-    public var whiskers: [Whisker] = []
+    package var horizontals: [Marker] = []
+    package var whiskers: [Whisker] = []
     /// Said in the plot area when there is nothing to draw (e.g. `no errors`).
-    public var emptyNote: String?
-    public var width = 960.0
-    public var height = 380.0
+    package var emptyNote: String?
+    package var width = 960.0
+    package var height = 380.0
 
-    public init(title: String, x: Axis, y: Axis) {
+    package init(title: String, x: Axis, y: Axis) {
         self.title = title; self.x = x; self.y = y
     }
 
@@ -99,7 +99,7 @@ public struct SVGChart {
     var bottom: Double { height - 52 + Double(markerRows) * 16 }
     var totalHeight: Double { height + Double(markerRows) * 16 }
 
-    public func render() -> String {
+    package func render() -> String {
         let xr = range(x, values: series.flatMap { $0.points.compactMap { $0?.x } } + verticals.map(\.at) + whiskers.map(\.x))
         let yr = range(y, values: series.flatMap { $0.points.compactMap { $0?.y } } + horizontals.map(\.at)
                        + whiskers.flatMap { [$0.low, $0.high] })
@@ -285,7 +285,7 @@ public struct SVGChart {
     // MARK: - Text and numbers, without Foundation
 
     /// Text for an SVG or HTML text node or attribute value.
-    public static func escape(_ s: String) -> String {
+    package static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for c in s {
@@ -302,13 +302,13 @@ public struct SVGChart {
     }
 
     /// A coordinate to 0.1 px, trailing zeros dropped: `12`, `12.5`.
-    public static func coordinate(_ v: Double) -> String {
+    package static func coordinate(_ v: Double) -> String {
         guard v.isFinite else { return "0" }
         return trimmed(SweepNumbers.fixed(v, 1))
     }
 
     /// A tick value that reads at a glance: `0`, `2.5`, `800`, `12k`, `1.5M`.
-    public static func compact(_ v: Double) -> String {
+    package static func compact(_ v: Double) -> String {
         let a = Swift.abs(v)
         if a >= 1e6 { return trimmed(SweepNumbers.fixed(v / 1e6, 1)) + "M" }
         if a >= 1e4 { return trimmed(SweepNumbers.fixed(v / 1e3, 1)) + "k" }
@@ -318,7 +318,7 @@ public struct SVGChart {
     }
 
     /// A latency in µs as a tick label: `50 µs`, `2 ms`, `1.5 s`.
-    public static func micros(_ us: Double) -> String {
+    package static func micros(_ us: Double) -> String {
         if us >= 1e6 { return compact(us / 1e6) + " s" }
         if us >= 1e3 { return compact(us / 1e3) + " ms" }
         return compact(us) + " µs"

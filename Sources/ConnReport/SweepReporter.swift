@@ -2,15 +2,15 @@ import ConnModel
 
 /// `connbench sweep`'s table, knee or fit, and `sweep.csv`: one row per step with what a
 /// latency-vs-rate chart needs (requested, achieved, corrected percentiles, errors).
-public enum SweepReporter {
-    public static let columns = [
+package enum SweepReporter {
+    package static let columns = [
         "step", "requested_per_s", "load", "workers", "concurrency", "achieved_per_s", "established_per_s",
         "attempts", "established", "failed", "timed_out", "in_flight", "not_started", "late_p99_us",
         "p50_us", "p99_us", "p999_us", "service_p99_us", "call_p99_us", "error_share", "errors",
         "cpu_busy", "onset_signal", "onset_s", "measured_s", "passed", "missed", "knee", "fitted_per_s",
     ]
 
-    public static func csv(_ r: SweepReport) -> String {
+    package static func csv(_ r: SweepReport) -> String {
         let knee = r.knee?.index
         var out = CSV.row(columns)
         for s in r.steps {
@@ -29,7 +29,7 @@ public enum SweepReporter {
         return out
     }
 
-    public static func text(_ r: SweepReport) -> String {
+    package static func text(_ r: SweepReport) -> String {
         var out = "connbench sweep: " + r.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
         if !r.axis.isLoad {
             let slo = r.criteria.objectives.map(\.description).joined(separator: ", ")

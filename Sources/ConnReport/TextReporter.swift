@@ -2,8 +2,8 @@ import ConnSys
 import ConnModel
 
 /// The report a person reads at the end of a run. Pure: report in, text out.
-public enum TextReporter {
-    public static func render(_ r: RunReport) -> String {
+package enum TextReporter {
+    package static func render(_ r: RunReport) -> String {
         var out = ""
         out += "connbench run \(r.startedAtUTC), kernel \(r.kernelRelease)\n"
         out += "# resolved configuration (key=value; enough to repeat the run)\n"

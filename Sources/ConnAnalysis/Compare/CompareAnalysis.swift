@@ -7,7 +7,7 @@ import ConnModel
 extension CompareReport {
     /// The compare's findings from its trials: per setting the figure's median and
     /// interval, each setting's shift against the first, and the outlying trials.
-    public init(figure: CompareFigure, labels: [(label: String, description: String)], trials: [CompareTrial],
+    package init(figure: CompareFigure, labels: [(label: String, description: String)], trials: [CompareTrial],
                 plannedTrials: Int, warmupTrials: Int, interrupted: Bool, base: String,
                 kernelRelease: String, startedAtUTC: String, level: Double = 0.95) {
         let groups = labels.indices.map { i in trials.filter { $0.setting == i } }

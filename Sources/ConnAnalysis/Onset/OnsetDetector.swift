@@ -26,72 +26,72 @@ import ConnModel
 /// The same code runs online in each worker (for `--until-exhausted`, once per bucket in
 /// the hot loop, so `feed` allocates nothing) and offline on the merged buckets (for the
 /// report), so what the report says is what stopped the run.
-public struct OnsetDetector: Sendable {
-    public struct Parameters: Sendable, Codable, Equatable {
-        public var settleNs: UInt64 = 50_000_000
-        public var baselineNs: UInt64 = 200_000_000
-        public var baselineCalls: UInt64 = 200
-        public var windowNs: UInt64 = 50_000_000
+package struct OnsetDetector: Sendable {
+    package struct Parameters: Sendable, Codable, Equatable {
+        package var settleNs: UInt64 = 50_000_000
+        package var baselineNs: UInt64 = 200_000_000
+        package var baselineCalls: UInt64 = 200
+        package var windowNs: UInt64 = 50_000_000
         /// A connect() this many times the baseline's is the start of the odd-port search
         /// (~180× on this kernel) — but a few × is also a call preempted by a busy loop,
         /// so this alone is enough only when the target has no ports to sample (unix
         /// sockets); otherwise it needs `paritySamplesMin` parity evidence or
         /// `costFactorWithoutParity`.
-        public var costFactor: Double = 5
+        package var costFactor: Double = 5
         /// A window this much dearer is suspect and its parity decides (pooled over the
         /// suspect windows in a row); contention (3.9× measured) never moves the parity. The
         /// walk over a 500-port used half (4 destinations × 1000) measured 4.5–4.7×, which
         /// the port budget leaves to the errno (``PortBudget/visibleHalfPorts``), so the
         /// factor stays at 5: the walk over a 1000-port half (~5×) is then found in some
         /// runs only, and from 2000 used ports (~10×) on in every one.
-        public var costFactorWithParity: Double = 5
+        package var costFactorWithParity: Double = 5
         /// Far more than contention explains: a 25 µs call preempted for a whole time slice
         /// (~3 ms) now and then raises the mean a few ×, not 50×; the odd-port search costs
         /// ~4.6 ms against ~25 µs (~180×). Fires without parity evidence, which the worker
         /// samples too sparsely to have in a window once connects slow to milliseconds.
-        public var costFactorWithoutParity: Double = 50
+        package var costFactorWithoutParity: Double = 50
         /// Established in a window at most this share of the baseline's rate.
-        public var rateFactor: Double = 0.5
+        package var rateFactor: Double = 0.5
         /// A rate drop counts only with connect() at least this many times dearer in the
         /// same window (or parity evidence): a rate that falls while connect() stays cheap
         /// is the generator starved of CPU or the listener slowing, not a port search.
         /// And never while the window's parity is known and where the baseline's was:
         /// busy loops started mid-run halved the rate with connect() 3.9× (preempted
         /// calls) and the odd share still 0% — contention, which this used to call onset.
-        public var costFactorWithRateDrop: Double = 2
+        package var costFactorWithRateDrop: Double = 2
         /// Port parity is sampled (1 in 8 attempts in the worker), so a window's or the
         /// baseline's odd share is used only from this many samples: with 16 a share
         /// moves by 0.2 by chance about once in ten windows at worst (p = 0.5), and the
         /// baseline shares this matters for sit near 0 or 1, where chance moves it far less.
-        public var paritySamplesMin: UInt64 = 16
+        package var paritySamplesMin: UInt64 = 16
         /// Parity evidence: the window's odd share differs from the baseline's by at least
         /// this. Absolute, because the shift goes either way: connect() prefers even
         /// ports, bind() odd ones, and exhaustion makes either take the other half.
-        public var parityShift: Double = 0.2
-        public var sustain = 3
+        package var parityShift: Double = 0.2
+        package var sustain = 3
         /// A bucket at least this many times the baseline's cost belongs to a rise: the
         /// onset is dated at the first bucket of the dear buckets leading into the run's
         /// first bad window (at most one window before it), not at the window's edge —
         /// 50 ms is 10% of a 1000-port half at 2000/s. Below `costFactorWithParity`,
         /// because a window judged dearer has buckets from before the rise in it; a
         /// preempted call raises one bucket now and then, never a run of them.
-        public var riseBucketFactor: Double = 2
+        package var riseBucketFactor: Double = 2
         /// io_uring: the cost is the submission's time per chain (``SubmitCost``), not a
         /// connect() call's, and it fires as its own signal so no report calls it one.
-        public var costIsSubmission = false
+        package var costIsSubmission = false
         /// Whether the engine samples source ports at all. io_uring cannot (its sockets
         /// are fixed files with no descriptor to ask), so there the absence of parity
         /// says nothing about the target having ports, and a cost rise must be the
         /// odd-port search's size (`costFactorWithoutParity`) to count, alone or with a
         /// rate drop: contention slows a submission a few times over, never 50×.
-        public var paritySampled = true
-        public init() {}
+        package var paritySampled = true
+        package init() {}
 
         /// On io_uring the cost is CPU time (``SubmitCost``), which a preempted
         /// submission does not inflate: contention moves it by cache effects, not by
         /// whole time slices, so 10× needs no parity to back it. The odd-port search
         /// measured 36–40× the baseline submission here (1.8 ms against ~48 µs).
-        public init(engine: Engine) {
+        package init(engine: Engine) {
             guard engine == .ioUring else { return }
             costIsSubmission = true
             paritySampled = false
@@ -99,7 +99,7 @@ public struct OnsetDetector: Sendable {
         }
     }
 
-    public enum Signal: String, Sendable, Codable {
+    package enum Signal: String, Sendable, Codable {
         case connectCallCost = "connect-call-cost"
         /// io_uring: the submission's time per chain rose (the connect runs inline in it).
         case submitCost = "submit-cost"
@@ -107,25 +107,25 @@ public struct OnsetDetector: Sendable {
         case errno
     }
 
-    public struct Fired: Sendable, Equatable {
-        public var bucket: Int
-        public var signal: Signal
+    package struct Fired: Sendable, Equatable {
+        package var bucket: Int
+        package var signal: Signal
         /// The numbers over the bad windows; nil for an errno, which needs none.
-        public var measured: OnsetEvidence?
+        package var measured: OnsetEvidence?
 
-        public init(bucket: Int, signal: Signal, measured: OnsetEvidence? = nil) {
+        package init(bucket: Int, signal: Signal, measured: OnsetEvidence? = nil) {
             self.bucket = bucket
             self.signal = signal
             self.measured = measured
         }
 
         /// Why it fired, for a reader: the rate, cost and odd-port share against the baseline.
-        public var evidence: String {
+        package var evidence: String {
             measured?.description ?? "an exhaustion errno (EADDRNOTAVAIL, EADDRINUSE or EAGAIN) in bucket \(bucket)"
         }
-        public var costFactorSeen: Double? { measured?.costFactorSeen }
-        public var oddShareBaseline: Double? { measured?.oddShareBaseline }
-        public var oddShareWindow: Double? { measured?.oddShareWindow }
+        package var costFactorSeen: Double? { measured?.costFactorSeen }
+        package var oddShareBaseline: Double? { measured?.oddShareBaseline }
+        package var oddShareWindow: Double? { measured?.oddShareWindow }
     }
 
     package let p: Parameters
@@ -145,9 +145,9 @@ public struct OnsetDetector: Sendable {
     package var baseOdd: UInt64 = 0
     /// Any parity sample at all, ever: without one the target has no ports (unix).
     package var sawParity = false
-    public private(set) var baselineCostNs: Double?
-    public private(set) var baselineEstablishedPerBucket: Double?
-    public private(set) var baselineOddShare: Double?
+    package private(set) var baselineCostNs: Double?
+    package private(set) var baselineEstablishedPerBucket: Double?
+    package private(set) var baselineOddShare: Double?
     // Current window, and the bad windows in a row so far.
     package var window = OnsetBucket()
     package var windowFill = 0
@@ -162,11 +162,11 @@ public struct OnsetDetector: Sendable {
     package var dearSince: Int?
     /// The first run of dear windows, `sustain` long or more, that parity could not
     /// decide (too few samples pooled): what a report says when no cost rise fired.
-    public private(set) var undecided: OnsetEvidence.Undecided?
+    package private(set) var undecided: OnsetEvidence.Undecided?
     package var undecidedRunStart = -1
-    public private(set) var fired: Fired?
+    package private(set) var fired: Fired?
 
-    public init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
+    package init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
         p = parameters
         self.bucketNs = bucketNs
         windowBuckets = Swift.max(1, Int((parameters.windowNs + bucketNs - 1) / bucketNs))
@@ -178,7 +178,7 @@ public struct OnsetDetector: Sendable {
 
     /// Feeds the next bucket; returns what fired, once.
     @discardableResult
-    public mutating func feed(_ b: OnsetBucket) -> Fired? {
+    package mutating func feed(_ b: OnsetBucket) -> Fired? {
         guard fired == nil else { return nil }
         let index = seen
         seen += 1

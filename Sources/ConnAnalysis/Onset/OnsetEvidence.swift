@@ -2,29 +2,29 @@ import ConnModel
 /// The numbers a non-errno onset was decided on, over the bad windows that fired it,
 /// set against the detector's baseline. Kept as numbers so the detector builds no text
 /// in the worker's hot loop; the text is made only when a report asks for it.
-public struct OnsetEvidence: Sendable, Equatable {
+package struct OnsetEvidence: Sendable, Equatable {
     /// Length of the bad windows summed here (`sustain` × the window).
-    public var spanNs: UInt64
-    public var established: UInt64
+    package var spanNs: UInt64
+    package var established: UInt64
     /// What the baseline's median rate would have established over the same span.
-    public var establishedAtBaseline: Double
+    package var establishedAtBaseline: Double
     /// Mean connect() call cost over the span; nil when no call ended in it.
-    public var costMeanNs: Double?
-    public var costBaselineNs: Double
+    package var costMeanNs: Double?
+    package var costBaselineNs: Double
     /// Port-parity samples over the span and over the baseline. A share from fewer than
     /// ``OnsetDetector/Parameters/paritySamplesMin`` is not trusted, so it is nil.
-    public var paritySamples: UInt64
-    public var paritySamplesBaseline: UInt64
-    public var oddShareWindow: Double?
-    public var oddShareBaseline: Double?
+    package var paritySamples: UInt64
+    package var paritySamplesBaseline: UInt64
+    package var oddShareWindow: Double?
+    package var oddShareBaseline: Double?
     /// The fewest samples a share is taken from (``OnsetDetector/Parameters/paritySamplesMin``).
-    public var paritySamplesNeeded: UInt64
+    package var paritySamplesNeeded: UInt64
     /// io_uring: the cost is the submission's time per chain, not a connect() call's.
-    public var costIsSubmission: Bool
+    package var costIsSubmission: Bool
     /// An earlier cost rise the detector could not call an onset for want of parity.
-    public var undecidedBefore: Undecided?
+    package var undecidedBefore: Undecided?
 
-    public init(spanNs: UInt64, established: UInt64, establishedAtBaseline: Double, costMeanNs: Double?,
+    package init(spanNs: UInt64, established: UInt64, establishedAtBaseline: Double, costMeanNs: Double?,
                 costBaselineNs: Double, paritySamples: UInt64, paritySamplesBaseline: UInt64,
                 oddShareWindow: Double?, oddShareBaseline: Double?, paritySamplesNeeded: UInt64 = 16,
                 costIsSubmission: Bool = false, undecidedBefore: Undecided? = nil) {
@@ -45,16 +45,16 @@ public struct OnsetEvidence: Sendable, Equatable {
     /// A run of dear windows whose source-port parity could not be judged: a connect()
     /// that dear is the odd-port search or a preempted call, and only the parity tells
     /// them apart. Numbers, like the evidence, so the detector keeps one without text.
-    public struct Undecided: Sendable, Equatable {
-        public var startNs: UInt64
-        public var spanNs: UInt64
-        public var costFactor: Double
-        public var paritySamples: UInt64
-        public var paritySamplesBaseline: UInt64
-        public var paritySamplesNeeded: UInt64
-        public var costIsSubmission: Bool
+    package struct Undecided: Sendable, Equatable {
+        package var startNs: UInt64
+        package var spanNs: UInt64
+        package var costFactor: Double
+        package var paritySamples: UInt64
+        package var paritySamplesBaseline: UInt64
+        package var paritySamplesNeeded: UInt64
+        package var costIsSubmission: Bool
 
-        public init(startNs: UInt64, spanNs: UInt64, costFactor: Double, paritySamples: UInt64,
+        package init(startNs: UInt64, spanNs: UInt64, costFactor: Double, paritySamples: UInt64,
                     paritySamplesBaseline: UInt64, paritySamplesNeeded: UInt64, costIsSubmission: Bool = false) {
             self.startNs = startNs
             self.spanNs = spanNs
@@ -66,7 +66,7 @@ public struct OnsetEvidence: Sendable, Equatable {
         }
 
         /// e.g. `connect() 10.2× the baseline from 1.000 s for 150.0 ms, undecided: …`.
-        public var description: String {
+        package var description: String {
             let cost = costIsSubmission ? "io_uring submission" : "connect()"
             let why = paritySamplesBaseline < paritySamplesNeeded
                 ? "the baseline had too few port-parity samples (\(paritySamplesBaseline), \(paritySamplesNeeded) needed)"
@@ -77,13 +77,13 @@ public struct OnsetEvidence: Sendable, Equatable {
     }
 
     /// How many times the baseline's connect() cost the span's mean was.
-    public var costFactorSeen: Double? {
+    package var costFactorSeen: Double? {
         costMeanNs.map { $0 / Swift.max(costBaselineNs, 1) }
     }
 
     /// One line a reader can check the decision against, e.g.
     /// `established 40 in 150 ms vs 3000 at baseline rate; connect() mean 4.1 ms vs 25.0 µs (164×); odd ports 48% vs 2%`.
-    public var description: String {
+    package var description: String {
         var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Int64(establishedAtBaseline.rounded())) at baseline rate"]
         let cost = costIsSubmission ? "io_uring submission per chain" : "connect() mean"
         if let mean = costMeanNs, let factor = costFactorSeen {

@@ -26,7 +26,7 @@ package struct OnsetTrack: ~Copyable {
         Swift.max(5_000_000, totalNs / 50_000)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package func index(_ sinceStartNs: UInt64) -> Int {
         let i = Int(sinceStartNs / bucketNs)
         return i < count ? i : count - 1
@@ -38,23 +38,23 @@ package struct OnsetTrack: ~Copyable {
 }
 
 /// Per-bucket counts; merged across workers by adding.
-public struct OnsetBucket: Sendable, Codable, Equatable {
-    public var started: UInt32 = 0
+package struct OnsetBucket: Sendable, Codable, Equatable {
+    package var started: UInt32 = 0
     /// The cost the detector watches, as a count and a summed duration: on epoll each
     /// connect() call; on io_uring each attempt's chain and its share of the submitting
     /// io_uring_enter (where the connect, port search included, runs inline).
-    public var calls: UInt32 = 0
-    public var callNs: UInt64 = 0
-    public var established: UInt32 = 0
-    public var failed: UInt32 = 0
+    package var calls: UInt32 = 0
+    package var callNs: UInt64 = 0
+    package var established: UInt32 = 0
+    package var failed: UInt32 = 0
     /// EADDRNOTAVAIL, EADDRINUSE, EAGAIN: the errnos that mean "no port left".
-    public var exhaustion: UInt32 = 0
-    public var evenPorts: UInt32 = 0
-    public var oddPorts: UInt32 = 0
+    package var exhaustion: UInt32 = 0
+    package var evenPorts: UInt32 = 0
+    package var oddPorts: UInt32 = 0
 
-    public init() {}
+    package init() {}
 
-    public static func + (a: OnsetBucket, b: OnsetBucket) -> OnsetBucket {
+    package static func + (a: OnsetBucket, b: OnsetBucket) -> OnsetBucket {
         var r = a
         r.started &+= b.started
         r.calls &+= b.calls
@@ -67,7 +67,7 @@ public struct OnsetBucket: Sendable, Codable, Equatable {
         return r
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func isExhaustion(_ e: Errno) -> Bool {
         e == .addressNotAvailable || e == .addressInUse || e == .resourceTemporarilyUnavailable
     }

@@ -7,11 +7,11 @@ import ConnModel
 /// shift with the exact Mann–Whitney (Moses) interval, and exact p-values from the
 /// permutation distribution. With so few trials the achievable confidence levels are
 /// discrete; every interval carries the confidence it actually has, never a nominal 95 %.
-public enum CompareStatistics {
+package enum CompareStatistics {
     /// The interval value lives in ConnModel, where the reports that hold it are.
-    public typealias Interval = ConfidenceInterval
+    package typealias Interval = ConfidenceInterval
 
-    public static func median(_ xs: [Double]) -> Double {
+    package static func median(_ xs: [Double]) -> Double {
         precondition(!xs.isEmpty, "median of nothing")
         let s = xs.sorted()
         let n = s.count
@@ -24,7 +24,7 @@ public enum CompareStatistics {
     /// the median with at least `level`, as tight as possible, and its exact coverage
     /// `1 − 2·P(Bin(n, ½) ≤ k − 1)`. When even [min, max] falls short of `level` (n ≤ 5
     /// at 95 %), k is 1 and the coverage says how short.
-    public static func medianIntervalIndex(n: Int, level: Double = 0.95) -> (k: Int, confidence: Double) {
+    package static func medianIntervalIndex(n: Int, level: Double = 0.95) -> (k: Int, confidence: Double) {
         precondition(n >= 1)
         // Binomial(n, ½) probabilities, built by Pascal's rule in Double (no overflow).
         var row = [1.0]
@@ -40,7 +40,7 @@ public enum CompareStatistics {
     }
 
     /// The median's distribution-free interval from order statistics.
-    public static func medianInterval(_ xs: [Double], level: Double = 0.95) -> Interval {
+    package static func medianInterval(_ xs: [Double], level: Double = 0.95) -> Interval {
         let s = xs.sorted()
         let (k, confidence) = medianIntervalIndex(n: s.count, level: level)
         return Interval(lower: s[k - 1], upper: s[s.count - k], confidence: confidence)
@@ -53,7 +53,7 @@ public enum CompareStatistics {
     /// c(u; m, n) = c(u − m; m, n − 1) + c(u; m − 1, n): the largest of all m+n values is
     /// either a b, which exceeds all m a's, or an a, which no b exceeds. Counts are
     /// Doubles because C(100, 50) would overflow UInt64.
-    public static func mannWhitneyCounts(m: Int, n: Int) -> [Double] {
+    package static func mannWhitneyCounts(m: Int, n: Int) -> [Double] {
         precondition(m >= 0 && n >= 0)
         // table[i][j] = counts for sizes (i, j); built row by row over i, column over j.
         var previous: [[Double]] = (0...n).map { _ in [1] }  // i = 0: U is 0 for any j
@@ -80,7 +80,7 @@ public enum CompareStatistics {
     /// possible. With m = n = 5 at 95 %: k = 3, coverage 1 − 8/252 = 96.8 %. When no
     /// interval reaches `level` (m = n = 3), k = 1 and the coverage says what it is.
     /// Also: the two-sided test at α = 1 − level rejects when U ≤ k − 1 or U ≥ m·n − k + 1.
-    public static func mosesIndex(m: Int, n: Int, level: Double = 0.95) -> (k: Int, confidence: Double) {
+    package static func mosesIndex(m: Int, n: Int, level: Double = 0.95) -> (k: Int, confidence: Double) {
         let counts = mannWhitneyCounts(m: m, n: n)
         let total = counts.reduce(0, +)
         var best = (k: 1, confidence: 1 - 2 * counts[0] / total)
@@ -94,21 +94,21 @@ public enum CompareStatistics {
     }
 
     /// What a shift estimate says: Hodges–Lehmann point, Moses interval, exact p.
-    public struct Shift: Sendable, Equatable, Codable {
+    package struct Shift: Sendable, Equatable, Codable {
         /// Median of all pairwise b_j − a_i.
-        public var estimate: Double
-        public var interval: Interval
+        package var estimate: Double
+        package var interval: Interval
         /// Exact two-sided Mann–Whitney p-value (permutation distribution, ties as mid-ranks).
-        public var pValue: Double
+        package var pValue: Double
         /// Pairs with b > a, ties counted ½.
-        public var u: Double
+        package var u: Double
     }
 
     /// The shift of `b` against `a`: Hodges–Lehmann estimate (median of all pairwise
     /// differences) with its Moses interval, and the exact Mann–Whitney p-value. Ties in
     /// the data are handled by mid-ranks for the p-value (the exact conditional null); in
     /// the interval they are simply equal differences, so a tie at zero keeps zero inside.
-    public static func shift(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Shift {
+    package static func shift(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Shift {
         precondition(!a.isEmpty && !b.isEmpty)
         var d: [Double] = []
         d.reserveCapacity(a.count * b.count)
@@ -131,7 +131,7 @@ public enum CompareStatistics {
     /// far from its mean as the observed one. Ties get mid-ranks and the distribution is
     /// the one conditional on those ties (counted by dynamic programming over doubled
     /// mid-ranks, which are whole numbers); without ties it equals the recursion's.
-    public static func mannWhitneyPValue(_ a: [Double], _ b: [Double]) -> Double {
+    package static func mannWhitneyPValue(_ a: [Double], _ b: [Double]) -> Double {
         let m = a.count, total = a.count + b.count
         let pooled = (a.map { ($0, true) } + b.map { ($0, false) }).sorted { $0.0 < $1.0 }
         // Doubled mid-ranks: a run of equal values at 1-based ranks i…j gets i + j each.
@@ -172,7 +172,7 @@ public enum CompareStatistics {
     /// a normal σ: a robust "three sigma" that one wild trial cannot inflate, as it would
     /// a standard deviation). None when MAD is 0: then most values are equal and any
     /// other would be "infinitely" far — a rule that says nothing useful.
-    public static func outliers(_ xs: [Double]) -> [Int] {
+    package static func outliers(_ xs: [Double]) -> [Int] {
         guard xs.count >= 3 else { return [] }
         let m = median(xs)
         let mad = median(xs.map { abs($0 - m) })

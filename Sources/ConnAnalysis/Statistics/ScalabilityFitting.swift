@@ -8,7 +8,7 @@ extension ScalabilityFit {
     /// The start is the linearised form: with C(N) = X(N)/λ and λ from the lightest load,
     /// N/C(N) − 1 = σ(N − 1) + κN(N − 1) is linear in σ and κ, so an ordinary least-squares
     /// solve gives a start close enough that Marquardt's damping rarely has to act.
-    public static func fit(_ points: [Point]) throws(Failure) -> ScalabilityFit {
+    package static func fit(_ points: [Point]) throws(Failure) -> ScalabilityFit {
         if let bad = points.first(where: { !($0.load > 0) || !($0.throughput > 0) || !$0.load.isFinite || !$0.throughput.isFinite }) {
             throw .badPoint("load \(bad.load), throughput \(bad.throughput)")
         }

@@ -6,11 +6,11 @@ import ConnModel
 /// a ring is set up and its opcodes probed, so a kernel that disables io_uring
 /// (`kernel.io_uring_disabled`), a seccomp profile that blocks it, an old kernel or a
 /// missing opcode is one line up front instead of a failure per attempt.
-public enum UringAvailability {
+package enum UringAvailability {
     /// What this kernel's io_uring can do for `config`: `problem` when it cannot run it
     /// at all (no ring, or no CONNECT, LINK_TIMEOUT or CLOSE); `ringSetupMissing` when it
     /// can, but not make the socket, set its options or bind it in the chain.
-    public static func probe(_ config: RunConfig) -> (problem: String?, ringSetupMissing: String?) {
+    package static func probe(_ config: RunConfig) -> (problem: String?, ringSetupMissing: String?) {
         let ring: IoUring
         do {
             ring = try IoUring(entries: 8, completionEntries: 16, fixedFiles: 1)
@@ -78,7 +78,7 @@ public enum UringAvailability {
 
     /// The engine a run uses. `.ioUring` on a host without it throws the one line;
     /// `.auto` falls back to epoll and notes why in `engineNote`.
-    public static func resolve(_ config: RunConfig) throws(ConfigError) -> RunConfig {
+    package static func resolve(_ config: RunConfig) throws(ConfigError) -> RunConfig {
         var c = config
         switch config.engine {
         case .epoll:

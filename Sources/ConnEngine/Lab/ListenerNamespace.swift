@@ -213,10 +213,10 @@ public enum VethLabFailure: Error, CustomStringConvertible {
 }
 
 /// The check `run` makes before it prints or starts anything.
-public enum VethLabCheck {
+package enum VethLabCheck {
     /// A throwaway lab, made and let go before a run prints or starts anything: the veth
     /// can be made, the listener's sysctls exist, and `--delay` has a netem to use.
-    public static func check(_ options: VethOptions) throws(VethLabFailure) {
+    package static func check(_ options: VethOptions) throws(VethLabFailure) {
         let result: VethLabFailure?
         do {
             result = try NamespaceRun.run(sysctls: []) { () -> VethLabFailure? in

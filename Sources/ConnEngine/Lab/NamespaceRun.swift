@@ -36,13 +36,13 @@ public enum NamespaceRun {
 
     /// Creates a namespace, applies the sysctls, and lets it go: a cheap (~ms) check that
     /// a run will be able to isolate itself, made before anything is printed or started.
-    public static func check(sysctls: [SysctlSetting]) throws(Failure) {
+    package static func check(sysctls: [SysctlSetting]) throws(Failure) {
         try run(sysctls: sysctls) { () }
     }
 
     /// Runs `body` in a new namespace with `sysctls` applied, and returns its result after
     /// the namespace's thread has ended.
-    public static func run<T: Sendable>(sysctls: [SysctlSetting], _ body: @escaping @Sendable () -> T) throws(Failure) -> T {
+    package static func run<T: Sendable>(sysctls: [SysctlSetting], _ body: @escaping @Sendable () -> T) throws(Failure) -> T {
         let outcome = NetNamespace.onFreshThread { () -> Result<T, Failure> in
             for s in sysctls {
                 do throws(Errno) { try ProcFiles.write(ProcFiles.sysctlPath(s.key), s.value) } catch { return .failure(.sysctl(s, error)) }

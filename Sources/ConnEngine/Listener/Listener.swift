@@ -12,15 +12,15 @@ import ConnModel
 /// (TCP) and EAGAIN (unix).
 public final class Listener: Sendable {
     public let address: SocketAddress
-    public let effectiveBacklog: Int32
-    public let threadCount: Int
+    package let effectiveBacklog: Int32
+    package let threadCount: Int
     /// Set when the port is inside the ephemeral range (an explicit port there, or no free
     /// port outside it): the one case where a client may be given the listener's port.
-    public let portNote: String?
-    public let mode: ListenerMode
+    package let portNote: String?
+    package let mode: ListenerMode
     /// The namespace's counters just before the sockets were bound: the base of
     /// ``sideReport(countersBefore:)``.
-    public let countersAtStart: [String: Int64]
+    package let countersAtStart: [String: Int64]
     private let stopFlag = StopFlag()
     private let threads: [PosixThread]
     private let sockets: [FileDescriptor]
@@ -122,27 +122,27 @@ public final class Listener: Sendable {
     }
 
     /// Connections accepted so far (live; exact after `stop()`).
-    public var acceptedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.accepted.load(ordering: .relaxed) } }
+    package var acceptedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.accepted.load(ordering: .relaxed) } }
 
     /// Accepted connections the listener has closed: at once, after the client ended
     /// them, past the hold limit, or at `stop()`.
-    public var closedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.closed.load(ordering: .relaxed) } }
+    package var closedCount: UInt64 { threadCounts.reduce(0) { $0 + $1.closed.load(ordering: .relaxed) } }
 
     /// Accepted connections still open, waiting for the client's FIN or RST (wait-fin and
     /// hold; 0 after `stop()`). A connection the client reset counts as closed too.
-    public var heldConnections: Int { shared.held.load(ordering: .relaxed) }
+    package var heldConnections: Int { shared.held.load(ordering: .relaxed) }
 
     /// The most connections held open at once over the listener's life.
-    public var heldPeak: Int { shared.peak.load(ordering: .relaxed) }
+    package var heldPeak: Int { shared.peak.load(ordering: .relaxed) }
 
     /// hold only: connections closed at once because the hold limit was reached.
-    public var closedOverHoldLimit: UInt64 { shared.overLimit.load(ordering: .relaxed) }
+    package var closedOverHoldLimit: UInt64 { shared.overLimit.load(ordering: .relaxed) }
 
     /// The listener's own side so far: its counts, and what the namespace's counters and
     /// TIME_WAIT table say since `countersBefore` (default: just before it bound). Call
     /// it from a thread in the listener's namespace — the counters are the caller's
     /// namespace's, and they cover every socket there, not only this listener's.
-    public func sideReport(countersBefore: [String: Int64]? = nil) -> ListenerSideReport {
+    package func sideReport(countersBefore: [String: Int64]? = nil) -> ListenerSideReport {
         let sides = address.family == .unix ? nil : TcpSocketTable.timeWaitSides(listenerPorts: [address.port])
         return ListenerSideReport(
             address: address.description, mode: mode, accepted: acceptedCount, closed: closedCount,

@@ -13,7 +13,7 @@ extension EphemeralPorts {
 
 extension NumaTopology {
     /// This machine's, or nil where sysfs has no node directory (a kernel without NUMA).
-    public static func read(root: String = "/sys/devices/system/node") -> NumaTopology? {
+    package static func read(root: String = "/sys/devices/system/node") -> NumaTopology? {
         var lists: [(node: Int, text: String)] = []
         for entry in ProcFiles.directoryEntries(root) where entry.hasPrefix("node") {
             guard let id = Int(entry.dropFirst(4)), let text = ProcFiles.read("\(root)/\(entry)/cpulist") else { continue }

@@ -9,11 +9,11 @@ import ConnModel
 /// (releasing). The runner loads the number (acquiring), reads the figures and loads the
 /// number again: the same k both times, and the figures are interval k's. Eight cells
 /// give the runner (which looks every 10 ms) eight intervals to read one in.
-public final class ProgressSlot: Sendable {
+package final class ProgressSlot: Sendable {
     let cells: [Cell]
     static let depth = 8
 
-    public init() { cells = (0..<Self.depth).map { _ in Cell() } }
+    package init() { cells = (0..<Self.depth).map { _ in Cell() } }
 
     final class Cell: Sendable {
         /// Interval number + 1; 0 while empty.

@@ -14,14 +14,14 @@ import ConnModel
 ///
 /// Start it after the workers have said their thread ids and before they pass the start
 /// line (attaching takes a second or two), and stop it once they have finished.
-public final class KernelTrace: Sendable {
+package final class KernelTrace: Sendable {
     /// How long bpftrace took from spawn to its probes attached.
-    public let attachNanoseconds: UInt64
-    public let program: KernelTraceProgram
+    package let attachNanoseconds: UInt64
+    package let program: KernelTraceProgram
     private let tracer: TracerState
     private let io: Mutex<TraceChannels>
 
-    public static let attachLimitSeconds = 30
+    package static let attachLimitSeconds = 30
     static let endLimitNs: UInt64 = 30_000_000_000
     /// Enough keys for every bucket (6401) and for the sockets in SYN_SENT at once, which a
     /// process can have about as many of as it has descriptors.
@@ -36,14 +36,14 @@ public final class KernelTrace: Sendable {
 
     /// What a trace needs before anything of a run exists (bpftrace on PATH, root), so a run
     /// asked for one fails in one line up front rather than after its listener started.
-    public static func preflight() throws(Failure) {
+    package static func preflight() throws(Failure) {
         guard SpawnedProgram.locate("bpftrace") != nil else { throw .noBpftrace }
         guard geteuid() == 0 else { throw .notRoot }
     }
 
     /// Starts bpftrace on `pid`'s threads `tids` and returns once its probes are attached.
     /// `timeLimitSeconds` bounds the trace should `stop()` never come.
-    public static func start(pid: Int32, tids: [Int32], timeLimitSeconds: Int,
+    package static func start(pid: Int32, tids: [Int32], timeLimitSeconds: Int,
                              tracefs: TracefsAccess = .automatic) throws(Failure) -> KernelTrace {
         guard let bpftrace = SpawnedProgram.locate("bpftrace") else { throw .noBpftrace }
         return try start(pid: pid, tids: tids, timeLimitSeconds: timeLimitSeconds, tracefs: tracefs,
@@ -83,7 +83,7 @@ public final class KernelTrace: Sendable {
     /// Stops bpftrace (SIGINT, so that it prints its maps), reads them and returns the
     /// figures. Bounded: a tracer that does not finish in time is killed, and the figures
     /// say so. A second call returns the same figures.
-    public func stop() -> KernelTraceFigures {
+    package func stop() -> KernelTraceFigures {
         io.withLock { channels in
             if let done = channels.figures { return done }
             tracer.signal(SIGINT)

@@ -8,9 +8,9 @@ import ConnModel
 /// at worst, and the midpoint recorded here is within 0.5 % of every value in its bucket.
 /// The statements that compute the index and the decoding below come from one table so
 /// that they cannot drift apart.
-public enum KernelTraceBuckets {
+package enum KernelTraceBuckets {
     /// The unit bpftrace divides nanoseconds by before bucketing.
-    public static let unitNs: UInt64 = 100
+    package static let unitNs: UInt64 = 100
 
     /// Each decade: its first bucket index, its lower bound and its step, both in units.
     /// The first decade steps by 0.1 µs to 100 µs; the last by 100 ms to 100 s, far enough
@@ -25,12 +25,12 @@ public enum KernelTraceBuckets {
         (5500, 100_000_000, 1_000_000),
     ]
     /// Everything from 100 s up: its value is recorded as the lower bound, the only one known.
-    public static let overflowIndex: UInt64 = 6400
+    package static let overflowIndex: UInt64 = 6400
     static let overflowFrom: UInt64 = 1_000_000_000
 
     /// bpftrace statements that set `$b` to the bucket of `$v` (a duration in units).
     /// Later ifs overwrite earlier ones, which keeps bpftrace 0.17's typing simple.
-    public static var bpftraceStatements: String {
+    package static var bpftraceStatements: String {
         var lines = ["$b = $v;"]
         for d in decades.dropFirst() {
             lines.append("if ($v >= \(d.from)) { $b = \(d.index) + ($v - \(d.from)) / \(d.step); }")
@@ -40,14 +40,14 @@ public enum KernelTraceBuckets {
     }
 
     /// The bucket of a duration in units: what `bpftraceStatements` computes, in Swift.
-    public static func index(ofUnits v: UInt64) -> UInt64 {
+    package static func index(ofUnits v: UInt64) -> UInt64 {
         guard v < overflowFrom, let d = decades.last(where: { $0.from <= v }) else { return overflowIndex }
         return d.index + (v - d.from) / d.step
     }
 
     /// The value in nanoseconds a bucket stands for: its midpoint, or the lower bound of the
     /// overflow bucket; nil for an index no bucket has.
-    public static func representativeNs(ofBucket b: UInt64) -> UInt64? {
+    package static func representativeNs(ofBucket b: UInt64) -> UInt64? {
         if b == overflowIndex { return overflowFrom * unitNs }
         guard b < overflowIndex, let d = decades.last(where: { $0.index <= b }) else { return nil }
         let lowNs = (d.from + (b - d.index) * d.step) * unitNs

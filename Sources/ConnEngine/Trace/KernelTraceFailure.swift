@@ -3,7 +3,7 @@ import ConnModel
 
 extension KernelTrace {
     /// Why a kernel trace could not start: each one line a user can act on.
-    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case noBpftrace
         case notRoot
         case noThreads
@@ -16,7 +16,7 @@ extension KernelTrace {
         case exitedBeforeAttaching(String)
         case attachTimeout(seconds: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .noBpftrace: "kernel trace: no bpftrace on PATH (apt-get install bpftrace)"
             case .notRoot: "kernel trace: bpftrace needs root (the effective user id is not 0)"
@@ -31,7 +31,7 @@ extension KernelTrace {
     }
 
     /// Where bpftrace finds tracefs.
-    public enum TracefsAccess: Sendable, Equatable {
+    package enum TracefsAccess: Sendable, Equatable {
         /// The host's tracefs when it is mounted, else a private mount (below).
         case automatic
         /// A tracefs mounted in a private mount namespace that only bpftrace lives in, so

@@ -8,8 +8,8 @@ import ConnModel
 /// without root or bpftrace. bpftrace prints each keyed map as `@name[key]: count` lines
 /// and a plain count as `@name: count`; everything else (its banner, the markers, blank
 /// lines of cleared maps) is skipped.
-public enum KernelTraceOutput {
-    public static func parse(_ text: String) -> KernelTraceFigures {
+package enum KernelTraceOutput {
+    package static func parse(_ text: String) -> KernelTraceFigures {
         var buckets: [String: [UInt64: UInt64]] = [:]
         var figures = KernelTraceFigures()
         for raw in text.split(separator: "\n") {

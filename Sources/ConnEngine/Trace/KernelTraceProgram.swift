@@ -9,21 +9,21 @@ import ConnModel
 /// its inline attempts put the socket in SYN_SENT from the submitting thread, and the
 /// attempts it hands to io-wq workers (`iou-wrk-*`, other tids of the same process) are
 /// matched by thread name — of any ring of the process, traced threads' or not.
-public struct KernelTraceProgram: Sendable, Equatable {
-    public static let attachedMarker = "connbench-kernel-trace-attached"
-    public static let timeLimitMarker = "connbench-kernel-trace-time-limit"
+package struct KernelTraceProgram: Sendable, Equatable {
+    package static let attachedMarker = "connbench-kernel-trace-attached"
+    package static let timeLimitMarker = "connbench-kernel-trace-time-limit"
 
-    public var pid: Int32
-    public var tids: [Int32]
-    public var timeLimitSeconds: Int
+    package var pid: Int32
+    package var tids: [Int32]
+    package var timeLimitSeconds: Int
 
-    public init(pid: Int32, tids: [Int32], timeLimitSeconds: Int) {
+    package init(pid: Int32, tids: [Int32], timeLimitSeconds: Int) {
         self.pid = pid
         self.tids = tids
         self.timeLimitSeconds = timeLimitSeconds
     }
 
-    public var text: String {
+    package var text: String {
         let mine = tids.map { "tid == \($0)" }.joined(separator: " || ")
         let named = { (field: String) in tids.map { "\(field) == \($0)" }.joined(separator: " || ") }
         let bucket = KernelTraceBuckets.bpftraceStatements

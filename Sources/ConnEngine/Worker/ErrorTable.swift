@@ -58,12 +58,12 @@ package struct ErrorTable: ~Copyable {
 }
 
 /// One (call, errno) count of one worker, with its first occurrence in that worker's terms.
-public struct WorkerErrorEntry: Sendable {
-    public var errno: Int32
-    public var site: SyscallSite
-    public var count: UInt64
+package struct WorkerErrorEntry: Sendable {
+    package var errno: Int32
+    package var site: SyscallSite
+    package var count: UInt64
     /// Nanoseconds since the run started.
-    public var firstNs: UInt64
+    package var firstNs: UInt64
     /// 1-based index among this worker's attempts.
-    public var firstLocalAttempt: UInt64
+    package var firstLocalAttempt: UInt64
 }

@@ -3,13 +3,13 @@ import ConnSys
 /// A configuration mistake, phrased for one line on stderr, naming the flag.
 public struct ConfigError: Error, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }
 
 extension RunConfig {
     /// Checks what parsing alone cannot: values against each other and against this host.
     /// Returns the CPUs the workers will use.
-    public func validate(allowedCPUs: [Int]) throws(ConfigError) -> [Int] {
+    package func validate(allowedCPUs: [Int]) throws(ConfigError) -> [Int] {
         if case .fixed(let r) = rate, !(r > 0 && r.isFinite) {
             throw ConfigError("--rate must be a positive number or 'max' (got \(r))")
         }

@@ -2,7 +2,7 @@ extension String {
     /// `v` with `digits` decimals, rounded half away from zero, `-` only when the rounded
     /// value is not zero; without Foundation's formatters. The one implementation every
     /// report's numbers go through.
-    public init(fixed v: Double, digits: Int) {
+    package init(fixed v: Double, digits: Int) {
         guard v.isFinite else { self = "n/a"; return }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
@@ -16,5 +16,5 @@ extension String {
 
 extension String {
     /// One decimal place, without Foundation's formatter on the way.
-    public init(format1 v: Double) { self.init(fixed: v, digits: 1) }
+    package init(format1 v: Double) { self.init(fixed: v, digits: 1) }
 }

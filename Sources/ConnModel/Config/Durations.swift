@@ -1,6 +1,6 @@
 /// Parses `10s`, `500ms`, `2m`, `1h`, `250us`, `1.5s`; a bare number means seconds.
-public enum DurationParser {
-    public static func nanoseconds(_ text: String) -> UInt64? {
+package enum DurationParser {
+    package static func nanoseconds(_ text: String) -> UInt64? {
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("µs", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
         var number = Substring(text)
         var scale = 1e9
@@ -16,7 +16,7 @@ public enum DurationParser {
     }
 
     /// Seconds as the shortest text that parses back (`10s`, `0.5s`).
-    public static func format(_ ns: UInt64) -> String {
+    package static func format(_ ns: UInt64) -> String {
         if ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000)s" }
         if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
         if ns % 1_000 == 0 { return "\(ns / 1_000)us" }
@@ -25,8 +25,8 @@ public enum DurationParser {
 }
 
 /// Parses CPU lists like `0,1`, `0-3`, `0-1,4`.
-public enum CPUListParser {
-    public static func parse(_ text: String) -> [Int]? {
+package enum CPUListParser {
+    package static func parse(_ text: String) -> [Int]? {
         var cpus: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false)

@@ -15,14 +15,14 @@ public enum EngineChoice: String, Sendable, Codable, CaseIterable, CustomStringC
 /// setsockopt, IORING_OP_BIND); `syscalls`: socket(), setsockopt() and bind() as on
 /// epoll, then CONNECT → LINK_TIMEOUT on the descriptor; `auto`: the ring where this
 /// kernel can do every step the strategy needs, else syscalls (and the report says why).
-public enum UringSocketSetup: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+package enum UringSocketSetup: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case auto, ring, syscalls
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// `--engine`: which driver runs the attempts.
-public enum Engine: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+package enum Engine: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case epoll
     case ioUring = "io_uring"
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

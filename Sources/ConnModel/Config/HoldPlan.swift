@@ -1,23 +1,23 @@
 import ConnSys
 
 /// What `connbench hold` was asked for.
-public struct HoldOptions: Sendable, Codable, Equatable {
-    public var connections = 10_000
+package struct HoldOptions: Sendable, Codable, Equatable {
+    package var connections = 10_000
     /// Connects per second over all parts together.
-    public var ratePerSecond = 20_000.0
-    public var holdNs: UInt64 = 30_000_000_000
+    package var ratePerSecond = 20_000.0
+    package var holdNs: UInt64 = 30_000_000_000
     /// Source addresses 127.0.0.2 upwards. Nil: enough for the 4-tuples (``HoldPlan``).
-    public var sources: Int?
+    package var sources: Int?
     /// Listener ports over all listener processes. Nil: four per listener process.
-    public var listenerPorts: Int?
+    package var listenerPorts: Int?
     /// Generator parts (and as many listener processes). Nil: as few as the descriptor
     /// limit allows.
-    public var processes: Int?
-    public var timeoutNs: UInt64 = 3_000_000_000
+    package var processes: Int?
+    package var timeoutNs: UInt64 = 3_000_000_000
     /// Width of a latency bucket, in attempts (open count).
-    public var step = 10_000
+    package var step = 10_000
 
-    public init() {}
+    package init() {}
 }
 
 /// How a hold is split over processes, sources and ports: a pure function of the options
@@ -28,51 +28,51 @@ public struct HoldOptions: Sendable, Codable, Equatable {
 /// the generator's ends are split over `processes` parts and the listener's ends over as
 /// many listener processes; part k connects only to listener k's ports, so that each
 /// listener process accepts exactly its part's connections and stays inside its own limit.
-public struct HoldPlan: Sendable, Codable, Equatable {
-    public var options: HoldOptions
+package struct HoldPlan: Sendable, Codable, Equatable {
+    package var options: HoldOptions
     /// RLIMIT_NOFILE (soft, after raising it to the hard limit) of each process.
-    public var descriptorLimit: UInt64
+    package var descriptorLimit: UInt64
     /// Connections one process may hold: the limit less a reserve for listening sockets,
     /// epoll, /proc reads and the channel to the supervisor.
-    public var perProcessBudget: Int
-    public var processes: Int
-    public var sourceAddresses: [String]
-    public var listenerAddress = "127.0.0.1"
+    package var perProcessBudget: Int
+    package var processes: Int
+    package var sourceAddresses: [String]
+    package var listenerAddress = "127.0.0.1"
     /// Listener process k listens on `listenerPorts[k]`; generator part k connects to them.
-    public var listenerPorts: [[UInt16]]
+    package var listenerPorts: [[UInt16]]
     /// The ephemeral range the parts' namespace has (a fresh namespace's default).
-    public var ephemeralPorts: Int
+    package var ephemeralPorts: Int
 
-    public static let descriptorReserve = 500
-    public static let firstListenerPort: UInt16 = 10_000
+    package static let descriptorReserve = 500
+    package static let firstListenerPort: UInt16 = 10_000
 
     /// Attempts of part k: the global attempts k, k + P, k + 2P, … below `connections`.
-    public func count(ofPart k: Int) -> Int {
+    package func count(ofPart k: Int) -> Int {
         (options.connections - k + processes - 1) / processes
     }
 
     /// Whether some part must hold more than a process may: the run will then show
     /// EMFILE, on purpose (`--processes` forced too low).
-    public var exceedsDescriptors: Bool { count(ofPart: 0) > perProcessBudget }
+    package var exceedsDescriptors: Bool { count(ofPart: 0) > perProcessBudget }
 
     /// Connects possible over all 4-tuples: sources × ports × the ephemeral range.
-    public var tupleCapacity: Int { sourceAddresses.count * listenerPorts.joined().count * ephemeralPorts }
+    package var tupleCapacity: Int { sourceAddresses.count * listenerPorts.joined().count * ephemeralPorts }
 
     /// The schedule's span plus room for a slow tail: a part gives up starting new
     /// attempts past it, so the build-up is bounded in time as well as in count.
-    public var buildLimitNs: UInt64 {
+    package var buildLimitNs: UInt64 {
         let span = UInt64(Double(options.connections) / options.ratePerSecond * 1e9)
         return 2 * span + options.timeoutNs + 10_000_000_000
     }
 
     /// Buckets of `step` attempts (the last may be shorter).
-    public var bucketCount: Int { (options.connections + options.step - 1) / options.step }
+    package var bucketCount: Int { (options.connections + options.step - 1) / options.step }
 
     /// Per (source, destination) pair, an eighth of the ephemeral range: well inside the
     /// even half connect() prefers, where port selection stays cheap (kernel-facts.md).
-    public static func pairBudget(ephemeralPorts: Int) -> Int { Swift.max(1, ephemeralPorts / 8) }
+    package static func pairBudget(ephemeralPorts: Int) -> Int { Swift.max(1, ephemeralPorts / 8) }
 
-    public static func make(_ options: HoldOptions, descriptorLimit: UInt64, ephemeralPorts: Int = 28_232) throws(ConfigError) -> HoldPlan {
+    package static func make(_ options: HoldOptions, descriptorLimit: UInt64, ephemeralPorts: Int = 28_232) throws(ConfigError) -> HoldPlan {
         let n = options.connections
         guard n >= 1, n <= 10_000_000 else { throw ConfigError("--connections: must be from 1 to 10000000 (got \(n))") }
         guard options.ratePerSecond > 0, options.ratePerSecond.isFinite else { throw ConfigError("--rate: must be a fixed rate above zero") }

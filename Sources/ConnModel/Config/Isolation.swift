@@ -2,16 +2,16 @@ import ConnSys
 
 /// One `--sysctl KEY=VALUE`.
 public struct SysctlSetting: Sendable, Codable, Equatable, CustomStringConvertible {
-    public var key: String
-    public var value: String
+    package var key: String
+    package var value: String
 
-    public init(key: String, value: String) { self.key = key; self.value = value }
+    package init(key: String, value: String) { self.key = key; self.value = value }
 
     /// Only `net.*` keys: the network tunables are the ones a fresh network namespace gets
     /// its own copy of. Linux registers the global ones (net.core.rmem_max, tcp_mem, …)
     /// in the initial namespace only, so inside a fresh namespace they do not exist and
     /// the write fails instead of reaching the host.
-    public static func parse(_ text: String) throws(ConfigError) -> SysctlSetting {
+    package static func parse(_ text: String) throws(ConfigError) -> SysctlSetting {
         guard let eq = text.firstIndex(of: "=") else {
             throw ConfigError("--sysctl: expected KEY=VALUE, e.g. net.ipv4.tcp_tw_reuse=0 (got '\(text)')")
         }
@@ -36,8 +36,8 @@ extension String {
 }
 
 /// Whether a run gets its own network namespace, and what is set inside it.
-public struct Isolation: Sendable, Codable, Equatable {
-    public var netns = false
-    public var sysctls: [SysctlSetting] = []
-    public init(netns: Bool = false, sysctls: [SysctlSetting] = []) { self.netns = netns; self.sysctls = sysctls }
+package struct Isolation: Sendable, Codable, Equatable {
+    package var netns = false
+    package var sysctls: [SysctlSetting] = []
+    package init(netns: Bool = false, sysctls: [SysctlSetting] = []) { self.netns = netns; self.sysctls = sysctls }
 }

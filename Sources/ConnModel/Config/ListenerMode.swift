@@ -1,7 +1,7 @@
 /// What the built-in listener does with a connection once the kernel has completed it.
 /// Each mode decides which end closes first (and so holds TIME_WAIT) or what fills up.
 /// The raw values are the CLI names.
-public enum ListenerMode: String, Sendable, Codable, CaseIterable {
+package enum ListenerMode: String, Sendable, Codable, CaseIterable {
     /// Close right after accept: the cheapest listener, the generator's ceiling. Both
     /// ends race to send the first FIN, so which one holds TIME_WAIT is chance.
     case acceptClose = "accept-close"
@@ -21,8 +21,8 @@ public enum ListenerMode: String, Sendable, Codable, CaseIterable {
     case neverAccept = "never-accept"
 
     /// Whether the listener runs accept threads at all.
-    public var accepts: Bool { self != .neverAccept }
+    package var accepts: Bool { self != .neverAccept }
 
     /// The mode a pre-mode config's `close` flag stood for, and back (``ListenerConfig/close``).
-    public init(_ close: ListenerClose) { self = close == .immediate ? .acceptClose : .waitFin }
+    package init(_ close: ListenerClose) { self = close == .immediate ? .acceptClose : .waitFin }
 }

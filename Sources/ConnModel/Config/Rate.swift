@@ -15,7 +15,7 @@ public enum Rate: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    public var perSecond: Double? {
+    package var perSecond: Double? {
         if case .fixed(let r) = self { return r }
         return nil
     }

@@ -8,16 +8,16 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// The `--target` values as typed, when any was a host name: the report's `target`
     /// setting repeats these, so that a saved report reruns against the name. Empty:
     /// `targets` as they print.
-    public var targetsAsTyped: [String] = []
+    package var targetsAsTyped: [String] = []
     /// `--resolve`: which of a name's addresses are in `targets`.
-    public var resolve: ResolveMode = .first
+    package var resolve: ResolveMode = .first
     /// Every name resolved for `targets` and all it resolved to (the report lists them).
-    public var resolvedNames: [ResolvedName] = []
+    package var resolvedNames: [ResolvedName] = []
     public var rate: Rate = .fixed(perSecond: 1000)
     public var durationNs: UInt64 = 10_000_000_000
     /// Excluded from the figures: caches, the listener's accept queue and the port
     /// allocator warm up before measuring starts.
-    public var warmupNs: UInt64 = 0
+    package var warmupNs: UInt64 = 0
     /// Nil: one worker per CPU the process may run on (or per CPU in `cpus`).
     public var workers: Int?
     /// Nil: every CPU the process may run on.
@@ -27,58 +27,58 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var concurrency: Int?
     public var timeoutNs: UInt64 = 3_000_000_000
     public var close: CloseMode = .fin
-    public var intervalNs: UInt64 = 1_000_000_000
-    public var strategy = SocketStrategy()
+    package var intervalNs: UInt64 = 1_000_000_000
+    package var strategy = SocketStrategy()
     /// A start counts as late when it begins more than this after its intended time.
-    public var lateThresholdNs: UInt64 = 1_000_000
+    package var lateThresholdNs: UInt64 = 1_000_000
     /// Open loop: waits for the next start shorter than this are spun (zero-timeout
     /// polls) instead of slept, because a timer wake-up on this kind of machine comes
     /// tens of µs late. 0: never spin. Costs a core per worker when set above the gap
     /// between a worker's attempts.
-    public var spinNs: UInt64 = 0
+    package var spinNs: UInt64 = 0
     /// Upper bound on attempts per worker (0: none); keeps test runs bounded by count too.
     public var maxAttemptsPerWorker: UInt64 = 0
-    public var listener = ListenerConfig()
+    package var listener = ListenerConfig()
     /// `--netns` and `--sysctl`: run in a fresh network namespace with these tunables.
-    public var isolation = Isolation()
+    package var isolation = Isolation()
     /// `--topology`: the built-in listener beside the generator, or across a veth pair in
     /// a namespace of its own (which gives the generator a fresh namespace too).
-    public var topology: Topology = .loopback
+    package var topology: Topology = .loopback
     /// `--family`, `--listener-sysctl`, `--delay`: the veth lab (`topology == .veth`).
-    public var veth = VethOptions()
+    package var veth = VethOptions()
     /// End the run at exhaustion onset plus `tailNs`, instead of at the duration.
-    public var untilExhausted = false
+    package var untilExhausted = false
     /// `--trace-kernel`: run bpftrace on the workers' threads for the run (``KernelTrace``).
-    public var traceKernel = false
-    public var tailNs: UInt64 = 300_000_000
+    package var traceKernel = false
+    package var tailNs: UInt64 = 300_000_000
     /// `--tag`: the name this run goes by in a merge and in its files. Empty: untagged
     /// (reports made before tags, and engine callers that do not name runs).
-    public var tag: String = ""
+    package var tag: String = ""
     /// `--start-at`: the wall-clock time (ns since the epoch) the measured clock starts
     /// at, so generators on several hosts begin together. Nil: as soon as ready.
-    public var startAtEpochNs: UInt64? = nil
+    package var startAtEpochNs: UInt64? = nil
     /// `--engine`. After ``UringAvailability/resolve(_:)`` it is the engine that ran
     /// (never `.auto`), and `engineNote` says how auto chose.
     public var engine: EngineChoice = .epoll
-    public var engineNote: String = ""
+    package var engineNote: String = ""
     /// `--uring-socket`: how io_uring makes each socket. Nil is auto; after
     /// ``UringAvailability/resolve(_:)`` an io_uring run has `.ring` or `.syscalls`.
-    public var uringSocket: UringSocketSetup? = nil
+    package var uringSocket: UringSocketSetup? = nil
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with
     /// RST, ~30.5k/s with FIN) while p99 keeps growing with the queue (101 µs at 4, 359 µs
     /// at 16, 1.35 ms at 64, 5.2 ms at 256). 16 sits on the plateau with room for a faster
     /// host, without measuring mostly queueing.
-    public static let closedLoopDefaultConcurrency = 16
+    package static let closedLoopDefaultConcurrency = 16
     /// Open loop: the cap is a safety bound, not a knob. An open-loop generator must keep
     /// starting attempts on schedule while the system backs up, so that the backlog shows
     /// in the corrected latency instead of being hidden by a full slot table; 1024 per
     /// worker absorbs a 20 ms stall at 50k/s and still bounds the descriptors a run holds.
-    public static let openLoopDefaultConcurrency = 1024
+    package static let openLoopDefaultConcurrency = 1024
 
     /// The in-flight cap the run uses.
-    public var resolvedConcurrency: Int {
+    package var resolvedConcurrency: Int {
         if let concurrency { return concurrency }
         if case .max = rate { return RunConfig.closedLoopDefaultConcurrency }
         return RunConfig.openLoopDefaultConcurrency
@@ -86,31 +86,31 @@ public struct RunConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    public var usesBuiltInListener: Bool { targets.isEmpty }
+    package var usesBuiltInListener: Bool { targets.isEmpty }
 
     /// Whether the generator runs in a namespace created for the run: `--netns`, or a veth
     /// lab (whose two ends need two namespaces of their own).
-    public var createsNamespace: Bool { isolation.netns || topology == .veth }
+    package var createsNamespace: Bool { isolation.netns || topology == .veth }
 }
 
 /// The built-in listener: a real accept loop on loopback, so `connbench --rate N` works on
 /// a machine with nothing else running.
 public struct ListenerConfig: Sendable, Codable, Equatable {
     /// Where to listen; port 0 picks a free port outside the ephemeral range (``Listener``).
-    public var address = SocketAddress(ip: "127.0.0.1", port: 0)!
+    package var address = SocketAddress(ip: "127.0.0.1", port: 0)!
     /// Accept threads, each with its own SO_REUSEPORT socket. Nil: one per generator worker.
     public var threads: Int?
     /// Nil: the generator's CPUs.
     public var cpus: [Int]?
     /// Requested backlog; the kernel caps it at net.core.somaxconn.
-    public var backlog: Int32 = 65535
+    package var backlog: Int32 = 65535
     /// `.waitFin` by default: with `--close fin` the client always holds TIME_WAIT (see
     /// ``ListenerMode``).
-    public var mode: ListenerMode = .waitFin
+    package var mode: ListenerMode = .waitFin
     /// `.hold` only: connections held open at once; past it a new one is closed at once.
-    public var holdLimit = ListenerConfig.defaultHoldLimit
+    package var holdLimit = ListenerConfig.defaultHoldLimit
 
-    public static let defaultHoldLimit = 10_000
+    package static let defaultHoldLimit = 10_000
 
     /// The pre-mode view, kept for callers that set or read it: `.immediate` is
     /// accept-close, anything else `.peer`. Setting it picks accept-close or wait-fin,
@@ -122,7 +122,7 @@ public struct ListenerConfig: Sendable, Codable, Equatable {
 
     /// The pre-mode view: false is never-accept; setting true on a never-accept config
     /// makes it wait-fin (the default), setting false makes it never-accept.
-    public var accepts: Bool {
+    package var accepts: Bool {
         get { mode.accepts }
         set { if !newValue { mode = .neverAccept } else if mode == .neverAccept { mode = .waitFin } }
     }

@@ -5,18 +5,18 @@ import ConnSys
 /// These are the choices that decide whether and how a host runs out of ephemeral ports
 /// (see kernel-facts: plain connect fails with EADDRNOTAVAIL from connect, bind-before-
 /// connect with EADDRINUSE from bind), so a run names its strategy in the report.
-public struct SocketStrategy: Sendable, Equatable, Codable {
+package struct SocketStrategy: Sendable, Equatable, Codable {
     /// Source addresses to bind (port 0) before connect, used round-robin. Empty: no bind.
-    public var sources: [SocketAddress]
+    package var sources: [SocketAddress]
     /// SO_REUSEADDR on the connecting socket.
-    public var reuseAddress: Bool
+    package var reuseAddress: Bool
     /// IP_BIND_ADDRESS_NO_PORT: bind picks the address only, connect picks the port
     /// (so the port can be shared across destinations again).
-    public var bindAddressNoPort: Bool
+    package var bindAddressNoPort: Bool
     /// IP_LOCAL_PORT_RANGE (Linux 6.3+): a per-socket ephemeral range.
-    public var portRange: ClosedRange<UInt16>?
+    package var portRange: ClosedRange<UInt16>?
 
-    public init(sources: [SocketAddress] = [], reuseAddress: Bool = false,
+    package init(sources: [SocketAddress] = [], reuseAddress: Bool = false,
                 bindAddressNoPort: Bool = false, portRange: ClosedRange<UInt16>? = nil) {
         self.sources = sources
         self.reuseAddress = reuseAddress
@@ -25,7 +25,7 @@ public struct SocketStrategy: Sendable, Equatable, Codable {
     }
 
     /// A short name for tables: `plain`, `bind`, `bind+reuseaddr`, `bind+no-port`, ….
-    public var name: String {
+    package var name: String {
         var parts: [String] = []
         parts.append(sources.isEmpty ? "plain" : "bind")
         if reuseAddress { parts.append("reuseaddr") }

@@ -5,14 +5,14 @@ import ConnSys
 /// each starts its measured clock there, so their interval series line up for a merge.
 /// Parsing and formatting are here, not in the CLI, because the report prints the time
 /// back (`start-at=`) and must print what was parsed.
-public enum StartAt {
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
+package enum StartAt {
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
     /// RFC 3339 (`2026-12-01T20:40:00Z`, `…00.5+01:00`) or Unix seconds (`1796157600`,
     /// `1796157600.25`), to ns since the epoch.
-    public static func parse(_ text: String) throws(Failure) -> UInt64 {
+    package static func parse(_ text: String) throws(Failure) -> UInt64 {
         let bad = Failure(description: "--start-at '\(text)': expected RFC 3339 (2026-12-01T20:40:00Z) or Unix seconds")
         if let seconds = Double(text) {
             guard seconds.isFinite, seconds >= 0, seconds < 1e10 else { throw bad }
@@ -68,7 +68,7 @@ public enum StartAt {
     }
 
     /// RFC 3339 in UTC, with the fraction only when there is one.
-    public static func format(epochNs: UInt64) -> String {
+    package static func format(epochNs: UInt64) -> String {
         let whole = WallClock.utcStamp(nanoseconds: epochNs)
         let fraction = epochNs % 1_000_000_000
         guard fraction > 0, whole.hasSuffix("Z") else { return whole }

@@ -1,12 +1,12 @@
 /// What `connbench sweep` steps over: open-loop rates (a list, a range, or a search), or
 /// closed-loop load (concurrency per worker, or workers) for a scalability fit.
-public enum SweepAxis: Sendable, Equatable, Codable {
+package enum SweepAxis: Sendable, Equatable, Codable {
     case rates([Double])
     case autoRates(RateSearch.Settings)
     case concurrency([Int])
     case workers([Int])
 
-    public var isLoad: Bool {
+    package var isLoad: Bool {
         switch self {
         case .concurrency, .workers: true
         case .rates, .autoRates: false
@@ -16,8 +16,8 @@ public enum SweepAxis: Sendable, Equatable, Codable {
 
 /// The `--rates` grammar: `5k..50k/5k` (from, to, step), `5k,10k,20k`, or `auto`
 /// (`auto:2%` for the bisection's resolution).
-public enum SweepRatesParser {
-    public static func parse(_ text: String) throws(ConfigError) -> SweepAxis {
+package enum SweepRatesParser {
+    package static func parse(_ text: String) throws(ConfigError) -> SweepAxis {
         let t = text.trimmingWhitespace().lowercased()
         if t == "auto" || t.hasPrefix("auto:") {
             var s = RateSearch.Settings()
@@ -73,7 +73,7 @@ public enum SweepRatesParser {
     }
 
     /// `1,2,4,8` or `1..8` (every integer) or `1..64/x2` (doubling): loads for a fit.
-    public static func loads(_ text: String, flag: String, max: Int) throws(ConfigError) -> [Int] {
+    package static func loads(_ text: String, flag: String, max: Int) throws(ConfigError) -> [Int] {
         let t = text.trimmingWhitespace().lowercased()
         var values: [Int] = []
         if let (fromPart, restPart) = splitAtDots(t) {
@@ -106,35 +106,35 @@ public enum SweepRatesParser {
 /// again, until each has the same verdict twice (a third run breaks a tie). Near the
 /// knee a 2-second step passes or fails by chance; a knee that rests on one lucky or
 /// unlucky step moves by the whole bracket from one sweep to the next.
-public struct RateSearch: Sendable, Equatable {
-    public struct Settings: Sendable, Equatable, Codable {
-        public var start: Double = 5_000
-        public var factor: Double = 2
-        public var ceiling: Double = 2_000_000
-        public var floor: Double = 100
+package struct RateSearch: Sendable, Equatable {
+    package struct Settings: Sendable, Equatable, Codable {
+        package var start: Double = 5_000
+        package var factor: Double = 2
+        package var ceiling: Double = 2_000_000
+        package var floor: Double = 100
         /// Bisection ends when (failed − held) / held is at most this.
-        public var resolution: Double = 0.05
+        package var resolution: Double = 0.05
         /// Runs of each end of the final bracket that must agree.
-        public var confirmations = 2
+        package var confirmations = 2
         /// A bound on steps, whatever the data does.
-        public var maxSteps = 30
-        public init() {}
+        package var maxSteps = 30
+        package init() {}
     }
 
-    public let settings: Settings
-    public private(set) var tried: [(rate: Double, passed: Bool)] = []
+    package let settings: Settings
+    package private(set) var tried: [(rate: Double, passed: Bool)] = []
     private var rampDone = false
     private var consecutiveFailures = 0
 
-    public init(_ settings: Settings) { self.settings = settings }
+    package init(_ settings: Settings) { self.settings = settings }
 
-    public static func == (a: RateSearch, b: RateSearch) -> Bool {
+    package static func == (a: RateSearch, b: RateSearch) -> Bool {
         a.settings == b.settings && a.tried.map(\.rate) == b.tried.map(\.rate) && a.tried.map(\.passed) == b.tried.map(\.passed)
     }
 
     /// A rate's verdict over all its runs: the majority; a tie is not yet a verdict, and
     /// counts as passed for bracketing (the run that breaks it comes next).
-    public func verdict(_ rate: Double) -> (passed: Bool, runs: Int, agreeing: Int) {
+    package func verdict(_ rate: Double) -> (passed: Bool, runs: Int, agreeing: Int) {
         let runs = tried.filter { $0.rate == rate }
         let passes = runs.filter(\.passed).count
         let fails = runs.count - passes
@@ -142,21 +142,21 @@ public struct RateSearch: Sendable, Equatable {
     }
 
     /// The highest rate held, and the lowest failed rate above it, by each rate's verdict.
-    public var bracket: (held: Double?, failed: Double?) {
+    package var bracket: (held: Double?, failed: Double?) {
         let rates = Set(tried.map(\.rate))
         let held = rates.filter { verdict($0).passed }.max()
         let failed = rates.filter { !verdict($0).passed && $0 > (held ?? 0) }.min()
         return (held, failed)
     }
 
-    public mutating func record(rate: Double, passed: Bool) {
+    package mutating func record(rate: Double, passed: Bool) {
         tried.append((rate, passed))
         consecutiveFailures = passed ? 0 : consecutiveFailures + 1
         if !rampDone && consecutiveFailures >= 2 { rampDone = true }
     }
 
     /// Nil when the search is over.
-    public func next() -> Double? {
+    package func next() -> Double? {
         guard tried.count < settings.maxSteps else { return nil }
         guard let last = tried.last else { return settings.start }
         if !rampDone {
@@ -187,23 +187,23 @@ public struct RateSearch: Sendable, Equatable {
 
 /// The knee's conditions: a step passes when the rate was held, every latency objective
 /// was met and errors stayed within the budget.
-public struct KneeCriteria: Sendable, Equatable, Codable {
-    public struct Objective: Sendable, Equatable, Codable, CustomStringConvertible {
-        public var percentile: Double
-        public var limitNs: UInt64
-        public var description: String { "p\(SweepFormat.percentile(percentile)) ≤ \(DurationParser.format(limitNs))" }
+package struct KneeCriteria: Sendable, Equatable, Codable {
+    package struct Objective: Sendable, Equatable, Codable, CustomStringConvertible {
+        package var percentile: Double
+        package var limitNs: UInt64
+        package var description: String { "p\(SweepFormat.percentile(percentile)) ≤ \(DurationParser.format(limitNs))" }
     }
 
     /// Achieved at least this share of the requested rate.
-    public var heldShare = 0.99
-    public var objectives: [Objective] = []
+    package var heldShare = 0.99
+    package var objectives: [Objective] = []
     /// Failed plus timed-out attempts, at most this share of attempts.
-    public var errorBudget = 0.001
+    package var errorBudget = 0.001
 
-    public init() {}
+    package init() {}
 
     /// `p99=1ms`, `p99.9=5ms`, `p50=200us`.
-    public static func parseObjective(_ text: String) throws(ConfigError) -> Objective {
+    package static func parseObjective(_ text: String) throws(ConfigError) -> Objective {
         let t = text.trimmingWhitespace().lowercased()
         guard let eq = t.firstIndex(of: "="), t.hasPrefix("p"), let p = Double(t[t.index(after: t.startIndex)..<eq]),
               p > 0, p < 100 || (p == 100) else {
@@ -216,7 +216,7 @@ public struct KneeCriteria: Sendable, Equatable, Codable {
     }
 
     /// `0.1%` or `0.001`.
-    public static func parseBudget(_ text: String) throws(ConfigError) -> Double {
+    package static func parseBudget(_ text: String) throws(ConfigError) -> Double {
         let t = text.trimmingWhitespace()
         let v: Double?
         if t.hasSuffix("%") { v = Double(t.dropLast()).map { $0 / 100 } } else { v = Double(t) }

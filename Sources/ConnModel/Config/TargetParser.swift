@@ -8,7 +8,7 @@ import ConnSys
 public enum TargetParser {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let description: String
-        public init(description: String) { self.description = description }
+        package init(description: String) { self.description = description }
     }
 
     /// A numeric target or unix path only; names are an error. Reports decode their
@@ -22,7 +22,7 @@ public enum TargetParser {
     }
 
     /// A target as typed: an address, or a host name and port to resolve.
-    public static func parseSpec(_ text: String) throws(Failure) -> TargetSpec {
+    package static func parseSpec(_ text: String) throws(Failure) -> TargetSpec {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
             guard let address = SocketAddress(unixPath: path) else {
@@ -67,7 +67,7 @@ public enum TargetParser {
         return labelsOK && host.contains { $0.isLetter || $0 == "-" || $0 == "_" }
     }
 
-    public static func parsePort(_ text: String, in whole: String? = nil) throws(Failure) -> UInt16 {
+    package static func parsePort(_ text: String, in whole: String? = nil) throws(Failure) -> UInt16 {
         guard let value = Int(text), value >= 1, value <= 65535 else {
             let context = whole.map { " in '\($0)'" } ?? ""
             throw Failure(description: "port '\(text)'\(context) must be 1 to 65535")
@@ -76,7 +76,7 @@ public enum TargetParser {
     }
 
     /// A source pool: one address, or an IPv4 range `127.0.0.2-127.0.0.9`.
-    public static func parseSourcePool(_ text: String) throws(Failure) -> [SocketAddress] {
+    package static func parseSourcePool(_ text: String) throws(Failure) -> [SocketAddress] {
         let ends = text.split(separator: "-", omittingEmptySubsequences: false)
         if ends.count == 1 {
             guard let a = SocketAddress(ip: text, port: 0) else {

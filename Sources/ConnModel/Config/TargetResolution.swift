@@ -1,13 +1,13 @@
 import ConnSys
 
 /// A `--target` as typed, before any name is resolved.
-public enum TargetSpec: Sendable, Equatable {
+package enum TargetSpec: Sendable, Equatable {
     case address(SocketAddress)
     /// `text` is the value as typed, for the report's `target` setting.
     case name(host: String, port: UInt16, text: String)
 
     /// The value as typed (an address prints back the way it parses).
-    public var text: String {
+    package var text: String {
         switch self {
         case .address(let a): a.description
         case .name(_, _, let text): text
@@ -16,7 +16,7 @@ public enum TargetSpec: Sendable, Equatable {
 }
 
 /// `--resolve`: which of a name's addresses become targets.
-public enum ResolveMode: String, Sendable, Codable, Equatable, CaseIterable {
+package enum ResolveMode: String, Sendable, Codable, Equatable, CaseIterable {
     /// The first address getaddrinfo returns: what a client connecting to the name
     /// would try first.
     case first
@@ -26,26 +26,26 @@ public enum ResolveMode: String, Sendable, Codable, Equatable, CaseIterable {
 
 /// A name the run resolved, and what it resolved to — printed in every report, because
 /// the same name may mean other addresses on another day or host.
-public struct ResolvedName: Sendable, Codable, Equatable {
-    public var name: String
-    public var port: UInt16
+package struct ResolvedName: Sendable, Codable, Equatable {
+    package var name: String
+    package var port: UInt16
     /// Every address the resolver returned, in its order, with `port`; `--resolve first`
     /// connects to the first only.
-    public var addresses: [SocketAddress]
+    package var addresses: [SocketAddress]
 
-    public init(name: String, port: UInt16, addresses: [SocketAddress]) {
+    package init(name: String, port: UInt16, addresses: [SocketAddress]) {
         self.name = name
         self.port = port
         self.addresses = addresses
     }
 
     /// `example:80=10.1.2.3|[fd00::3]`, the CSV form.
-    public var csvText: String {
+    package var csvText: String {
         "\(name):\(port)=" + addresses.map(\.bracketedHost).joined(separator: "|")
     }
 
     /// `example:80 -> 10.1.2.3, [fd00::3]`, the text report's form.
-    public var lineText: String {
+    package var lineText: String {
         "\(name):\(port) -> " + addresses.map(\.bracketedHost).joined(separator: ", ")
     }
 }
@@ -59,12 +59,12 @@ extension SocketAddress {
 ///
 /// Once, before any worker starts, and never per connect: a generator that resolves per
 /// attempt measures DNS, not connect().
-public enum TargetResolution {
-    public typealias Resolver = (_ host: String, _ port: UInt16) throws(NameResolver.Failure) -> [SocketAddress]
+package enum TargetResolution {
+    package typealias Resolver = (_ host: String, _ port: UInt16) throws(NameResolver.Failure) -> [SocketAddress]
 
     /// Addresses pass through untouched (the resolver is not called for them); each name
     /// is resolved once, even if typed twice. Targets keep the order typed.
-    public static func resolve(_ specs: [TargetSpec], mode: ResolveMode,
+    package static func resolve(_ specs: [TargetSpec], mode: ResolveMode,
                                resolver: Resolver = NameResolver.resolve) throws(TargetParser.Failure)
         -> (targets: [SocketAddress], names: [ResolvedName]) {
         var targets: [SocketAddress] = []

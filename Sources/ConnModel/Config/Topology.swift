@@ -6,24 +6,24 @@ import ConnSys
 /// `--netns`). `veth`: the listener in a namespace of its own, joined to the generator's by
 /// a veth pair, so each connect crosses a real interface into a separate TCP stack with its
 /// own backlog, TIME_WAIT table, counters and tunables — a remote host on one machine.
-public enum Topology: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+package enum Topology: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     case loopback
     case veth
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// What `--topology veth` builds, beyond the generator's own namespace.
-public struct VethOptions: Sendable, Codable, Equatable {
+package struct VethOptions: Sendable, Codable, Equatable {
     /// 4 or 6: which of the lab's addresses the listener listens on and the generator
     /// connects to (the veth carries both).
-    public var family = 4
+    package var family = 4
     /// `--listener-sysctl`: set in the listener's namespace only.
-    public var listenerSysctls: [SysctlSetting] = []
+    package var listenerSysctls: [SysctlSetting] = []
     /// `--delay`: added by netem to every packet the generator's end sends. 0: none.
-    public var delayNs: UInt64 = 0
+    package var delayNs: UInt64 = 0
 
-    public init(family: Int = 4, listenerSysctls: [SysctlSetting] = [], delayNs: UInt64 = 0) {
+    package init(family: Int = 4, listenerSysctls: [SysctlSetting] = [], delayNs: UInt64 = 0) {
         self.family = family
         self.listenerSysctls = listenerSysctls
         self.delayNs = delayNs
@@ -31,35 +31,35 @@ public struct VethOptions: Sendable, Codable, Equatable {
 
     /// The generator's end, in its namespace. Named with connbench's prefix, though only
     /// the lab's namespaces ever hold them.
-    public static let generatorInterface = "cbr0"
+    package static let generatorInterface = "cbr0"
     /// The listener's end, in the listener's namespace.
-    public static let listenerInterface = "cbr1"
+    package static let listenerInterface = "cbr1"
 
     /// Private addresses: they exist only inside the lab's two namespaces, so they cannot
     /// clash with anything the host routes.
-    public static let generatorIPv4 = "10.203.0.1", listenerIPv4 = "10.203.0.2", ipv4Prefix = 24
-    public static let generatorIPv6 = "fd00:cb::1", listenerIPv6 = "fd00:cb::2", ipv6Prefix = 64
+    package static let generatorIPv4 = "10.203.0.1", listenerIPv4 = "10.203.0.2", ipv4Prefix = 24
+    package static let generatorIPv6 = "fd00:cb::1", listenerIPv6 = "fd00:cb::2", ipv6Prefix = 64
 
-    public var generatorIP: String { family == 6 ? Self.generatorIPv6 : Self.generatorIPv4 }
-    public var listenerIP: String { family == 6 ? Self.listenerIPv6 : Self.listenerIPv4 }
+    package var generatorIP: String { family == 6 ? Self.generatorIPv6 : Self.generatorIPv4 }
+    package var listenerIP: String { family == 6 ? Self.listenerIPv6 : Self.listenerIPv4 }
 }
 
 /// The listener's namespace of a veth run, as the report shows it beside the generator's
 /// kernel section: who holds TIME_WAIT and whose queue overflowed are read off these two.
-public struct ListenerNamespaceReport: Sendable, Codable, Equatable {
-    public var family: Int
-    public var generatorInterface: String
-    public var listenerInterface: String
-    public var generatorAddress: String
-    public var listenerAddress: String
+package struct ListenerNamespaceReport: Sendable, Codable, Equatable {
+    package var family: Int
+    package var generatorInterface: String
+    package var listenerInterface: String
+    package var generatorAddress: String
+    package var listenerAddress: String
     /// netem delay on the generator's end, when one was asked for.
-    public var delayNs: UInt64?
+    package var delayNs: UInt64?
     /// The listener namespace's tunables, counters over the run and identity.
-    public var kernel: KernelContext
+    package var kernel: KernelContext
     /// The listener's own counts and listen-queue counters, in its namespace.
-    public var side: ListenerSideReport
+    package var side: ListenerSideReport
 
-    public init(family: Int, generatorInterface: String, listenerInterface: String, generatorAddress: String,
+    package init(family: Int, generatorInterface: String, listenerInterface: String, generatorAddress: String,
                 listenerAddress: String, delayNs: UInt64?, kernel: KernelContext, side: ListenerSideReport) {
         self.family = family
         self.generatorInterface = generatorInterface
@@ -73,7 +73,7 @@ public struct ListenerNamespaceReport: Sendable, Codable, Equatable {
 
     /// Tunables whose value differs from the generator side's (what `--listener-sysctl`
     /// and `--sysctl` made different), in the listener's order.
-    public func tunablesDiffering(from generator: KernelContext) -> [RunReport.Setting] {
+    package func tunablesDiffering(from generator: KernelContext) -> [RunReport.Setting] {
         kernel.tunables.filter { generator.tunable($0.key) != $0.value }
     }
 }

@@ -4,42 +4,42 @@ import ConnSys
 /// figures, how attempts ended, the errors and onset, and what else the machine did
 /// while it ran. The full report is not kept: a compare of many trials would hold every
 /// histogram for nothing.
-public struct CompareTrial: Sendable, Codable, Equatable {
+package struct CompareTrial: Sendable, Codable, Equatable {
     /// Index into the plan's settings, and the 0-based measured round.
-    public var setting: Int
-    public var round: Int
-    public var measuredSeconds: Double
-    public var tally: Tally
-    public var establishedPerSecond: Double
-    public var attemptsPerSecond: Double
+    package var setting: Int
+    package var round: Int
+    package var measuredSeconds: Double
+    package var tally: Tally
+    package var establishedPerSecond: Double
+    package var attemptsPerSecond: Double
     /// Corrected latency (from each attempt's intended start), ns.
-    public var p50Ns: UInt64
-    public var p90Ns: UInt64
-    public var p99Ns: UInt64
-    public var p999Ns: UInt64
+    package var p50Ns: UInt64
+    package var p90Ns: UInt64
+    package var p99Ns: UInt64
+    package var p999Ns: UInt64
     /// connect() call to established, ns.
-    public var serviceP50Ns: UInt64
-    public var serviceP99Ns: UInt64
+    package var serviceP50Ns: UInt64
+    package var serviceP99Ns: UInt64
     /// The connect() call alone, ns.
-    public var callP50Ns: UInt64
-    public var callP99Ns: UInt64
+    package var callP50Ns: UInt64
+    package var callP99Ns: UInt64
     /// errno name → count; timeouts appear as ETIMEDOUT.
-    public var errors: [String: UInt64]
+    package var errors: [String: UInt64]
     /// The first exhaustion signal and its time since the run's start, when there was one.
-    public var onsetSignal: String?
-    public var onsetSeconds: Double?
+    package var onsetSignal: String?
+    package var onsetSeconds: Double?
     /// TIME_WAIT sockets the kernel reused for a new connect (TcpExt.TWRecycled).
-    public var timeWaitReused: Int64?
+    package var timeWaitReused: Int64?
     /// Busy share of the run's CPUs (the run's own report).
-    public var cpuBusy: Double?
+    package var cpuBusy: Double?
     /// Shares of all the machine's CPU time during the trial: stolen by the hypervisor,
     /// and taken by tasks other than this process (a lower bound).
-    public var stealShare: Double?
-    public var otherShare: Double?
+    package var stealShare: Double?
+    package var otherShare: Double?
     /// The namespace's tunables as read at the run's start (proves the sysctl took).
-    public var tunables: [RunReport.Setting]
+    package var tunables: [RunReport.Setting]
 
-    public init(setting: Int, round: Int, report r: RunReport, stealShare: Double?, otherShare: Double?) {
+    package init(setting: Int, round: Int, report r: RunReport, stealShare: Double?, otherShare: Double?) {
         self.setting = setting
         self.round = round
         measuredSeconds = r.measuredSeconds
@@ -62,7 +62,7 @@ public struct CompareTrial: Sendable, Codable, Equatable {
     }
 
     /// A trial with every figure zero, to be filled in by hand (tests, tools).
-    public init(setting: Int, round: Int) {
+    package init(setting: Int, round: Int) {
         self.setting = setting
         self.round = round
         measuredSeconds = 0
@@ -74,11 +74,11 @@ public struct CompareTrial: Sendable, Codable, Equatable {
     }
 
     /// Failed attempts of any kind, timeouts included.
-    public var errorCount: UInt64 { tally.failed + tally.timedOut }
+    package var errorCount: UInt64 { tally.failed + tally.timedOut }
 }
 
 /// The figure a compare ranks settings by (`--by`), and which direction is better.
-public enum CompareFigure: String, Sendable, Codable, CaseIterable {
+package enum CompareFigure: String, Sendable, Codable, CaseIterable {
     case establishedPerSecond = "established_per_s"
     case attemptsPerSecond = "attempts_per_s"
     case p50 = "p50_us"
@@ -91,17 +91,17 @@ public enum CompareFigure: String, Sendable, Codable, CaseIterable {
     case callP99 = "call_p99_us"
 
     /// Rates: more is better. Latencies: less is.
-    public var higherIsBetter: Bool {
+    package var higherIsBetter: Bool {
         switch self {
         case .establishedPerSecond, .attemptsPerSecond: true
         default: false
         }
     }
 
-    public var unit: String { higherIsBetter ? "/s" : "µs" }
+    package var unit: String { higherIsBetter ? "/s" : "µs" }
 
     /// The figure of one trial, in its unit (per second, or µs).
-    public func value(_ t: CompareTrial) -> Double {
+    package func value(_ t: CompareTrial) -> Double {
         let us = { (ns: UInt64) in Double(ns) / 1000 }
         switch self {
         case .establishedPerSecond: return t.establishedPerSecond

@@ -2,30 +2,30 @@
 /// workers' wait for a CPU, their preemptions, the sampled connect() calls with that wait
 /// taken out, the stretches in which a worker did not run at all, and who shared the
 /// workers' CPUs.
-public struct GeneratorTime: Sendable, Codable, Equatable {
+package struct GeneratorTime: Sendable, Codable, Equatable {
     /// The workers' CPU wait over their wall time, all workers together (0…1).
-    public var cpuWaitShare: Double
+    package var cpuWaitShare: Double
     /// Involuntary context switches of the worker threads.
-    public var preemptions: UInt64
+    package var preemptions: UInt64
     /// 1 in this many attempts had its CPU wait read around connect().
-    public var sampleEvery: UInt64
+    package var sampleEvery: UInt64
     /// The sampled connect() calls, wall time less the wait inside them; nil on io_uring
     /// (no connect() call) and where no call was sampled.
-    public var callRunning: LatencySummary?
+    package var callRunning: LatencySummary?
     /// The sampled established attempts' service time less the wait from call to completion.
-    public var serviceRunning: LatencySummary?
-    public var stalls: [GeneratorStall]
+    package var serviceRunning: LatencySummary?
+    package var stalls: [GeneratorStall]
     /// CPUs that the built-in listener's threads and the workers both ran on.
-    public var sharedCPUs: [Int]
-    public var listenerThreads: Int
+    package var sharedCPUs: [Int]
+    package var listenerThreads: Int
     /// Task time of other processes on the workers' CPUs, over all their time (0…1); a
     /// lower bound (see ``CPUStat/otherShare(since:processNs:)``).
-    public var otherLoadShare: Double?
+    package var otherLoadShare: Double?
     /// Stalls beyond the ones a worker keeps (``SchedulerTrack/stallCapacity``): counted,
     /// not dated; nil when there were none.
-    public var stallsNotListed: Int? = nil
+    package var stallsNotListed: Int? = nil
 
-    public init(cpuWaitShare: Double, preemptions: UInt64, sampleEvery: UInt64, callRunning: LatencySummary?,
+    package init(cpuWaitShare: Double, preemptions: UInt64, sampleEvery: UInt64, callRunning: LatencySummary?,
                 serviceRunning: LatencySummary?, stalls: [GeneratorStall], sharedCPUs: [Int], listenerThreads: Int,
                 otherLoadShare: Double?) {
         self.cpuWaitShare = cpuWaitShare
@@ -40,7 +40,7 @@ public struct GeneratorTime: Sendable, Codable, Equatable {
     }
 
     /// Who else ran on the workers' CPUs, in words, when known.
-    public var sharers: String? {
+    package var sharers: String? {
         var who: [String] = []
         if !sharedCPUs.isEmpty {
             who.append("the built-in listener's \(listenerThreads) thread(s) on CPU \(sharedCPUs.map(String.init).joined(separator: ","))")
@@ -50,7 +50,7 @@ public struct GeneratorTime: Sendable, Codable, Equatable {
     }
 
     /// The longest stall, if any.
-    public var longestStall: GeneratorStall? { stalls.max { $0.seconds < $1.seconds } }
+    package var longestStall: GeneratorStall? { stalls.max { $0.seconds < $1.seconds } }
 
     /// Workers' stalls merged into the stretches they cover together: a stopped process
     /// stops every worker at once, and that is one stall, not one per worker.
@@ -79,15 +79,15 @@ public struct GeneratorTime: Sendable, Codable, Equatable {
 }
 
 /// A stretch in which the generator's loop did not run.
-public struct GeneratorStall: Sendable, Codable, Equatable {
+package struct GeneratorStall: Sendable, Codable, Equatable {
     /// Since the run's start (warm-up included).
-    public var startSeconds: Double
-    public var seconds: Double
+    package var startSeconds: Double
+    package var seconds: Double
     /// Workers that stalled in it.
-    public var workers: Int
-    public var cause: StallCause
+    package var workers: Int
+    package var cause: StallCause
 
-    public init(startSeconds: Double, seconds: Double, workers: Int, cause: StallCause) {
+    package init(startSeconds: Double, seconds: Double, workers: Int, cause: StallCause) {
         self.startSeconds = startSeconds
         self.seconds = seconds
         self.workers = workers
@@ -95,18 +95,18 @@ public struct GeneratorStall: Sendable, Codable, Equatable {
     }
 
     /// `generator stalled 502 ms at 1.2 s (not running: ...)`.
-    public var text: String {
+    package var text: String {
         "generator stalled \(Int((seconds * 1000).rounded())) ms at \(String(format1: startSeconds)) s (\(cause.words))"
     }
 }
 
 /// Why a worker did not run: it waited for a CPU, or it had no CPU time and no wait at
 /// all (stopped by a signal, frozen, a VM paused).
-public enum StallCause: String, Sendable, Codable {
+package enum StallCause: String, Sendable, Codable {
     case waitingForCPU = "cpu-wait"
     case notRunning = "not-running"
 
-    public var words: String {
+    package var words: String {
         switch self {
         case .waitingForCPU: "waiting for a CPU"
         case .notRunning: "not running and not waiting for a CPU: stopped or frozen"

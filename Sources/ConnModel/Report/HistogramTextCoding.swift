@@ -5,13 +5,13 @@ import Histogram
 /// the synthesized Codable form (every count, thousands of zeros). The codec lives in
 /// ConnReport, which has zlib; an encoder or decoder that wants it sets
 /// `userInfo[HistogramTextCoding.key]`. Without it histograms code as they always did.
-public protocol HistogramTextCodec: Sendable {
+package protocol HistogramTextCodec: Sendable {
     func encode<C>(_ h: Histogram<C>) -> String
     func decode<C>(_ text: String, as: C.Type) throws -> Histogram<C>
 }
 
-public enum HistogramTextCoding {
-    public static let key = CodingUserInfoKey(rawValue: "connbench.histogramTextCodec")!
+package enum HistogramTextCoding {
+    package static let key = CodingUserInfoKey(rawValue: "connbench.histogramTextCodec")!
 
     static func encode<C, K: CodingKey>(_ h: Histogram<C>, _ field: K, _ c: inout KeyedEncodingContainer<K>, _ encoder: any Encoder) throws {
         if let codec = encoder.userInfo[key] as? any HistogramTextCodec {
@@ -44,7 +44,7 @@ public enum HistogramTextCoding {
 extension RunReport.Histograms {
     enum CodingKeys: String, CodingKey { case latency, service, connectCall, callRunning, serviceRunning }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try HistogramTextCoding.encode(latency, .latency, &c, encoder)
         try HistogramTextCoding.encode(service, .service, &c, encoder)
@@ -53,7 +53,7 @@ extension RunReport.Histograms {
         try HistogramTextCoding.encodeIfPresent(serviceRunning, .serviceRunning, &c, encoder)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         latency = try HistogramTextCoding.decode(.latency, c, decoder)
         service = try HistogramTextCoding.decode(.service, c, decoder)
@@ -66,7 +66,7 @@ extension RunReport.Histograms {
 extension IntervalHistograms.Row {
     enum CodingKeys: String, CodingKey { case startSeconds, seconds, latency, service, connectCall, callRunning }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(startSeconds, forKey: .startSeconds)
         try c.encode(seconds, forKey: .seconds)
@@ -76,7 +76,7 @@ extension IntervalHistograms.Row {
         try HistogramTextCoding.encodeIfPresent(callRunning, .callRunning, &c, encoder)
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(startSeconds: try c.decode(Double.self, forKey: .startSeconds),
                   seconds: try c.decode(Double.self, forKey: .seconds),

@@ -1,7 +1,7 @@
 /// The limit that stopped the build-up first, with the evidence.
-public struct HoldLimitFinding: Sendable, Codable, Equatable {
-    public var limit: String
-    public var evidence: String
+package struct HoldLimitFinding: Sendable, Codable, Equatable {
+    package var limit: String
+    package var evidence: String
 
-    public init(limit: String, evidence: String) { self.limit = limit; self.evidence = evidence }
+    package init(limit: String, evidence: String) { self.limit = limit; self.evidence = evidence }
 }

@@ -3,43 +3,43 @@ import Histogram
 
 /// One step of open count: the connects whose global attempt number fell in
 /// `first ..< end`, and their latency.
-public struct HoldBucket: Sendable, Codable, Equatable {
-    public var first: Int
-    public var end: Int
+package struct HoldBucket: Sendable, Codable, Equatable {
+    package var first: Int
+    package var end: Int
     /// Connections established by earlier buckets: the open count when this one began
     /// (equal to `first` when nothing failed).
-    public var openBefore: UInt64
-    public var established: UInt64
-    public var p50Ns: UInt64, p90Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, maxNs: UInt64
-    public var serviceP50Ns: UInt64, serviceP99Ns: UInt64
+    package var openBefore: UInt64
+    package var established: UInt64
+    package var p50Ns: UInt64, p90Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, maxNs: UInt64
+    package var serviceP50Ns: UInt64, serviceP99Ns: UInt64
 }
 
 /// The merged result of a hold: every part's counts summed, every bucket's histograms
 /// added, the supervisor's snapshots, and what stopped the build-up.
-public struct HoldReport: Sendable, Codable {
-    public var plan: HoldPlan
+package struct HoldReport: Sendable, Codable {
+    package var plan: HoldPlan
     /// The sum of the parts (`part` is -1), with the merged histograms.
-    public var total: HoldPartResult
-    public var parts: [HoldPartResult]
-    public var listeners: [HoldListenerResult]
+    package var total: HoldPartResult
+    package var parts: [HoldPartResult]
+    package var listeners: [HoldListenerResult]
     /// Before the build-up (parts started, nothing connected), when every part was built
     /// (the peak), at the end of the hold, and after everything closed and exited.
-    public var before = HoldSnapshot()
-    public var peak: HoldSnapshot?
-    public var holdEnd: HoldSnapshot?
-    public var after: HoldSnapshot?
-    public var buildNs: UInt64 = 0
-    public var heldNs: UInt64 = 0
-    public var startedAtNs: UInt64 = 0
-    public var namespace: String = ""
+    package var before = HoldSnapshot()
+    package var peak: HoldSnapshot?
+    package var holdEnd: HoldSnapshot?
+    package var after: HoldSnapshot?
+    package var buildNs: UInt64 = 0
+    package var heldNs: UInt64 = 0
+    package var startedAtNs: UInt64 = 0
+    package var namespace: String = ""
     /// Set when Ctrl-C or SIGTERM ended the run: the phase it came in.
-    public var interrupted: String?
-    public var limit: HoldLimitFinding?
+    package var interrupted: String?
+    package var limit: HoldLimitFinding?
     /// Parts that did not report (died, or were killed after not answering).
-    public var missingParts: [Int] = []
-    public var notes: [String] = []
+    package var missingParts: [Int] = []
+    package var notes: [String] = []
 
-    public init(plan: HoldPlan) {
+    package init(plan: HoldPlan) {
         self.plan = plan
         total = HoldPartResult(part: -1, planned: plan.options.connections)
         parts = []
@@ -83,13 +83,13 @@ public struct HoldReport: Sendable, Codable {
     }
 
     /// attempts = established + failed + timed out + in flight, for the sum and each part.
-    public var balanced: Bool { total.balanced && parts.allSatisfy(\.balanced) }
+    package var balanced: Bool { total.balanced && parts.allSatisfy(\.balanced) }
 
     /// Attempts never begun: the build-up stopped (limit, deadline, interrupt) first.
-    public var notStarted: UInt64 { UInt64(plan.options.connections) - Swift.min(UInt64(plan.options.connections), total.attempts) }
+    package var notStarted: UInt64 { UInt64(plan.options.connections) - Swift.min(UInt64(plan.options.connections), total.attempts) }
 
     /// Latency per step of open count, from the merged histograms.
-    public var buckets: [HoldBucket] {
+    package var buckets: [HoldBucket] {
         var out: [HoldBucket] = []
         var open: UInt64 = 0
         for (b, h) in total.latency.enumerated() {
@@ -109,7 +109,7 @@ public struct HoldReport: Sendable, Codable {
     }
 
     /// All connects' latency together.
-    public var overall: Histogram<UInt64> {
+    package var overall: Histogram<UInt64> {
         var h = LatencyHistogram.make()
         for b in total.latency { h.add(b) }
         return h
@@ -120,28 +120,28 @@ public struct HoldReport: Sendable, Codable {
     private var peakDeltaBase: UInt64 { total.established }
 
     /// sockstat TCP mem pages × 4096 per connection (peak − before).
-    public var tcpMemBytesPerConnection: Double? {
+    package var tcpMemBytesPerConnection: Double? {
         guard let peak, total.established > 0 else { return nil }
         return Double(peak.tcpMemPages - before.tcpMemPages) * 4096 / Double(total.established)
     }
 
     /// Slab bytes of the connection caches per connection (both ends; host-wide caches).
-    public var slabBytesPerConnection: Double? {
+    package var slabBytesPerConnection: Double? {
         guard let p = peak?.slabBytes, let b = before.slabBytes, total.established > 0 else { return nil }
         return Double(p - b) / Double(total.established)
     }
 
-    public func slabDeltaPerConnection(_ name: String) -> Double? {
+    package func slabDeltaPerConnection(_ name: String) -> Double? {
         guard let p = peak?.slab(name), let b = before.slab(name), total.established > 0 else { return nil }
         return Double(p.activeBytes - b.activeBytes) / Double(total.established)
     }
 
-    public var generatorRSSBytesPerConnection: Double? {
+    package var generatorRSSBytesPerConnection: Double? {
         guard let peak, total.established > 0 else { return nil }
         return (Double(peak.generatorRSSKB) - Double(before.generatorRSSKB)) * 1024 / Double(total.established)
     }
 
-    public var listenerRSSBytesPerConnection: Double? {
+    package var listenerRSSBytesPerConnection: Double? {
         guard let peak, total.established > 0 else { return nil }
         return (Double(peak.listenerRSSKB) - Double(before.listenerRSSKB)) * 1024 / Double(total.established)
     }

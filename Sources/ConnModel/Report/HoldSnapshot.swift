@@ -3,25 +3,25 @@ import ConnSys
 /// The memory and queue figures of a hold at one moment, read by the supervisor (which is
 /// in the parts' namespace): sockstat and netstat of that namespace, slabinfo (host-wide),
 /// and the resident sets of the part processes (from /proc/PID/status).
-public struct HoldSnapshot: Sendable, Codable, Equatable {
+package struct HoldSnapshot: Sendable, Codable, Equatable {
     /// TCP sockets in use in the namespace (both ends of every connection, listeners too).
-    public var tcpInUse: Int64 = 0
-    public var tcpAlloc: Int64 = 0
-    public var timeWait: Int64 = 0
+    package var tcpInUse: Int64 = 0
+    package var tcpAlloc: Int64 = 0
+    package var timeWait: Int64 = 0
     /// sockstat TCP `mem`: pages charged to TCP socket buffers. Host-wide (the kernel keeps
     /// one tcp_memory_allocated), so other TCP traffic on the host shows in it too.
-    public var tcpMemPages: Int64 = 0
+    package var tcpMemPages: Int64 = 0
     /// The connection slab caches; nil when /proc/slabinfo is unreadable.
-    public var slabs: [SlabCache]?
-    public var generatorRSSKB: UInt64 = 0
-    public var listenerRSSKB: UInt64 = 0
-    public var listenOverflows: Int64 = 0
-    public var listenDrops: Int64 = 0
+    package var slabs: [SlabCache]?
+    package var generatorRSSKB: UInt64 = 0
+    package var listenerRSSKB: UInt64 = 0
+    package var listenOverflows: Int64 = 0
+    package var listenDrops: Int64 = 0
 
-    public init() {}
+    package init() {}
 
     /// Bytes held in the connection slab caches.
-    public var slabBytes: Int64? { slabs.map { $0.reduce(0) { $0 + $1.activeBytes } } }
+    package var slabBytes: Int64? { slabs.map { $0.reduce(0) { $0 + $1.activeBytes } } }
 
-    public func slab(_ name: String) -> SlabCache? { slabs?.first { $0.name == name } }
+    package func slab(_ name: String) -> SlabCache? { slabs?.first { $0.name == name } }
 }

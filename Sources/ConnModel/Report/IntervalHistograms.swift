@@ -5,32 +5,32 @@ import Histogram
 ///
 /// Values in nanoseconds, 2 significant digits (``LatencyHistogram/makeLogInterval()``);
 /// the rows' counts add up to the whole-run histograms' counts.
-public struct IntervalHistograms: Sendable, Codable {
+package struct IntervalHistograms: Sendable, Codable {
     /// The wall-clock time of the run's start (warm-up included), ms since the epoch.
-    public var startEpochMs: UInt64
-    public var rows: [Row]
+    package var startEpochMs: UInt64
+    package var rows: [Row]
 
-    public init(startEpochMs: UInt64, rows: [Row]) {
+    package init(startEpochMs: UInt64, rows: [Row]) {
         self.startEpochMs = startEpochMs
         self.rows = rows
     }
 
-    public struct Row: Sendable, Codable {
+    package struct Row: Sendable, Codable {
         /// Seconds since the run's start (as in timeseries.csv): the first row starts at
         /// the end of the warm-up.
-        public var startSeconds: Double
-        public var seconds: Double
+        package var startSeconds: Double
+        package var seconds: Double
         /// Coordinated-omission corrected, from each attempt's intended start.
-        public var latency: Histogram<UInt32>
+        package var latency: Histogram<UInt32>
         /// From the connect() call to established.
-        public var service: Histogram<UInt32>
+        package var service: Histogram<UInt32>
         /// The connect() call alone.
-        public var connectCall: Histogram<UInt32>
+        package var connectCall: Histogram<UInt32>
         /// The sampled connect() calls less the worker's CPU wait inside them (epoll; nil
         /// on io_uring and in logs written before it).
-        public var callRunning: Histogram<UInt32>?
+        package var callRunning: Histogram<UInt32>?
 
-        public init(startSeconds: Double, seconds: Double, latency: Histogram<UInt32>,
+        package init(startSeconds: Double, seconds: Double, latency: Histogram<UInt32>,
                     service: Histogram<UInt32>, connectCall: Histogram<UInt32>, callRunning: Histogram<UInt32>? = nil) {
             self.startSeconds = startSeconds
             self.seconds = seconds

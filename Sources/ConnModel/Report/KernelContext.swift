@@ -3,27 +3,27 @@ import ConnSys
 /// The kernel a run ran under: release, the per-namespace tunables that shape connect(),
 /// and what the kernel's own counters say happened during the run. Two runs are only
 /// comparable when these are.
-public struct KernelContext: Sendable, Codable, Equatable {
-    public var release: String
+package struct KernelContext: Sendable, Codable, Equatable {
+    package var release: String
     /// How the report names the run's namespace: `fresh` / `host` (older reports), or
     /// ``describeNamespace(identity:createdForRun:)``'s text.
-    public var namespace: String
+    package var namespace: String
     /// The namespace's nsfs inode (`net:[INODE]`), when it was read.
-    public var namespaceInode: UInt64? = nil
+    package var namespaceInode: UInt64? = nil
     /// Its `ip netns` name, when it has one.
-    public var namespaceName: String? = nil
+    package var namespaceName: String? = nil
     /// Whether it is PID 1's namespace; nil in reports made before this was recorded.
-    public var namespaceIsInitial: Bool? = nil
-    public var sysctlsApplied: [SysctlSetting]
+    package var namespaceIsInitial: Bool? = nil
+    package var sysctlsApplied: [SysctlSetting]
     /// Tunable key → value as read inside the run's namespace at its start.
-    public var tunables: [RunReport.Setting]
-    public var counters: [CounterDelta]
+    package var tunables: [RunReport.Setting]
+    package var counters: [CounterDelta]
     /// TIME_WAIT sockets at the end of the run by the side that holds them, when the run
     /// had a built-in listener whose ports tell the sides apart.
-    public var timeWaitSides: TimeWaitSides? = nil
+    package var timeWaitSides: TimeWaitSides? = nil
 
     /// The runner fills the namespace fields with ``setNamespace(_:createdForRun:)``.
-    public init(release: String, namespace: String, sysctlsApplied: [SysctlSetting] = [],
+    package init(release: String, namespace: String, sysctlsApplied: [SysctlSetting] = [],
                 tunables: [RunReport.Setting] = [], counters: [CounterDelta] = []) {
         self.release = release
         self.namespace = namespace
@@ -32,13 +32,13 @@ public struct KernelContext: Sendable, Codable, Equatable {
         self.counters = counters
     }
 
-    public struct CounterDelta: Sendable, Codable, Equatable {
-        public var name: String
-        public var before: Int64
-        public var after: Int64
-        public var delta: Int64 { after - before }
+    package struct CounterDelta: Sendable, Codable, Equatable {
+        package var name: String
+        package var before: Int64
+        package var after: Int64
+        package var delta: Int64 { after - before }
 
-        public init(name: String, before: Int64, after: Int64) {
+        package init(name: String, before: Int64, after: Int64) {
             self.name = name
             self.before = before
             self.after = after
@@ -48,7 +48,7 @@ public struct KernelContext: Sendable, Codable, Equatable {
     /// Says which namespace the run was in, so that a run under `ip netns exec` is not
     /// reported as `host`: `host (net:[4026531840])`, `fresh, created for this run
     /// (net:[…])`, `netns lab1 (net:[…])` or `another namespace (net:[…])`.
-    public static func describeNamespace(identity: NamespaceIdentity?, createdForRun: Bool) -> String {
+    package static func describeNamespace(identity: NamespaceIdentity?, createdForRun: Bool) -> String {
         let link = identity.map { " (\($0.link))" } ?? ""
         if createdForRun { return "fresh, created for this run" + link }
         guard let identity else { return "unknown namespace" }
@@ -58,7 +58,7 @@ public struct KernelContext: Sendable, Codable, Equatable {
     }
 
     /// Fills the four namespace fields from one identity.
-    public mutating func setNamespace(_ identity: NamespaceIdentity?, createdForRun: Bool) {
+    package mutating func setNamespace(_ identity: NamespaceIdentity?, createdForRun: Bool) {
         namespace = Self.describeNamespace(identity: identity, createdForRun: createdForRun)
         namespaceInode = identity?.inode
         namespaceName = identity?.name
@@ -67,13 +67,13 @@ public struct KernelContext: Sendable, Codable, Equatable {
 
     /// True when the run was not in PID 1's namespace (the CSV `netns` column). Reports
     /// without the identity fall back to the old `fresh` / `host` text.
-    public var ranInNonInitialNamespace: Bool {
+    package var ranInNonInitialNamespace: Bool {
         if let namespaceIsInitial { return !namespaceIsInitial }
         return namespace != "host"
     }
 
     /// The tunables kernel-facts names as shaping connect(), port choice and TIME_WAIT.
-    public static let tunableKeys = [
+    package static let tunableKeys = [
         "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_tw_reuse",
         "net.ipv4.tcp_tw_reuse_delay", "net.core.somaxconn", "net.ipv4.tcp_max_syn_backlog",
         "net.ipv4.tcp_syncookies", "net.ipv4.tcp_timestamps", "net.ipv4.tcp_fin_timeout",
@@ -83,7 +83,7 @@ public struct KernelContext: Sendable, Codable, Equatable {
     /// Counters whose movement explains a result: listen-queue overflows (dropped SYNs),
     /// TIME_WAIT created, recycled and overflowed, opens and failed opens, resets, segments
     /// retransmitted (all of them, and the SYNs and SYN-ACKs among them).
-    public static let counterNames = [
+    package static let counterNames = [
         "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeWaitOverflow", "TcpExt.TW",
         "TcpExt.TWRecycled", "TcpExt.TWKilled", "TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies",
         "TcpExt.SyncookiesSent", "TcpExt.TCPAbortOnClose", "Tcp.ActiveOpens", "Tcp.PassiveOpens",
@@ -100,17 +100,17 @@ public struct KernelContext: Sendable, Codable, Equatable {
         }
     }
 
-    public func tunable(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
-    public func counter(_ name: String) -> CounterDelta? { counters.first { $0.name == name } }
+    package func tunable(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
+    package func counter(_ name: String) -> CounterDelta? { counters.first { $0.name == name } }
 }
 
 /// sockstat samples taken by the runner thread while the workers run (never by a worker).
-public struct PortSamples: Sendable, Codable, Equatable {
-    public struct Sample: Sendable, Codable, Equatable {
+package struct PortSamples: Sendable, Codable, Equatable {
+    package struct Sample: Sendable, Codable, Equatable {
         /// Nanoseconds since the run started.
-        public var atNs: UInt64
-        public var timeWait: Int64
-        public var inUse: Int64
+        package var atNs: UInt64
+        package var timeWait: Int64
+        package var inUse: Int64
 
         package init(atNs: UInt64, timeWait: Int64, inUse: Int64) {
             self.atNs = atNs
@@ -121,28 +121,28 @@ public struct PortSamples: Sendable, Codable, Equatable {
 
     /// Taken just before the workers start: the listener's and any other sockets, which
     /// `portsInUse` subtracts.
-    public var baseline: Sample?
-    public var samples: [Sample] = []
+    package var baseline: Sample?
+    package var samples: [Sample] = []
     /// Mean cost of one sample, to show the tracking is cheap.
-    public var meanSampleNs: Double = 0
+    package var meanSampleNs: Double = 0
 
     /// TCP sockets holding a port in the namespace beyond the baseline — TIME_WAIT plus
     /// in use, from sockstat — at the sample nearest `atNs`. In a fresh namespace that is
     /// this run's sockets; on the host it includes other processes' churn.
-    public func portsInUse(atNs t: UInt64) -> Int64? {
+    package func portsInUse(atNs t: UInt64) -> Int64? {
         guard let s = nearest(atNs: t) else { return nil }
         let b = baseline ?? Sample(atNs: 0, timeWait: 0, inUse: 0)
         return Swift.max(0, (s.timeWait + s.inUse) - (b.timeWait + b.inUse))
     }
 
     /// The most sockets holding a port at once in any sample, beyond the baseline.
-    public var peakPortsInUse: Int64? {
+    package var peakPortsInUse: Int64? {
         guard let top = samples.map({ $0.timeWait + $0.inUse }).max() else { return nil }
         let b = baseline.map { $0.timeWait + $0.inUse } ?? 0
         return Swift.max(0, top - b)
     }
 
-    public func nearest(atNs t: UInt64) -> Sample? {
+    package func nearest(atNs t: UInt64) -> Sample? {
         guard !samples.isEmpty else { return nil }
         var lo = 0, hi = samples.count - 1
         while lo < hi {

@@ -27,12 +27,12 @@ public enum LatencyHistogram {
 
 extension Histogram {
     @inlinable @inline(__always)
-    package mutating func recordClamped(_ ns: UInt64) {
+    public mutating func recordClamped(_ ns: UInt64) {
         record(ns < LatencyHistogram.highestNs ? ns : LatencyHistogram.highestNs)
     }
 
     @inlinable @inline(__always)
-    package mutating func recordClampedMicros(_ ns: UInt64) {
+    public mutating func recordClampedMicros(_ ns: UInt64) {
         let us = ns / 1000
         record(us < LatencyHistogram.highestNs / 1000 ? us : LatencyHistogram.highestNs / 1000)
     }

@@ -2,37 +2,37 @@
 /// this reports accepts, closes and held connections, and the listen-queue counters that
 /// say whether connects were lost before any accept (a full backlog drops SYNs silently;
 /// the client only sees a retransmission or a timeout).
-public struct ListenerSideReport: Sendable, Codable, Equatable {
-    public var address: String
-    public var mode: ListenerMode
-    public var accepted: UInt64
+package struct ListenerSideReport: Sendable, Codable, Equatable {
+    package var address: String
+    package var mode: ListenerMode
+    package var accepted: UInt64
     /// Closed by the listener: at once, after the client ended them, past the hold
     /// limit, or at stop.
-    public var closed: UInt64
+    package var closed: UInt64
     /// Open now, waiting for the client to close (wait-fin, hold).
-    public var heldNow: Int
-    public var heldPeak: Int
+    package var heldNow: Int
+    package var heldPeak: Int
     /// hold: refused a hold (closed at once) because the limit was reached.
-    public var closedOverHoldLimit: UInt64
+    package var closedOverHoldLimit: UInt64
     /// ``counterNames`` over the listener's life (or since the caller's baseline), for
     /// its whole namespace.
-    public var counters: [KernelContext.CounterDelta]
+    package var counters: [KernelContext.CounterDelta]
     /// TIME_WAIT sockets whose local port is the listener's: connections the listener
     /// closed first. Nil for a unix listener or when the table cannot be read.
-    public var timeWaitListenerSide: Int?
+    package var timeWaitListenerSide: Int?
 
     /// The listen-queue counters: overflows of the accept queue, drops for any reason,
     /// SYN-queue-full drops, and SYN cookies sent instead of dropping.
-    public static let counterNames = [
+    package static let counterNames = [
         "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPReqQFullDrop", "TcpExt.SyncookiesSent",
     ]
 
     /// The delta of one of ``counterNames``, when it was read.
-    public func delta(_ name: String) -> Int64? { counters.first { $0.name == name }?.delta }
+    package func delta(_ name: String) -> Int64? { counters.first { $0.name == name }?.delta }
 
     /// One `key=value` figure per line, `accepted` first (what `connbench listen` printed
     /// before it printed anything else, so scripts that read the first line keep working).
-    public var keyValues: [(key: String, value: String)] {
+    package var keyValues: [(key: String, value: String)] {
         var out: [(key: String, value: String)] = [
             ("accepted", String(accepted)), ("closed", String(closed)), ("held_now", String(heldNow)),
             ("held_peak", String(heldPeak)), ("closed_over_hold_limit", String(closedOverHoldLimit)),

@@ -5,49 +5,49 @@ import ConnSys
 /// Remote traffic enters through a NIC that sits on one node; workers on another node pay
 /// a cross-node hop on every packet, so placement is part of what a run measured. Parsed
 /// from text so the multi-node logic is testable on this one-node machine.
-public struct NumaTopology: Sendable, Codable, Equatable {
-    public struct Node: Sendable, Codable, Equatable {
-        public var id: Int
-        public var cpus: [Int]
-        public init(id: Int, cpus: [Int]) { self.id = id; self.cpus = cpus }
+package struct NumaTopology: Sendable, Codable, Equatable {
+    package struct Node: Sendable, Codable, Equatable {
+        package var id: Int
+        package var cpus: [Int]
+        package init(id: Int, cpus: [Int]) { self.id = id; self.cpus = cpus }
     }
 
-    public var nodes: [Node]
+    package var nodes: [Node]
 
-    public init(nodes: [Node]) { self.nodes = nodes.sorted { $0.id < $1.id } }
+    package init(nodes: [Node]) { self.nodes = nodes.sorted { $0.id < $1.id } }
 
     /// From each node's `cpulist` text ("0-3,8-11"); nodes without CPUs are kept (memory-only).
-    public static func parse(cpuLists: [(node: Int, text: String)]) -> NumaTopology {
+    package static func parse(cpuLists: [(node: Int, text: String)]) -> NumaTopology {
         NumaTopology(nodes: cpuLists.map { Node(id: $0.node, cpus: CPUListParser.parse($0.text.trimmingWhitespace()) ?? []) })
     }
 
-    public func node(ofCPU cpu: Int) -> Int? { nodes.first { $0.cpus.contains(cpu) }?.id }
-    public func cpus(ofNode id: Int) -> [Int]? { nodes.first { $0.id == id }?.cpus }
+    package func node(ofCPU cpu: Int) -> Int? { nodes.first { $0.cpus.contains(cpu) }?.id }
+    package func cpus(ofNode id: Int) -> [Int]? { nodes.first { $0.id == id }?.cpus }
 }
 
 /// Where a run's workers and its remote targets' interfaces sit, node by node.
-public struct NumaPlacement: Sendable, Codable, Equatable {
-    public struct Route: Sendable, Codable, Equatable {
-        public var target: String
-        public var interface: String
+package struct NumaPlacement: Sendable, Codable, Equatable {
+    package struct Route: Sendable, Codable, Equatable {
+        package var target: String
+        package var interface: String
         /// nil: a virtual device (veth, lo, bridge), which belongs to no node.
-        public var node: Int?
-        public init(target: String, interface: String, node: Int?) { self.target = target; self.interface = interface; self.node = node }
+        package var node: Int?
+        package init(target: String, interface: String, node: Int?) { self.target = target; self.interface = interface; self.node = node }
     }
 
-    public var topology: NumaTopology
+    package var topology: NumaTopology
     /// Worker id → node of its CPU (nil when unpinned).
-    public var workerNodes: [Int?]
-    public var routes: [Route]
+    package var workerNodes: [Int?]
+    package var routes: [Route]
 
-    public init(topology: NumaTopology, workerNodes: [Int?], routes: [Route]) {
+    package init(topology: NumaTopology, workerNodes: [Int?], routes: [Route]) {
         self.topology = topology
         self.workerNodes = workerNodes
         self.routes = routes
     }
 
     /// A worker on another node than the NIC its target's traffic crosses.
-    public var warning: String? {
+    package var warning: String? {
         let workers = Set(workerNodes.compactMap { $0 })
         for r in routes {
             guard let nic = r.node, !workers.isEmpty, workers != [nic] else { continue }
@@ -59,8 +59,8 @@ public struct NumaPlacement: Sendable, Codable, Equatable {
 }
 
 /// CPU lists printed the way sysfs and `--cpus` write them: 0-3,8.
-public enum CPUListText {
-    public static func format(_ cpus: [Int]) -> String {
+package enum CPUListText {
+    package static func format(_ cpus: [Int]) -> String {
         let s = Array(Set(cpus)).sorted()
         var parts: [String] = []
         var i = 0

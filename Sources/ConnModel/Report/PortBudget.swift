@@ -19,29 +19,29 @@ import ConnSys
 ///   range starts even), so the first half goes cheaply and each connect after it
 ///   searches the used half first: the cost rises at half the budget, the errno comes at
 ///   the whole.
-public struct PortBudget: Sendable, Codable, Equatable {
-    public struct Inputs: Sendable, Codable, Equatable {
+package struct PortBudget: Sendable, Codable, Equatable {
+    package struct Inputs: Sendable, Codable, Equatable {
         /// Ports a connect may get: the range (per socket with IP_LOCAL_PORT_RANGE,
         /// intersected with the namespace's), less ip_local_reserved_ports inside it.
-        public var ports: Int
-        public var destinations: Int
+        package var ports: Int
+        package var destinations: Int
         /// Source addresses bound round-robin (1 without --bind/--source).
-        public var sources: Int
+        package var sources: Int
         /// bind() to port 0 before connect, without IP_BIND_ADDRESS_NO_PORT.
-        public var bindTakesPort: Bool
+        package var bindTakesPort: Bool
         /// Who holds TIME_WAIT: this side, the peer, or nobody (RST). Assumed from the
         /// configuration, then corrected by what the run saw (``observed``).
-        public var timeWaitHolder: TimeWaitHolder
+        package var timeWaitHolder: TimeWaitHolder
         /// What the run saw at its end, when it decided ``timeWaitHolder`` against the
         /// configuration's assumption; nil when the assumption stood.
-        public var observed: TimeWaitObservation? = nil
+        package var observed: TimeWaitObservation? = nil
         /// Whether connect() may reuse this side's TIME_WAIT sockets, and after how long.
-        public var reuseDelaySeconds: Double?
+        package var reuseDelaySeconds: Double?
         /// SO_REUSEADDR with a bind: bind() may then take a port whose 4-tuple is in
         /// TIME_WAIT, and connect() decides. The model does not follow that path.
-        public var bindWithReuseAddress: Bool
+        package var bindWithReuseAddress: Bool
 
-        public init(ports: Int, destinations: Int = 1, sources: Int = 1, bindTakesPort: Bool = false,
+        package init(ports: Int, destinations: Int = 1, sources: Int = 1, bindTakesPort: Bool = false,
                     timeWaitHolder: TimeWaitHolder = .generator, reuseDelaySeconds: Double? = nil,
                     bindWithReuseAddress: Bool = false) {
             self.ports = ports
@@ -54,7 +54,7 @@ public struct PortBudget: Sendable, Codable, Equatable {
         }
     }
 
-    public enum TimeWaitHolder: String, Sendable, Codable, Equatable {
+    package enum TimeWaitHolder: String, Sendable, Codable, Equatable {
         case generator, peer, nobody, unknown
         /// The peer ended the connections itself — a reset (HAProxy answers a FIN with
         /// RST; a listener closing with SO_LINGER 0), or a close before this side's — and
@@ -65,50 +65,50 @@ public struct PortBudget: Sendable, Codable, Equatable {
     /// Ports in use at once when nothing holds a port after close: every connection's
     /// port comes back when it ends, so what can run out is the window of connections
     /// open together (Little's law: rate × how long each lasts), not TIME_WAIT.
-    public var inFlightPorts: Double? = nil
+    package var inFlightPorts: Double? = nil
     /// The most TCP sockets the run's sockstat samples saw holding a port at once (beyond
     /// its baseline): the same window, measured.
-    public var inFlightPeak: Int64? = nil
+    package var inFlightPeak: Int64? = nil
 
     /// The TIME_WAIT length Linux uses on every connection (TCP_TIMEWAIT_LEN).
-    public static let timeWaitSeconds = 60.0
+    package static let timeWaitSeconds = 60.0
 
-    public var inputs: Inputs
+    package var inputs: Inputs
     /// Ports usable at once over every (source, destination) pair.
-    public var capacity: Int
+    package var capacity: Int
     /// How long each connect keeps its port: 60 s, the reuse delay, or 0.
-    public var holdSeconds: Double
+    package var holdSeconds: Double
     /// capacity / hold: the highest rate the ports sustain forever; nil when nothing
     /// holds a port after close (RST, or the peer's TIME_WAIT).
-    public var sustainableRate: Double?
+    package var sustainableRate: Double?
     /// The highest rate at which connect() stays on the cheap half: each port is taken
     /// again after `hold`, and one parity of the range is searched first, so past half
     /// the sustainable rate every connect walks used ports before it finds one (with
     /// tcp_tw_reuse on loopback: ~14.1k/s in the default range, what compare measured).
-    public var cheapRate: Double? = nil
+    package var cheapRate: Double? = nil
     /// The rate the prediction is for, and whether it was asked for or measured.
-    public var rate: Double?
-    public var rateMeasured: Bool
+    package var rate: Double?
+    package var rateMeasured: Bool
     /// Open loop that could not keep its schedule: the rate asked for, when the
     /// prediction is at the (lower) rate the run kept before the onset.
-    public var askedRate: Double? = nil
+    package var askedRate: Double? = nil
     /// Attempt and second at which the cheap half is used up; nil when never at `rate`.
-    public var costRiseAttempt: Int?
-    public var costRiseSeconds: Double?
+    package var costRiseAttempt: Int?
+    package var costRiseSeconds: Double?
     /// Attempt and second of the first failure for want of a port; nil when never.
-    public var exhaustedAttempt: Int?
-    public var exhaustedSeconds: Double?
+    package var exhaustedAttempt: Int?
+    package var exhaustedSeconds: Double?
     /// What the run's onset detector should report: the cost rise, if it comes after the
     /// detector has its baseline (it cannot see a rise from before it knew the normal
     /// cost: then it fires as soon as it has one) and before ports run out; else running
     /// out. Nil when neither happens at `rate`.
-    public var onsetAttempt: Int?
-    public var onsetSeconds: Double?
-    public var onsetKind: OnsetKind?
+    package var onsetAttempt: Int?
+    package var onsetSeconds: Double?
+    package var onsetKind: OnsetKind?
     /// What the model left out for this run, in words; nil when it applies as stated.
-    public var caveat: String?
+    package var caveat: String?
 
-    public enum OnsetKind: String, Sendable, Codable, Equatable {
+    package enum OnsetKind: String, Sendable, Codable, Equatable {
         /// connect() becomes dearer (and the rate falls): no errno yet.
         case costRise = "cost rise"
         /// connect() or bind() fails for want of a port.
@@ -122,7 +122,7 @@ public struct PortBudget: Sendable, Codable, Equatable {
     /// in smaller ranges connect() stays cheap enough that ports run out first (1000-port
     /// range: errno at ~1001 every run; 4 destinations × 1000: errno at ~4000, or a rate
     /// drop a few % before it).
-    public static let visibleHalfPorts = 1000
+    package static let visibleHalfPorts = 1000
 
     package init(inFlightPorts: Double? = nil, inFlightPeak: Int64? = nil, inputs: Inputs, capacity: Int, holdSeconds: Double, sustainableRate: Double? = nil, cheapRate: Double? = nil, rate: Double? = nil, rateMeasured: Bool, askedRate: Double? = nil, costRiseAttempt: Int? = nil, costRiseSeconds: Double? = nil, exhaustedAttempt: Int? = nil, exhaustedSeconds: Double? = nil, onsetAttempt: Int? = nil, onsetSeconds: Double? = nil, onsetKind: OnsetKind? = nil, caveat: String? = nil) {
         self.inFlightPorts = inFlightPorts
@@ -173,18 +173,18 @@ package struct ReservedPorts: Equatable {
 
 /// What a run saw of who held TIME_WAIT, read once at its end: the premise of the port
 /// budget is checked against it rather than assumed from the configuration.
-public struct TimeWaitObservation: Sendable, Codable, Equatable {
+package struct TimeWaitObservation: Sendable, Codable, Equatable {
     /// Connects established over the run (warm-up included: their TIME_WAIT is there too).
-    public var established: UInt64
+    package var established: UInt64
     /// TIME_WAIT sockets held by this side at the end (their remote port a target's).
-    public var clientTimeWait: Int
+    package var clientTimeWait: Int
     /// TIME_WAIT sockets held by the listener at the end, where it can be seen.
-    public var listenerTimeWait: Int
+    package var listenerTimeWait: Int
     /// `Tcp.EstabResets` over the run: connections that went from established (or
     /// CLOSE_WAIT) straight to closed, as a reset makes them.
-    public var resets: Int64
+    package var resets: Int64
 
-    public init(established: UInt64, clientTimeWait: Int, listenerTimeWait: Int = 0, resets: Int64 = 0) {
+    package init(established: UInt64, clientTimeWait: Int, listenerTimeWait: Int = 0, resets: Int64 = 0) {
         self.established = established
         self.clientTimeWait = clientTimeWait
         self.listenerTimeWait = listenerTimeWait
@@ -193,20 +193,20 @@ public struct TimeWaitObservation: Sendable, Codable, Equatable {
 
     /// Below this many connects the end-of-run count says too little to overrule the
     /// configuration.
-    public static let minimumEstablished: UInt64 = 100
+    package static let minimumEstablished: UInt64 = 100
 
     /// Who held TIME_WAIT, when what was seen contradicts `assumed` (this side holding
     /// it); nil when it does not. A connection this side closed first sits in TIME_WAIT
     /// for 60 s, longer than any run's memory of it, so after hundreds of established
     /// connects under 1% left in TIME_WAIT means this side did not hold it.
-    public func holder(assumed: PortBudget.TimeWaitHolder) -> PortBudget.TimeWaitHolder? {
+    package func holder(assumed: PortBudget.TimeWaitHolder) -> PortBudget.TimeWaitHolder? {
         guard assumed == .generator || assumed == .unknown, established >= Self.minimumEstablished,
               UInt64(Swift.max(0, clientTimeWait)) * 100 < established else { return nil }
         return listenerTimeWait > 0 && UInt64(listenerTimeWait) * 2 >= established ? .peer : .peerEnded
     }
 
     /// The evidence in words, for the report.
-    public var text: String {
+    package var text: String {
         var s = "\(clientTimeWait) TIME_WAIT held by this side at the end, after \(established) established connects"
         if resets > 0 { s += "; Tcp.EstabResets +\(resets)" }
         if listenerTimeWait > 0 { s += "; \(listenerTimeWait) TIME_WAIT held by the listener" }

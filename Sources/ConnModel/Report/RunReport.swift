@@ -5,112 +5,112 @@ import Histogram
 /// reports from several runs (or hosts) can be merged or compared without re-running.
 public struct RunReport: Sendable, Codable {
     /// The configuration and what it resolved to; every setting is read from here.
-    public var setup: RunSetup
-    public var startedAtUTC: String
+    package var setup: RunSetup
+    package var startedAtUTC: String
     /// Seconds of the measured window that actually ran (shorter when interrupted).
-    public var measuredSeconds: Double
-    public var interrupted: Bool
+    package var measuredSeconds: Double
+    package var interrupted: Bool
     /// Open loop: attempts the schedule had due in the measured window.
-    public var scheduled: UInt64?
+    package var scheduled: UInt64?
     /// Open loop: of those, attempts never started because the generator was behind;
     /// `scheduled == attempts + notStarted`. An attempt is never started past the end.
-    public var notStarted: UInt64?
+    package var notStarted: UInt64?
     /// Seconds since the run's start of the last attempt started (≤ warm-up + duration).
-    public var lastStartSeconds: Double = 0
+    package var lastStartSeconds: Double = 0
     /// Time from one epoll poll's return to the next poll, all workers: how long a
     /// completed connect could wait unseen. Latencies below it are the generator's.
-    public var observationGap: LatencySummary
+    package var observationGap: LatencySummary
     /// Attempts (warm-up included) whose end the poll right after connect() saw: for
     /// these the observation gap does not apply.
-    public var settledAtOnce: UInt64 = 0
+    package var settledAtOnce: UInt64 = 0
     /// io_uring: how the connects' deadlines were armed (nil on epoll, and in reports
     /// written before it was recorded).
-    public var uringTimers: UringTimerCounts?
+    package var uringTimers: UringTimerCounts?
     /// Share of the workers' wall time spent spinning instead of sleeping (`--spin`).
-    public var spinShare: Double = 0
+    package var spinShare: Double = 0
     /// Connects whose deadline passed but whose socket the check found connected (counted
     /// established) or failed (counted by errno) — not timeouts.
-    public var timeoutsFoundEstablished: UInt64 = 0
-    public var timeoutsFoundFailed: UInt64 = 0
+    package var timeoutsFoundEstablished: UInt64 = 0
+    package var timeoutsFoundFailed: UInt64 = 0
     /// NUMA nodes, the workers' nodes, and the nodes of remote targets' interfaces.
-    public var numa: NumaPlacement?
+    package var numa: NumaPlacement?
     /// Plain-language warnings about the figures themselves (e.g. the observation gap).
-    public var warnings: [String] = []
+    package var warnings: [String] = []
     public var tally: Tally
-    public var warmup: Tally
+    package var warmup: Tally
     /// From each attempt's intended start (coordinated-omission corrected).
-    public var latency: LatencySummary
+    package var latency: LatencySummary
     /// From the connect() call to established (what a closed-loop tool would report).
-    public var service: LatencySummary
+    package var service: LatencySummary
     /// The connect() call alone: where port selection happens.
-    public var connectCall: LatencySummary
+    package var connectCall: LatencySummary
     /// How long after its intended time each attempt started (open loop).
-    public var startLag: LatencySummary
-    public var lateStarts: UInt64
+    package var startLag: LatencySummary
+    package var lateStarts: UInt64
     /// How often, and for how long in all, attempts were due while every slot was busy.
-    public var capStalls: UInt64
-    public var capStallSeconds: Double
+    package var capStalls: UInt64
+    package var capStallSeconds: Double
     public var errors: [ErrorRow]
-    public var intervals: [IntervalRow]
-    public var workers: [WorkerInfo]
-    public var listener: ListenerInfo?
-    public var openFilesLimit: UInt64
+    package var intervals: [IntervalRow]
+    package var workers: [WorkerInfo]
+    package var listener: ListenerInfo?
+    package var openFilesLimit: UInt64
     /// Busy share (0…1) of the CPUs the run used (workers and built-in listener), from
     /// /proc/stat over the run: user, system and softirq time of every thread on them.
-    public var cpuBusy: Double?
-    public var selfConnects: UInt64
+    package var cpuBusy: Double?
+    package var selfConnects: UInt64
     /// Kernel release, tunables and counter deltas of the namespace the run ran in (the
     /// generator's, in a veth lab).
-    public var kernel: KernelContext
+    package var kernel: KernelContext
     /// The listener's namespace of a veth run: its tunables, counters and side report.
-    public var listenerNamespace: ListenerNamespaceReport? = nil
+    package var listenerNamespace: ListenerNamespaceReport? = nil
     /// sockstat samples over the run: ports in use and TIME_WAIT.
-    public var ports: PortSamples
+    package var ports: PortSamples
     /// When and why the run began to run out of connects; nil when it did not.
-    public var onset: Onset?
+    package var onset: Onset?
     /// The run ended at onset (`--until-exhausted`), not at its duration.
-    public var endedAtOnset: Bool
+    package var endedAtOnset: Bool
     /// What the run's tunables and strategy predict for its ports, to set beside `onset`.
-    public var portBudget: PortBudget? = nil
+    package var portBudget: PortBudget? = nil
     /// Set for a run of `connbench exhaust`: the row of the matrix it was.
-    public var matrixCase: ExhaustMatrix.Case?
-    public var notes: [String]
-    public var verdict: Verdict
-    public var histograms: Histograms
+    package var matrixCase: ExhaustMatrix.Case?
+    package var notes: [String]
+    package var verdict: Verdict
+    package var histograms: Histograms
     /// The measured window's histograms per interval (`latency.hlog`); nil in reports made
     /// before them.
-    public var intervalHistograms: IntervalHistograms? = nil
+    package var intervalHistograms: IntervalHistograms? = nil
     /// Where the generator's own time went (CPU wait, preemptions, stalls, the sampled
     /// connect() calls less that wait); nil where the kernel keeps no thread schedstat.
-    public var generatorTime: GeneratorTime? = nil
+    package var generatorTime: GeneratorTime? = nil
     /// Measured connects that needed a SYN retransmit, however they ended, read from
     /// TCP_INFO (``SynRetransmits/connects``); nil on io_uring, whose sockets are closed
     /// inside their chains.
-    public var synRetransmits: UInt64? = nil
+    package var synRetransmits: UInt64? = nil
     /// The same by ending, and the SYN segments retransmitted in all; nil on io_uring and
     /// in reports made before it was kept.
-    public var synRetransmitDetail: SynRetransmits? = nil
+    package var synRetransmitDetail: SynRetransmits? = nil
     /// `--trace-kernel`: the kernel's own view of the workers' connects (bpftrace).
-    public var kernelTrace: KernelTraceFigures? = nil
+    package var kernelTrace: KernelTraceFigures? = nil
 
     /// The built-in listener ran in the generator's own namespace (not a veth lab's, not
     /// a `--target`): the namespace's counters then hold its side too, such as the SYN-ACKs
     /// it retransmitted in `TcpExt.TCPSynRetrans`.
-    public var listenerSharesNamespace: Bool { listener != nil && listenerNamespace == nil }
+    package var listenerSharesNamespace: Bool { listener != nil && listenerNamespace == nil }
 
-    public struct Setting: Sendable, Codable, Equatable {
-        public var key: String
-        public var value: String
-        public init(_ key: String, _ value: String) { self.key = key; self.value = value }
+    package struct Setting: Sendable, Codable, Equatable {
+        package var key: String
+        package var value: String
+        package init(_ key: String, _ value: String) { self.key = key; self.value = value }
     }
 
-    public struct Histograms: Sendable, Codable {
-        public var latency: Histogram<UInt64>
-        public var service: Histogram<UInt64>
-        public var connectCall: Histogram<UInt64>
+    package struct Histograms: Sendable, Codable {
+        package var latency: Histogram<UInt64>
+        package var service: Histogram<UInt64>
+        package var connectCall: Histogram<UInt64>
         /// The sampled connect() calls and service times less the workers' CPU wait.
-        public var callRunning: Histogram<UInt64>? = nil
-        public var serviceRunning: Histogram<UInt64>? = nil
+        package var callRunning: Histogram<UInt64>? = nil
+        package var serviceRunning: Histogram<UInt64>? = nil
 
         package init(latency: Histogram<UInt64>, service: Histogram<UInt64>, connectCall: Histogram<UInt64>, callRunning: Histogram<UInt64>? = nil, serviceRunning: Histogram<UInt64>? = nil) {
             self.latency = latency
@@ -123,26 +123,26 @@ public struct RunReport: Sendable, Codable {
 
     /// For a merged report (`connbench merge`): the tags of the runs it adds up, in the
     /// order given; empty for a run.
-    public var mergedFrom: [String] = []
+    package var mergedFrom: [String] = []
 
     /// The resolved configuration, in the order reports print it (`key=value`): derived
     /// from ``setup``, for printing only.
-    public var settings: [Setting] { setup.keyValues }
+    package var settings: [Setting] { setup.keyValues }
     /// Each `--target` host name and every address it resolved to, before the run.
-    public var resolvedNames: [ResolvedName] { setup.config.resolvedNames }
-    public var kernelRelease: String { kernel.release }
-    public var rate: Rate { setup.config.rate }
-    public var strategy: SocketStrategy { setup.config.strategy }
-    public var plannedSeconds: Double { Double(setup.config.durationNs) / 1e9 }
-    public var lateThresholdNs: UInt64 { setup.config.lateThresholdNs }
-    public var topology: Topology { setup.config.topology }
+    package var resolvedNames: [ResolvedName] { setup.config.resolvedNames }
+    package var kernelRelease: String { kernel.release }
+    package var rate: Rate { setup.config.rate }
+    package var strategy: SocketStrategy { setup.config.strategy }
+    package var plannedSeconds: Double { Double(setup.config.durationNs) / 1e9 }
+    package var lateThresholdNs: UInt64 { setup.config.lateThresholdNs }
+    package var topology: Topology { setup.config.topology }
 
     /// Attempts started per second of measured time.
-    public var achievedRate: Double { measuredSeconds > 0 ? Double(tally.attempts) / measuredSeconds : 0 }
-    public var establishedPerSecond: Double { measuredSeconds > 0 ? Double(tally.established) / measuredSeconds : 0 }
+    package var achievedRate: Double { measuredSeconds > 0 ? Double(tally.attempts) / measuredSeconds : 0 }
+    package var establishedPerSecond: Double { measuredSeconds > 0 ? Double(tally.established) / measuredSeconds : 0 }
 
     /// The earliest error of the measured window, if any.
-    public var firstError: ErrorRow? {
+    package var firstError: ErrorRow? {
         errors.min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
     }
 
@@ -198,17 +198,17 @@ public struct RunReport: Sendable, Codable {
 }
 
 /// Percentiles in nanoseconds; `count` says how many values stand behind them.
-public struct LatencySummary: Sendable, Codable, Equatable {
-    public var count: UInt64
-    public var p50: UInt64
-    public var p90: UInt64
-    public var p99: UInt64
-    public var p999: UInt64
-    public var p9999: UInt64
-    public var max: UInt64
-    public var mean: Double
+package struct LatencySummary: Sendable, Codable, Equatable {
+    package var count: UInt64
+    package var p50: UInt64
+    package var p90: UInt64
+    package var p99: UInt64
+    package var p999: UInt64
+    package var p9999: UInt64
+    package var max: UInt64
+    package var mean: Double
 
-    public init<C>(_ h: Histogram<C>, unitNs: UInt64 = 1) {
+    package init<C>(_ h: Histogram<C>, unitNs: UInt64 = 1) {
         count = h.totalCount
         p50 = h.valueAtPercentile(50) * unitNs
         p90 = h.valueAtPercentile(90) * unitNs
@@ -221,17 +221,17 @@ public struct LatencySummary: Sendable, Codable, Equatable {
 }
 
 public struct ErrorRow: Sendable, Codable, Equatable {
-    public var errno: Int32
+    package var errno: Int32
     public var name: String
-    public var site: SyscallSite
-    public var count: UInt64
+    package var site: SyscallSite
+    package var count: UInt64
     /// Seconds since the run started (warm-up included).
-    public var firstSeconds: Double
+    package var firstSeconds: Double
     /// 1-based attempt number, run-wide, of the first occurrence. Exact in open loop (it is
     /// the attempt's place in the schedule); in closed loop other workers' attempts are
     /// counted from millisecond progress marks, so it is exact to within one millisecond's
     /// attempts.
-    public var firstAttempt: UInt64
+    package var firstAttempt: UInt64
 
     package init(errno: Int32, name: String, site: SyscallSite, count: UInt64, firstSeconds: Double, firstAttempt: UInt64) {
         self.errno = errno
@@ -243,36 +243,36 @@ public struct ErrorRow: Sendable, Codable, Equatable {
     }
 }
 
-public struct IntervalRow: Sendable, Codable, Equatable {
-    public var index: Int
-    public var startSeconds: Double
-    public var seconds: Double
-    public var warmup: Bool
-    public var started: UInt64
-    public var established: UInt64
-    public var failed: UInt64
-    public var timedOut: UInt64
+package struct IntervalRow: Sendable, Codable, Equatable {
+    package var index: Int
+    package var startSeconds: Double
+    package var seconds: Double
+    package var warmup: Bool
+    package var started: UInt64
+    package var established: UInt64
+    package var failed: UInt64
+    package var timedOut: UInt64
     /// Corrected latency of the connects established in this interval, in ns.
-    public var p50: UInt64
-    public var p90: UInt64
-    public var p99: UInt64
-    public var max: UInt64
-    public var connectCallP50: UInt64
-    public var connectCallP99: UInt64
+    package var p50: UInt64
+    package var p90: UInt64
+    package var p99: UInt64
+    package var max: UInt64
+    package var connectCallP50: UInt64
+    package var connectCallP99: UInt64
     /// sockstat at the interval's end: ports held beyond the baseline, TIME_WAIT sockets.
-    public var portsInUse: Int64?
-    public var timeWait: Int64?
+    package var portsInUse: Int64?
+    package var timeWait: Int64?
     /// Parity of the source ports connect() was given.
-    public var evenPorts: UInt64
-    public var oddPorts: UInt64
+    package var evenPorts: UInt64
+    package var oddPorts: UInt64
     /// errno name → count (all calls, timeouts as ETIMEDOUT).
     public var errors: [String: UInt64]
     /// The workers' CPU wait over their time in the interval (%), and their preemptions.
-    public var cpuWaitPct: Double? = nil
-    public var preemptions: UInt64? = nil
+    package var cpuWaitPct: Double? = nil
+    package var preemptions: UInt64? = nil
     /// Connects that needed a SYN retransmit, counted in the interval they ended in (nil
     /// on io_uring).
-    public var synRetransmits: UInt64? = nil
+    package var synRetransmits: UInt64? = nil
 
     package init(index: Int, startSeconds: Double, seconds: Double, warmup: Bool, started: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, p50: UInt64, p90: UInt64, p99: UInt64, max: UInt64, connectCallP50: UInt64, connectCallP99: UInt64, portsInUse: Int64? = nil, timeWait: Int64? = nil, evenPorts: UInt64, oddPorts: UInt64, errors: [String: UInt64], cpuWaitPct: Double? = nil, preemptions: UInt64? = nil, synRetransmits: UInt64? = nil) {
         self.index = index
@@ -300,22 +300,22 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     }
 }
 
-public struct WorkerInfo: Sendable, Codable, Equatable {
-    public var id: Int
-    public var cpu: Int?
-    public var pinning: String
+package struct WorkerInfo: Sendable, Codable, Equatable {
+    package var id: Int
+    package var cpu: Int?
+    package var pinning: String
     /// CPU time over wall time of the worker thread: near 1.0 means the generator is
     /// the bottleneck.
-    public var cpuUtilization: Double
-    public var attempts: UInt64
+    package var cpuUtilization: Double
+    package var attempts: UInt64
     /// This worker's observation gap, ns.
-    public var gapP50Ns: UInt64 = 0
-    public var gapP99Ns: UInt64 = 0
-    public var gapMaxNs: UInt64 = 0
-    public var spinShare: Double = 0
+    package var gapP50Ns: UInt64 = 0
+    package var gapP99Ns: UInt64 = 0
+    package var gapMaxNs: UInt64 = 0
+    package var spinShare: Double = 0
     /// The worker's CPU wait over its wall time (0…1), and its preemptions.
-    public var cpuWaitShare: Double? = nil
-    public var preemptions: UInt64? = nil
+    package var cpuWaitShare: Double? = nil
+    package var preemptions: UInt64? = nil
 
     package init(id: Int, cpu: Int? = nil, pinning: String, cpuUtilization: Double, attempts: UInt64, gapP50Ns: UInt64 = 0, gapP99Ns: UInt64 = 0, gapMaxNs: UInt64 = 0, spinShare: Double = 0, cpuWaitShare: Double? = nil, preemptions: UInt64? = nil) {
         self.id = id
@@ -332,15 +332,15 @@ public struct WorkerInfo: Sendable, Codable, Equatable {
     }
 }
 
-public struct ListenerInfo: Sendable, Codable, Equatable {
-    public var address: String
-    public var threads: Int
-    public var backlog: Int32
-    public var accepted: UInt64
-    public var close: ListenerClose
+package struct ListenerInfo: Sendable, Codable, Equatable {
+    package var address: String
+    package var threads: Int
+    package var backlog: Int32
+    package var accepted: UInt64
+    package var close: ListenerClose
     /// Nil in reports made before listener modes (their `close` says it all).
-    public var mode: ListenerMode? = nil
-    public var heldPeak: Int? = nil
+    package var mode: ListenerMode? = nil
+    package var heldPeak: Int? = nil
 
     package init(address: String, threads: Int, backlog: Int32, accepted: UInt64, close: ListenerClose, mode: ListenerMode? = nil, heldPeak: Int? = nil) {
         self.address = address
@@ -353,19 +353,19 @@ public struct ListenerInfo: Sendable, Codable, Equatable {
     }
 }
 
-public struct Verdict: Sendable, Codable, Equatable {
+package struct Verdict: Sendable, Codable, Equatable {
     /// nil in closed loop, where there is no requested rate to hold.
-    public var held: Bool?
-    public var shortfallPercent: Double
-    public var cause: String?
+    package var held: Bool?
+    package var shortfallPercent: Double
+    package var cause: String?
     /// The whole line, beginning `verdict:`.
-    public var line: String
+    package var line: String
     /// The system completed slowly (timeouts, p99 > 100× p50), with its likely cause.
-    public var tail: String?
+    package var tail: String?
     /// Errors other than timeouts.
-    public var failures: String?
+    package var failures: String?
 
-    public init(held: Bool?, shortfallPercent: Double, cause: String?, line: String, tail: String? = nil, failures: String? = nil) {
+    package init(held: Bool?, shortfallPercent: Double, cause: String?, line: String, tail: String? = nil, failures: String? = nil) {
         self.held = held
         self.shortfallPercent = shortfallPercent
         self.cause = cause
@@ -376,48 +376,48 @@ public struct Verdict: Sendable, Codable, Equatable {
 }
 
 /// The exhaustion onset: the first sign that the host is running out of connects.
-public struct Onset: Sendable, Codable, Equatable {
+package struct Onset: Sendable, Codable, Equatable {
     /// The errno name (EADDRNOTAVAIL, EADDRINUSE, EWOULDBLOCK) or the non-errno signal
     /// that fired first (`connect-call-cost`, `submit-cost` on io_uring, `rate-drop`).
-    public var signal: String
+    package var signal: String
     /// The call that returned the errno; nil for a non-errno signal.
-    public var call: String?
+    package var call: String?
     /// Seconds since the run started.
-    public var seconds: Double
+    package var seconds: Double
     /// Run-wide 1-based attempt number at onset.
-    public var attempt: UInt64
+    package var attempt: UInt64
     /// TCP sockets holding a port at onset (sockstat, TIME_WAIT + in use, beyond baseline).
-    public var portsInUse: Int64?
+    package var portsInUse: Int64?
     /// The first exhaustion errno, when a non-errno signal came before it.
-    public var laterErrno: String?
-    public var laterErrnoSeconds: Double?
+    package var laterErrno: String?
+    package var laterErrnoSeconds: Double?
     /// connect() call mean before onset (the detector's baseline) and after it.
-    public var callMeanBeforeNs: Double?
-    public var callMeanAfterNs: Double?
+    package var callMeanBeforeNs: Double?
+    package var callMeanAfterNs: Double?
     /// io_uring instead: io_uring_enter's submission time per chain before and after
     /// (socket, options, bind and connect run inline in it; the connect() call fields
     /// stay empty, there is no call).
-    public var submitMeanBeforeNs: Double?
-    public var submitMeanAfterNs: Double?
+    package var submitMeanBeforeNs: Double?
+    package var submitMeanAfterNs: Double?
     /// Established per second before onset and after it (the sustained rate).
-    public var rateBefore: Double
-    public var sustainedRate: Double
+    package var rateBefore: Double
+    package var sustainedRate: Double
     /// Failed attempts (any errno, timeouts included) per second after onset.
-    public var errorsPerSecond: Double
+    package var errorsPerSecond: Double
     /// Share of odd source ports before and after onset: connect() prefers even ports,
     /// so odd ports appearing means the even half is gone.
-    public var oddShareBefore: Double?
-    public var oddShareAfter: Double?
+    package var oddShareBefore: Double?
+    package var oddShareAfter: Double?
     /// Why this was called an onset, in one line a reader can check: for a non-errno
     /// signal the rate, connect() cost and odd-port share over the bad windows against the
     /// detector's baseline — a slow connect() alone can be CPU contention.
-    public var evidence: String?
+    package var evidence: String?
     /// For a non-errno signal: connect() mean over the bad windows ÷ the baseline's.
-    public var costFactorSeen: Double?
+    package var costFactorSeen: Double?
     /// For a non-errno signal: odd share in the detector's baseline and over the bad
     /// windows; nil where too few ports were sampled to trust a share.
-    public var oddShareBaseline: Double?
-    public var oddShareWindow: Double?
+    package var oddShareBaseline: Double?
+    package var oddShareWindow: Double?
 
     package init(signal: String, call: String? = nil, seconds: Double, attempt: UInt64, portsInUse: Int64? = nil, laterErrno: String? = nil, laterErrnoSeconds: Double? = nil, callMeanBeforeNs: Double? = nil, callMeanAfterNs: Double? = nil, submitMeanBeforeNs: Double? = nil, submitMeanAfterNs: Double? = nil, rateBefore: Double, sustainedRate: Double, errorsPerSecond: Double, oddShareBefore: Double? = nil, oddShareAfter: Double? = nil, evidence: String? = nil, costFactorSeen: Double? = nil, oddShareBaseline: Double? = nil, oddShareWindow: Double? = nil) {
         self.signal = signal

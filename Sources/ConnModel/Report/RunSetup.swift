@@ -1,30 +1,30 @@
 /// What a run was asked to do and what it resolved to (workers, CPUs): the typed half of
 /// a report's header. Reporters read these fields directly; the `key=value` lines at the
 /// top of summary.txt are derived from it (``keyValues``) and never parsed back.
-public struct RunSetup: Sendable, Codable, Equatable {
-    public var config: RunConfig
+package struct RunSetup: Sendable, Codable, Equatable {
+    package var config: RunConfig
     /// Workers the run started (`--workers`, or one per CPU).
-    public var workers: Int
+    package var workers: Int
     /// The CPUs the workers ran on.
-    public var cpus: [Int]
+    package var cpus: [Int]
 
-    public init(config: RunConfig, workers: Int, cpus: [Int]) {
+    package init(config: RunConfig, workers: Int, cpus: [Int]) {
         self.config = config
         self.workers = workers
         self.cpus = cpus
     }
 
     /// The in-flight cap each worker had.
-    public var concurrency: Int { config.resolvedConcurrency }
+    package var concurrency: Int { config.resolvedConcurrency }
 
     /// The `target` setting: the built-in listener, or the targets as typed.
-    public var targetText: String {
+    package var targetText: String {
         config.targets.isEmpty ? "builtin"
             : (config.targetsAsTyped.isEmpty ? config.targets.map(\.description) : config.targetsAsTyped).joined(separator: " ")
     }
 
     /// The resolved configuration in the order reports print it, enough to repeat the run.
-    public var keyValues: [RunReport.Setting] {
+    package var keyValues: [RunReport.Setting] {
         typealias S = RunReport.Setting
         let config = self.config
         var s: [S] = [

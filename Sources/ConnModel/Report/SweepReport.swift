@@ -2,43 +2,43 @@ import Histogram
 
 /// One step of a sweep: the figures a planner compares across load, and whether the
 /// step met the knee's conditions (and if not, which it missed first).
-public struct SweepStep: Sendable, Codable, Equatable {
-    public var index: Int
+package struct SweepStep: Sendable, Codable, Equatable {
+    package var index: Int
     /// Open loop: the rate asked for. Nil in a load sweep (closed loop).
-    public var requestedRate: Double?
+    package var requestedRate: Double?
     /// Load sweep: concurrency per worker × workers, the N of the scalability law.
-    public var load: Int?
-    public var workers: Int
-    public var concurrency: Int
-    public var achievedRate: Double
-    public var establishedPerSecond: Double
-    public var attempts: UInt64
-    public var established: UInt64
-    public var failed: UInt64
-    public var timedOut: UInt64
-    public var inFlight: UInt64
-    public var notStarted: UInt64?
+    package var load: Int?
+    package var workers: Int
+    package var concurrency: Int
+    package var achievedRate: Double
+    package var establishedPerSecond: Double
+    package var attempts: UInt64
+    package var established: UInt64
+    package var failed: UInt64
+    package var timedOut: UInt64
+    package var inFlight: UInt64
+    package var notStarted: UInt64?
     /// Start lateness p99 (open loop): how far behind its schedule the generator ran.
-    public var lateP99Ns: UInt64
+    package var lateP99Ns: UInt64
     /// Corrected latency (from the intended start).
-    public var p50Ns: UInt64
-    public var p99Ns: UInt64
-    public var p999Ns: UInt64
-    public var serviceP99Ns: UInt64
-    public var callP99Ns: UInt64
+    package var p50Ns: UInt64
+    package var p99Ns: UInt64
+    package var p999Ns: UInt64
+    package var serviceP99Ns: UInt64
+    package var callP99Ns: UInt64
     /// Errors by errno name (timeouts included as ETIMEDOUT).
-    public var errors: [String: UInt64]
-    public var cpuBusy: Double?
-    public var onsetSignal: String?
-    public var onsetSeconds: Double?
-    public var measuredSeconds: Double
+    package var errors: [String: UInt64]
+    package var cpuBusy: Double?
+    package var onsetSignal: String?
+    package var onsetSeconds: Double?
+    package var measuredSeconds: Double
     /// The conditions this step missed, in the order the knee checks them.
-    public var missed: [String]
-    public var interrupted: Bool
+    package var missed: [String]
+    package var interrupted: Bool
     /// Latency percentiles the objectives asked for, as measured (percentile → ns).
-    public var objectiveValuesNs: [Double: UInt64]
+    package var objectiveValuesNs: [Double: UInt64]
 
-    public init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: [String: UInt64], cpuBusy: Double?, onsetSignal: String?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
+    package init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: [String: UInt64], cpuBusy: Double?, onsetSignal: String?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
         self.index = index
         self.requestedRate = requestedRate
         self.load = load
@@ -68,13 +68,13 @@ public struct SweepStep: Sendable, Codable, Equatable {
         self.objectiveValuesNs = objectiveValuesNs
     }
 
-    public var passed: Bool { missed.isEmpty && !interrupted }
+    package var passed: Bool { missed.isEmpty && !interrupted }
 
-    public var errorShare: Double { attempts > 0 ? Double(failed + timedOut) / Double(attempts) : 0 }
+    package var errorShare: Double { attempts > 0 ? Double(failed + timedOut) / Double(attempts) : 0 }
 
     /// The step's figures from its run's report, judged by `criteria` (open loop only:
     /// a load sweep has no rate to hold and no knee).
-    public static func from(_ r: RunReport, index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int,
+    package static func from(_ r: RunReport, index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int,
                             criteria: KneeCriteria) -> SweepStep {
         var errors: [String: UInt64] = [:]
         for e in r.errors { errors[e.name, default: 0] += e.count }
@@ -99,7 +99,7 @@ public struct SweepStep: Sendable, Codable, Equatable {
 extension KneeCriteria {
     /// Held first (a rate not held makes every other figure a lower load's), then the
     /// latency objectives, then the error budget.
-    public func missed(by s: SweepStep, requested: Double) -> [String] {
+    package func missed(by s: SweepStep, requested: Double) -> [String] {
         var out: [String] = []
         if s.achievedRate < heldShare * requested {
             out.append("not held: \(SweepNumbers.rate(s.achievedRate))/s of \(SweepNumbers.rate(requested))/s (\(SweepNumbers.f1(100 * s.achievedRate / requested))%)")
@@ -119,33 +119,33 @@ extension KneeCriteria {
 
 /// A whole sweep: its steps in the order run, the knee (open loop) or the scalability fit
 /// (load), and what the reader needs to repeat it.
-public struct SweepReport: Sendable, Codable, Equatable {
-    public var axis: SweepAxis
-    public var criteria: KneeCriteria
-    public var settings: [RunReport.Setting]
-    public var steps: [SweepStep]
-    public var interrupted: Bool
-    public var wallSeconds: Double
-    public var fit: ScalabilityFit?
-    public var fitError: String?
+package struct SweepReport: Sendable, Codable, Equatable {
+    package var axis: SweepAxis
+    package var criteria: KneeCriteria
+    package var settings: [RunReport.Setting]
+    package var steps: [SweepStep]
+    package var interrupted: Bool
+    package var wallSeconds: Double
+    package var fit: ScalabilityFit?
+    package var fitError: String?
 
     /// Whether a rate passed, over every step run at it: the majority (a rate may be run
     /// again to confirm the knee); a tie counts as passed, as the search counts it.
-    public func ratePassed(_ rate: Double) -> Bool {
+    package func ratePassed(_ rate: Double) -> Bool {
         let runs = steps.filter { $0.requestedRate == rate && !$0.interrupted }
         return runs.filter(\.passed).count * 2 >= runs.count && !runs.isEmpty
     }
 
     /// The highest requested rate that passed (by majority over its runs); its last
     /// passing step stands for it.
-    public var knee: SweepStep? {
+    package var knee: SweepStep? {
         let rates = Set(steps.compactMap(\.requestedRate)).filter { ratePassed($0) }
         guard let k = rates.max() else { return nil }
         return steps.last { $0.requestedRate == k && $0.passed }
     }
 
     /// The lowest failed rate above the knee: the step that says why the knee is where it is.
-    public var firstPastKnee: SweepStep? {
+    package var firstPastKnee: SweepStep? {
         let k = knee?.requestedRate ?? 0
         let rates = Set(steps.compactMap(\.requestedRate)).filter { $0 > k && !ratePassed($0) }
         guard let f = rates.min() else { return nil }
@@ -153,12 +153,12 @@ public struct SweepReport: Sendable, Codable, Equatable {
     }
 
     /// Runs at `rate` and how many passed.
-    public func runs(at rate: Double) -> (runs: Int, passed: Int) {
+    package func runs(at rate: Double) -> (runs: Int, passed: Int) {
         let r = steps.filter { $0.requestedRate == rate && !$0.interrupted }
         return (r.count, r.filter(\.passed).count)
     }
 
-    public init(axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting], steps: [SweepStep],
+    package init(axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting], steps: [SweepStep],
                 interrupted: Bool, wallSeconds: Double) {
         self.axis = axis
         self.criteria = criteria
@@ -170,16 +170,16 @@ public struct SweepReport: Sendable, Codable, Equatable {
 }
 
 /// Number formatting for sweep texts, without Foundation.
-public enum SweepNumbers {
-    public static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
-    public static func f1(_ v: Double) -> String { fixed(v, 1) }
+package enum SweepNumbers {
+    package static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
+    package static func f1(_ v: Double) -> String { fixed(v, 1) }
     /// A measured latency in the unit that reads best: `812 µs`, `1.42 ms`, `2.10 s`.
-    public static func latency(_ ns: UInt64) -> String {
+    package static func latency(_ ns: UInt64) -> String {
         if ns < 1_000_000 { return f1(Double(ns) / 1e3) + " µs" }
         if ns < 1_000_000_000 { return fixed(Double(ns) / 1e6, 2) + " ms" }
         return fixed(Double(ns) / 1e9, 2) + " s"
     }
-    public static func f3(_ v: Double) -> String { fixed(v, 3) }
+    package static func f3(_ v: Double) -> String { fixed(v, 3) }
 
-    public static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
+    package static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
 }

@@ -10,33 +10,33 @@
 /// Only attempts that lasted ``checkAfterNs`` are asked: a SYN is first retransmitted after
 /// the initial RTO (1 s, never under TCP_RTO_MIN, 200 ms), so a faster attempt cannot have
 /// needed one and a healthy run pays nothing.
-public struct SynRetransmits: Sendable, Codable, Equatable {
+package struct SynRetransmits: Sendable, Codable, Equatable {
     /// Attempts that needed at least one SYN retransmit, by how they ended.
-    public var established: UInt64 = 0
-    public var failed: UInt64 = 0
-    public var timedOut: UInt64 = 0
+    package var established: UInt64 = 0
+    package var failed: UInt64 = 0
+    package var timedOut: UInt64 = 0
     /// Still in SYN_SENT when the run ended (read before they were abandoned).
-    public var inFlight: UInt64 = 0
+    package var inFlight: UInt64 = 0
     /// SYN segments retransmitted in all: `tcpi_total_retrans` summed.
-    public var segments: UInt64 = 0
+    package var segments: UInt64 = 0
     /// Attempts asked (those that lasted at least ``checkAfterNs``).
-    public var checked: UInt64 = 0
+    package var checked: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public static let checkAfterNs: UInt64 = 100_000_000
+    @inlinable package static var checkAfterNs: UInt64 { 100_000_000 }
 
     /// Connects that needed at least one SYN retransmit.
-    public var connects: UInt64 { established + failed + timedOut + inFlight }
+    package var connects: UInt64 { established + failed + timedOut + inFlight }
 
     /// How an attempt that was asked ended.
-    public enum Ending: Sendable {
+    package enum Ending: Sendable {
         case established, failed, timedOut, inFlight
     }
 
     /// One socket's answer: `retransmits` segments, for an attempt that ended so.
-    @inline(__always)
-    public mutating func count(_ retransmits: UInt32, ending: Ending) {
+    @inlinable @inline(__always)
+    package mutating func count(_ retransmits: UInt32, ending: Ending) {
         checked += 1
         guard retransmits > 0 else { return }
         segments += UInt64(retransmits)
@@ -48,7 +48,7 @@ public struct SynRetransmits: Sendable, Codable, Equatable {
         }
     }
 
-    public static func + (a: SynRetransmits, b: SynRetransmits) -> SynRetransmits {
+    package static func + (a: SynRetransmits, b: SynRetransmits) -> SynRetransmits {
         var s = a
         s.established += b.established
         s.failed += b.failed

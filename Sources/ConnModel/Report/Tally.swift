@@ -3,16 +3,16 @@
 public struct Tally: Sendable, Codable, Equatable {
     public var attempts: UInt64 = 0
     public var established: UInt64 = 0
-    public var failed: UInt64 = 0
-    public var timedOut: UInt64 = 0
+    package var failed: UInt64 = 0
+    package var timedOut: UInt64 = 0
     /// Still connecting when the run ended; abandoned, not guessed at.
-    public var inFlight: UInt64 = 0
+    package var inFlight: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
-    public var isBalanced: Bool { attempts == established + failed + timedOut + inFlight }
+    package var isBalanced: Bool { attempts == established + failed + timedOut + inFlight }
 
-    public static func + (a: Tally, b: Tally) -> Tally {
+    package static func + (a: Tally, b: Tally) -> Tally {
         var t = a
         t.attempts += b.attempts
         t.established += b.established

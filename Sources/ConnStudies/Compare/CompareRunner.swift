@@ -5,19 +5,19 @@ import ConnEngine
 /// Runs a ``ComparePlan``: every step a whole benchmark in a fresh network namespace (its
 /// TIME_WAIT entries and port allocations die with it, so no trial inherits another's),
 /// with the machine's CPU steal and other load read around it.
-public enum CompareRunner {
-    public struct Outcome: Sendable {
+package enum CompareRunner {
+    package struct Outcome: Sendable {
         /// Measured trials completed, in the order they ran.
-        public var trials: [CompareTrial]
+        package var trials: [CompareTrial]
         /// Ctrl-C (or SIGTERM) stopped the compare; the trial it cut short is not in `trials`.
-        public var interrupted: Bool
+        package var interrupted: Bool
     }
 
     /// Runs the plan's steps in order; `progress` is told of each before it starts (step,
     /// 1-based position, count). A signal in `signals` stops the current trial, which is
     /// dropped (its window is cut short, so its figures are not comparable), and ends the
     /// compare with what completed.
-    public static func run(_ plan: ComparePlan, signals: StopSignals?,
+    package static func run(_ plan: ComparePlan, signals: StopSignals?,
                            progress: (ComparePlan.Step, Int, Int) -> Void = { _, _, _ in }) throws(BenchmarkRunner.Failure) -> Outcome {
         var trials: [CompareTrial] = []
         let steps = plan.steps

@@ -4,7 +4,7 @@ import ConnEngine
 
 extension ExhaustMatrix {
     /// Runs one case in a fresh namespace and returns its report.
-    public static func run(_ c: Case, settings: Settings, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(BenchmarkRunner.Failure) -> RunReport {
+    package static func run(_ c: Case, settings: Settings, stop: StopFlag = StopFlag(), signals: StopSignals? = nil) throws(BenchmarkRunner.Failure) -> RunReport {
         let range = settings.portRange
         let sysctls = [
             SysctlSetting(key: "net.ipv4.ip_local_port_range", value: "\(range.lowerBound) \(range.upperBound)"),

@@ -5,27 +5,27 @@ import ConnModel
 import ConnEngine
 
 /// What one generator part of a hold does.
-public struct HoldPartConfig: Sendable {
-    public var part: Int
-    public var parts: Int
+package struct HoldPartConfig: Sendable {
+    package var part: Int
+    package var parts: Int
     /// Connections over all parts: part k makes the global attempts k, k + parts, …
-    public var connections: Int
+    package var connections: Int
     /// Connects per second over all parts: global attempt g is due at go + g / rate.
-    public var ratePerSecond: Double
-    public var step: Int
-    public var sources: [SocketAddress]
-    public var targets: [SocketAddress]
-    public var timeoutNs: UInt64
-    public var buildLimitNs: UInt64
+    package var ratePerSecond: Double
+    package var step: Int
+    package var sources: [SocketAddress]
+    package var targets: [SocketAddress]
+    package var timeoutNs: UInt64
+    package var buildLimitNs: UInt64
 
-    public init(part: Int, parts: Int, connections: Int, ratePerSecond: Double, step: Int,
+    package init(part: Int, parts: Int, connections: Int, ratePerSecond: Double, step: Int,
                 sources: [SocketAddress], targets: [SocketAddress], timeoutNs: UInt64, buildLimitNs: UInt64) {
         self.part = part; self.parts = parts; self.connections = connections; self.ratePerSecond = ratePerSecond
         self.step = step; self.sources = sources; self.targets = targets; self.timeoutNs = timeoutNs
         self.buildLimitNs = buildLimitNs
     }
 
-    public var planned: Int { (connections - part + parts - 1) / parts }
+    package var planned: Int { (connections - part + parts - 1) / parts }
 }
 
 /// One process's part of `connbench hold`: opens its connections on schedule, keeps them,
@@ -40,8 +40,8 @@ public struct HoldPartConfig: Sendable {
 ///
 /// Every socket gets SO_LINGER {1, 0} before its connect: the close at the end sends RST,
 /// and nothing is left in TIME_WAIT (the namespace goes away with the run anyway).
-public final class HoldRun {
-    public let config: HoldPartConfig
+package final class HoldRun {
+    package let config: HoldPartConfig
     private let planned: Int
     private let fds: UnsafeMutablePointer<Int32>
     private let state: UnsafeMutablePointer<UInt8>
@@ -63,7 +63,7 @@ public final class HoldRun {
     static let failureStreakLimit = 64
     static let lateThresholdNs: UInt64 = 1_000_000
 
-    public init(config: HoldPartConfig) throws(Errno) {
+    package init(config: HoldPartConfig) throws(Errno) {
         self.config = config
         planned = config.planned
         epoll = try Epoll()
@@ -96,7 +96,7 @@ public final class HoldRun {
     /// Builds up from `go` (a CLOCK_MONOTONIC time shared by all parts). `control` is
     /// watched with the sockets; when it turns readable `shouldStop` is asked (it reads the
     /// supervisor's line) and a true answer ends the build-up.
-    public func build(go: UInt64, control: FileDescriptor?, shouldStop: () -> Bool) {
+    package func build(go: UInt64, control: FileDescriptor?, shouldStop: () -> Bool) {
         goNs = go
         result.goNs = go
         if let control { _ = try? epoll.add(control, events: Epoll.readable, tag: Self.controlTag) }
@@ -292,11 +292,11 @@ public final class HoldRun {
     private static let pollPeerClosed: Int16 = 0x2000
 
     /// Open connections now.
-    public var openCount: UInt64 { result.established }
+    package var openCount: UInt64 { result.established }
 
     /// Held connections the peer closed or reset: one poll() over all of them (not a
     /// connect-path cost; allocated here, once, at the end of the hold).
-    public func countLost() {
+    package func countLost() {
         var pfds: [pollfd] = []
         pfds.reserveCapacity(Int(result.established))
         for i in 0..<planned where state[i] == Self.open {
@@ -309,7 +309,7 @@ public final class HoldRun {
     }
 
     /// Closes every connection still open (RST: SO_LINGER 0 was set before connect).
-    public func closeAll() {
+    package func closeAll() {
         let t0 = MonotonicClock.now()
         var n: UInt64 = 0
         for i in 0..<planned where fds[i] >= 0 {
@@ -325,7 +325,7 @@ public final class HoldRun {
     }
 
     /// The part's figures so far.
-    public func report() -> HoldPartResult {
+    package func report() -> HoldPartResult {
         var r = result
         r.latency = latency
         r.service = service

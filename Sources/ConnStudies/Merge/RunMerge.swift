@@ -13,12 +13,12 @@ import ConnAnalysis
 /// wall-clock time (each run's start, `startEpochMs`) in whole intervals. What the parts
 /// saved only as figures (start lag, observation gap: no histograms) is the worst part's,
 /// an upper bound, and the merged report's notes say so.
-public enum RunMerge {
-    public struct Failure: Error, CustomStringConvertible, Equatable {
-        public let description: String
+package enum RunMerge {
+    package struct Failure: Error, CustomStringConvertible, Equatable {
+        package let description: String
     }
 
-    public static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
+    package static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
         guard let first = parts.first, parts.count >= 2 else { throw Failure(description: "needs at least two runs") }
         let tags = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
         try check(parts, tags: tags)

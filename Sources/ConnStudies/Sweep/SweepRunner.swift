@@ -6,14 +6,14 @@ import ConnEngine
 /// Runs a sweep: one benchmark per step, each a whole run of its own (its warm-up, its
 /// window, its own namespace with `isolation.netns`), so a step is exactly what `run`
 /// would measure at that load.
-public enum SweepRunner {
-    public struct Plan: Sendable {
-        public var base: RunConfig
-        public var axis: SweepAxis
-        public var criteria: KneeCriteria
+package enum SweepRunner {
+    package struct Plan: Sendable {
+        package var base: RunConfig
+        package var axis: SweepAxis
+        package var criteria: KneeCriteria
         /// Settings printed at the top of the sweep (what was asked, as typed).
-        public var settings: [RunReport.Setting]
-        public init(base: RunConfig, axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting]) {
+        package var settings: [RunReport.Setting]
+        package init(base: RunConfig, axis: SweepAxis, criteria: KneeCriteria, settings: [RunReport.Setting]) {
             self.base = base
             self.axis = axis
             self.criteria = criteria
@@ -23,7 +23,7 @@ public enum SweepRunner {
 
     /// Runs the steps until the axis is exhausted, the search ends, two rates in a row
     /// fail (a list of rates), or a signal arrives; `progress` sees each step as it ends.
-    public static func run(_ plan: Plan, signals: StopSignals? = nil,
+    package static func run(_ plan: Plan, signals: StopSignals? = nil,
                            progress: (SweepStep) -> Void = { _ in }) throws(BenchmarkRunner.Failure) -> SweepReport {
         let started = MonotonicClock.now()
         var steps: [SweepStep] = []
