@@ -91,9 +91,8 @@ extension PortBudget.Inputs {
         let tcpTargets = targets.filter { $0.family != .unix }
         guard !tcpTargets.isEmpty else { return nil }
         func value(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
-        let rangeParts = (value("net.ipv4.ip_local_port_range") ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
-        guard rangeParts.count == 2, rangeParts[0] <= rangeParts[1] else { return nil }
-        var low = rangeParts[0], high = rangeParts[1]
+        guard let range = EphemeralPorts.parse(value("net.ipv4.ip_local_port_range") ?? "") else { return nil }
+        var low = Int(range.low), high = Int(range.high)
         if let r = config.strategy.portRange {
             low = Swift.max(low, Int(r.lowerBound))
             high = Swift.min(high, Int(r.upperBound))

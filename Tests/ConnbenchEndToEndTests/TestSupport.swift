@@ -10,7 +10,7 @@ enum TestSupport {
     /// A loopback port with no listener, outside the ephemeral range so a connect to it
     /// cannot be given the same port as its source and connect to itself.
     static func closedPort() throws -> UInt16 {
-        let ephemeral = EphemeralPorts.current()
+        let ephemeral = try EphemeralPorts.current()
         for port in stride(from: UInt16(20_000), to: ephemeral.low, by: 7) {
             let fd = try FileDescriptor.socket(domain: AF_INET)
             defer { fd.closeSocket() }

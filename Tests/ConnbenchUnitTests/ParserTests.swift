@@ -41,3 +41,24 @@ struct ParserTests {
         #expect(Errno(name: name)?.rawValue == value)
     }
 }
+
+/// `ip_local_port_range` is read one way everywhere, and a text that is not two ports is
+/// no range at all (never the kernel's default assumed in its place).
+struct EphemeralRangeParserTests {
+    @Test(arguments: [("32768\t60999\n", 32768, 60999), ("40000 40999", 40000, 40999), ("1024 1024", 1024, 1024)])
+    func twoPortsLowFirstAreTheRange(text: String, low: Int, high: Int) throws {
+        let r = try #require(EphemeralPorts.parse(text))
+        #expect(Int(r.low) == low && Int(r.high) == high)
+    }
+
+    @Test(arguments: ["", "32768", "1 2 3", "600 500", "a b", "70000 80000", "40000 40999x"])
+    func anythingElseIsNoRange(text: String) {
+        #expect(EphemeralPorts.parse(text) == nil)
+    }
+
+    @Test func theErrorSaysWhatTheFileHeld() {
+        #expect(EphemeralPorts.Unreadable(text: "600 500\n").description
+            == "cannot read the ephemeral port range: ip_local_port_range reads \"600 500\", not two ports")
+        #expect(EphemeralPorts.Unreadable(text: nil).description.contains("unreadable"))
+    }
+}

@@ -58,7 +58,7 @@ struct ScriptedDriverTests {
         c.maxAttemptsPerWorker = UInt64(attempts)
         c.targets = [try #require(SocketAddress(ip: "127.0.0.1", port: 9))]
         let plan = WorkerPlan(id: 0, workerCount: 1, cpu: nil, targets: c.targets, config: c, perWorkerIntervalNs: nil)
-        var loop = try WorkerLoop<Driver>(plan: plan)
+        var loop = try WorkerLoop<Driver>(plan: plan, ephemeral: EphemeralPorts(low: 32768, high: 60999))
         loop.run(Timeline(startNs: MonotonicClock.now(), warmupNs: 0, durationNs: c.durationNs), stop: StopFlag())
         return loop.finish(cpu: nil, pinMethod: nil, pinError: nil, cpuNs: 0, wallNs: 0)
     }

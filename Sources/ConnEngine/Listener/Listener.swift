@@ -30,9 +30,12 @@ public final class Listener: Sendable {
 
     public enum Failure: Error, CustomStringConvertible {
         case call(String, Errno)
+        /// The namespace's ephemeral range could not be read (the text says why).
+        case ephemeralRange(String)
         public var description: String {
             switch self {
             case .call(let what, let e): "listener: \(what) failed: \(e.name) (\(e))"
+            case .ephemeralRange(let why): "listener: \(why)"
             }
         }
     }
@@ -51,7 +54,10 @@ public final class Listener: Sendable {
         var sockets: [FileDescriptor] = []
         var bound = config.address
         unixPath = config.address.family == .unix ? config.address.unixPath : nil
-        let ephemeral = EphemeralPorts.current()
+        let ephemeral: EphemeralPorts
+        do throws(EphemeralPorts.Unreadable) { ephemeral = try EphemeralPorts.current() } catch {
+            throw Failure.ephemeralRange(error.description)
+        }
         if bound.family != .unix && bound.port == 0 {
             do throws(Errno) {
                 if let fd = try ListenerPort.bindOutside(ephemeral, address: bound, backlog: config.backlog) {

@@ -338,9 +338,14 @@ public enum BenchmarkRunner {
             do { pinMethod = try CPUAffinity.pinCurrentThread(to: cpu) } catch { pinError = error }
         }
         try? CPUAffinity.setTimerSlack(nanoseconds: 1)
+        let ephemeral: EphemeralPorts
+        do throws(EphemeralPorts.Unreadable) { ephemeral = try EphemeralPorts.current() } catch {
+            line.arrive()
+            return WorkerResult(id: plan.id, cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError, fatal: error.description)
+        }
         var loop: WorkerLoop<D>
         do {
-            loop = try WorkerLoop<D>(plan: plan)
+            loop = try WorkerLoop<D>(plan: plan, ephemeral: ephemeral)
         } catch {
             line.arrive()
             return WorkerResult(id: plan.id, cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError,

@@ -5,9 +5,11 @@ import ConnSys
 // values these fill in are ConnModel's, which reads nothing itself.
 
 extension EphemeralPorts {
-    /// The calling thread's namespace's range.
-    package static func current() -> EphemeralPorts {
-        parse(ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") ?? "")
+    /// The calling thread's namespace's range; an unreadable one is an error, not a default.
+    package static func current() throws(Unreadable) -> EphemeralPorts {
+        guard let text = ProcFiles.read("/proc/sys/net/ipv4/ip_local_port_range") else { throw Unreadable(text: nil) }
+        guard let range = parse(text) else { throw Unreadable(text: text) }
+        return range
     }
 }
 

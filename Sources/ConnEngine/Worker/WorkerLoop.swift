@@ -63,7 +63,8 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     /// After the window, pending connects get this long (at most the timeout) to finish.
     static var drainNs: UInt64 { 200_000_000 }
 
-    init(plan: WorkerPlan) throws(Errno) {
+    /// `ephemeral`: the range of the namespace the worker runs in, read on its thread.
+    init(plan: WorkerPlan, ephemeral: EphemeralPorts) throws(Errno) {
         self.plan = plan
         let config = plan.config
         let capacity = Swift.max(1, config.resolvedConcurrency)
@@ -75,7 +76,6 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         sched = SchedulerTrack(seriesCount: rec.series.count, intervalNs: config.intervalNs)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
-        let ephemeral = EphemeralPorts.current()
         // io_uring's sockets live in fixed-file slots with no descriptor to ask for the
         // local port: no port parity sample and no self-connect check there.
         selfConnectPorts = Driver.submitsChains ? []
