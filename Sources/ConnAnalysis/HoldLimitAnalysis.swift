@@ -6,16 +6,14 @@ import ConnSys
 /// of a 4-tuple (connect's and bind's errno for it, kernel-facts.md), ENOBUFS/ENOMEM
 /// socket memory (tcp_mem, or memory itself); a connect that times out while the
 /// listener's queue overflows ran into somaxconn or the backlog.
-package enum HoldLimit {
-    package static func named(site: SyscallSite, errno: Int32, listenOverflows: Int64) -> String? {
-        if site == .timeout {
-            return listenOverflows > 0 ? "somaxconn/listen backlog (connects timed out while ListenOverflows rose)" : nil
-        }
+extension HoldLimit {
+    package static func named(site: SyscallSite, errno: Int32, listenOverflows: Int64) -> HoldLimit? {
+        if site == .timeout { return listenOverflows > 0 ? .listenBacklog : nil }
         switch Errno(rawValue: errno) {
-        case .tooManyOpenFiles: return "RLIMIT_NOFILE (per-process descriptors)"
-        case .tooManyOpenFilesInSystem: return "fs.file-max (system-wide descriptors)"
-        case .addressNotAvailable, .addressInUse: return "ephemeral ports / 4-tuples"
-        case .noBufferSpace, .noMemory: return "tcp_mem / memory"
+        case .tooManyOpenFiles: return .descriptorsPerProcess
+        case .tooManyOpenFilesInSystem: return .descriptorsSystem
+        case .addressNotAvailable, .addressInUse: return .ephemeralPorts
+        case .noBufferSpace, .noMemory: return .socketMemory
         default: return nil
         }
     }
@@ -30,12 +28,13 @@ extension HoldLimitFinding {
             let what = e.site == .timeout ? "connect timed out" : "\(e.errnoName) from \(e.site)"
             return "\(what), first at attempt \(e.firstAttempt + 1), \(e.count) in all"
         }
-        if let e = byTime.first(where: { HoldLimit.named(site: $0.site, errno: $0.errno, listenOverflows: listenOverflows) != nil }) {
-            return HoldLimitFinding(limit: HoldLimit.named(site: e.site, errno: e.errno, listenOverflows: listenOverflows)!,
-                                    evidence: evidence(e))
+        for e in byTime {
+            if let limit = HoldLimit.named(site: e.site, errno: e.errno, listenOverflows: listenOverflows) {
+                return HoldLimitFinding(limit: limit, evidence: evidence(e))
+            }
         }
         guard let e = byTime.first else { return nil }
-        return HoldLimitFinding(limit: "no known limit (\(e.site == .timeout ? "timeouts without listen overflows" : e.errnoName))",
+        return HoldLimitFinding(limit: .unnamed(e.site == .timeout ? "timeouts without listen overflows" : e.errnoName),
                                 evidence: evidence(e))
     }
 }

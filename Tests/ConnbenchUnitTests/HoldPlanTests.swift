@@ -1,3 +1,4 @@
+import Foundation
 import ConnAnalysis
 import ConnEngine
 import ConnModel
@@ -92,15 +93,24 @@ import Testing
         #expect(r.buckets.map(\.established) == [3, 3])
         #expect(r.buckets[1].openBefore == 3)
         // A limit errno wins over an earlier error that names none.
-        #expect(r.limit?.limit.hasPrefix("RLIMIT_NOFILE") == true)
+        #expect(r.limit?.limit == .descriptorsPerProcess)
         #expect(r.limit?.evidence.contains("EMFILE from socket, first at attempt 8") == true)
     }
 
     @Test func timeoutsPointAtTheBacklogOnlyWhenTheListenQueueOverflowed() {
         let t = HoldErrorCount(site: .timeout, errno: Errno.timedOut.rawValue, count: 3, firstNs: 1, firstAttempt: 0)
-        #expect(HoldLimitFinding.first(errors: [t], listenOverflows: 5)?.limit.hasPrefix("somaxconn") == true)
-        #expect(HoldLimitFinding.first(errors: [t], listenOverflows: 0)?.limit.hasPrefix("no known limit") == true)
+        #expect(HoldLimitFinding.first(errors: [t], listenOverflows: 5)?.limit == .listenBacklog)
+        #expect(HoldLimitFinding.first(errors: [t], listenOverflows: 0)?.limit == .unnamed("timeouts without listen overflows"))
         let ports = HoldErrorCount(site: .connect, errno: Errno.addressNotAvailable.rawValue, count: 1, firstNs: 2, firstAttempt: 0)
-        #expect(HoldLimitFinding.first(errors: [ports], listenOverflows: 0)?.limit == "ephemeral ports / 4-tuples")
+        #expect(HoldLimitFinding.first(errors: [ports], listenOverflows: 0)?.limit == .ephemeralPorts)
+    }
+
+    /// The JSON keeps the limit's text; reading it back gives the same case.
+    @Test(arguments: HoldLimit.named + [.unnamed("EHOSTUNREACH")])
+    func aLimitIsSavedAsItsTextAndReadBack(limit: HoldLimit) throws {
+        let data = try JSONEncoder().encode(HoldLimitFinding(limit: limit, evidence: "e"))
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(limit.description.replacingOccurrences(of: "/", with: "\\/")))
+        #expect(try JSONDecoder().decode(HoldLimitFinding.self, from: data).limit == limit)
     }
 }
