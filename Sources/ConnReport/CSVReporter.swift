@@ -123,8 +123,8 @@ package enum CSVReporter {
             values["onset_s"] = Num.f3(o.seconds)
             values["onset_attempt"] = String(o.attempt)
             values["onset_ports_in_use"] = o.portsInUse.map(String.init) ?? ""
-            values["onset_signal"] = o.signal
-            values["onset_call"] = o.call ?? ""
+            values["onset_signal"] = o.signal.description
+            values["onset_call"] = o.call?.description ?? ""
             values["onset_later_errno"] = o.laterErrno ?? ""
             values["onset_rate_before_per_s"] = Num.f1(o.rateBefore)
             values["onset_sustained_rate_per_s"] = Num.f1(o.sustainedRate)

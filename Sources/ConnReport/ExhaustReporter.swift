@@ -16,7 +16,7 @@ package enum ExhaustReporter {
         let o = r.onset
         return [
             c.strategy.name, c.close.rawValue, String(c.twReuse), String(c.destinations),
-            first?.name ?? "", first?.site.description ?? "", o?.signal ?? "",
+            first?.name ?? "", first?.site.description ?? "", o?.signal.description ?? "",
             o.map { String($0.attempt) } ?? "", o.map { Num.f3($0.seconds) } ?? "",
             o?.portsInUse.map(String.init) ?? "", o.map { Num.f1($0.sustainedRate) } ?? "",
             o.map { Num.f1($0.errorsPerSecond) } ?? "",

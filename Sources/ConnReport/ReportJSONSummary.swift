@@ -162,7 +162,7 @@ extension ReportJSON {
                          callP50Us: Latency.us(i.connectCallP50), callP99Us: Latency.us(i.connectCallP99), errors: i.errors,
                          cpuWaitPct: i.cpuWaitPct, preemptions: i.preemptions, synRetransmits: i.synRetransmits)
             }
-            onset = r.onset.map { OnsetEntry(signal: $0.signal, call: $0.call, atS: $0.seconds, attempt: $0.attempt) }
+            onset = r.onset.map { OnsetEntry(signal: $0.signal.description, call: $0.call?.description, atS: $0.seconds, attempt: $0.attempt) }
             verdict = VerdictEntry(held: r.verdict.held, shortfallPercent: r.verdict.shortfallPercent, line: r.verdict.line)
             latencyCallRunningUs = r.generatorTime?.callRunning.map(Latency.init)
             latencyServiceRunningUs = r.generatorTime?.serviceRunning.map(Latency.init)

@@ -63,4 +63,22 @@ public enum SyscallSite: UInt8, CaseIterable, Sendable, Codable, CustomStringCon
         guard let site = Self.allCases.first(where: { $0.description == name }) else { return nil }
         self = site
     }
+
+    /// Saved by name ("connect"), so a saved report reads as the text does; a number (what
+    /// reports saved before held) still reads back.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let name = try? c.decode(String.self), let site = SyscallSite(name: name) {
+            self = site
+        } else if let raw = try? c.decode(UInt8.self), let site = SyscallSite(rawValue: raw) {
+            self = site
+        } else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a syscall site")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
 }

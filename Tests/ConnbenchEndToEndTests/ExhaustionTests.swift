@@ -16,8 +16,8 @@ extension HeavySuites {
             var name: String
             var c: ExhaustMatrix.Case
             /// nil: no exhaustion at all.
-            var errno: String?
-            var call: String?
+            var errno: Errno?
+            var call: SyscallSite?
             var attempt: UInt64
 
             var testDescription: String { name }
@@ -25,10 +25,10 @@ extension HeavySuites {
 
         static let lo = SocketAddress(ip: "127.0.0.1", port: 0)!
         static let cases: [Expectation] = [
-            Expectation(name: "plain connect: EADDRNOTAVAIL from connect at ~1001", c: .init(), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
-            Expectation(name: "bind 127.0.0.1: EADDRINUSE from bind at ~1001", c: .init(strategy: SocketStrategy(sources: [lo])), errno: "EADDRINUSE", call: "bind", attempt: 1001),
-            Expectation(name: "4 destination ports: plain connect onset at ~4001", c: .init(destinations: 4), errno: "EADDRNOTAVAIL", call: "connect", attempt: 4001),
-            Expectation(name: "bind-no-port behaves like plain connect", c: .init(strategy: SocketStrategy(sources: [lo], bindAddressNoPort: true)), errno: "EADDRNOTAVAIL", call: "connect", attempt: 1001),
+            Expectation(name: "plain connect: EADDRNOTAVAIL from connect at ~1001", c: .init(), errno: .addressNotAvailable, call: .connect, attempt: 1001),
+            Expectation(name: "bind 127.0.0.1: EADDRINUSE from bind at ~1001", c: .init(strategy: SocketStrategy(sources: [lo])), errno: .addressInUse, call: .bind, attempt: 1001),
+            Expectation(name: "4 destination ports: plain connect onset at ~4001", c: .init(destinations: 4), errno: .addressNotAvailable, call: .connect, attempt: 4001),
+            Expectation(name: "bind-no-port behaves like plain connect", c: .init(strategy: SocketStrategy(sources: [lo], bindAddressNoPort: true)), errno: .addressNotAvailable, call: .connect, attempt: 1001),
             Expectation(name: "rst close never exhausts", c: .init(close: .rst), errno: nil, call: nil, attempt: 0),
         ]
 
@@ -71,8 +71,8 @@ extension HeavySuites {
             #expect(r.portBudget?.onsetKind == .costRise)
             #expect(r.portBudget?.onsetAttempt == 14117)
             #expect(r.onset?.call == nil, "a cost signal, not an errno: \(String(describing: r.onset))")
-            if let o = r.onset, o.signal != "rate-drop" {
-                #expect(o.signal == (engine == .ioUring ? "submit-cost" : "connect-call-cost"))
+            if let o = r.onset, o.signal != .rateDrop {
+                #expect(o.signal == (engine == .ioUring ? .submitCost : .connectCallCost))
                 // Each engine's cost under its own name, never the other's.
                 #expect((o.callMeanAfterNs == nil) == (engine == .ioUring))
                 #expect((o.submitMeanAfterNs == nil) == (engine == .epoll))
@@ -101,8 +101,8 @@ extension HeavySuites {
             }
             Self.expectPredictionWithinTenPercent(r)
             let first = try #require(r.firstError, "no error at all: \(r.tally)")
-            #expect(first.name == errno)
-            #expect(first.site.description == e.call)
+            #expect(first.name == errno.name)
+            #expect(first.site == e.call)
             // "About": within the connects that can be in flight when the range runs out; on
             // io_uring also a turn's batch of chains per worker, numbered when queued but
             // bound when the next enter runs them.
@@ -111,7 +111,7 @@ extension HeavySuites {
             #expect(first.firstAttempt + inFlight >= e.attempt && first.firstAttempt <= e.attempt + inFlight,
                     "first \(errno) at attempt \(first.firstAttempt), expected \(e.attempt) ± \(inFlight)")
             let onset = try #require(r.onset)
-            #expect(onset.signal == errno)
+            #expect(onset.signal == .errno(errno))
             #expect(onset.call == e.call)
             #expect(r.endedAtOnset, "--until-exhausted should end the run at onset + tail")
         }
@@ -139,7 +139,7 @@ extension HeavySuites {
             #expect(eagain.first?.name == "EWOULDBLOCK")
             // The backlog takes a few before the kernel says EAGAIN.
             #expect((eagain.first?.firstAttempt ?? 0) <= 64)
-            #expect(r.onset?.signal == "EWOULDBLOCK")
+            #expect(r.onset?.signal == .errno(.wouldBlock))
         }
 
         @Test(.needsRoot, arguments: [EngineChoice.epoll, .ioUring])
@@ -159,7 +159,7 @@ extension HeavySuites {
             TestSupport.expectBalanced(r)
             #expect(r.kernel.tunable("net.ipv4.ip_local_port_range") == "32768 60999")
             let onset = try #require(r.onset, "no onset in \(r.tally)")
-            #expect(onset.signal == (engine == .ioUring ? "submit-cost" : "connect-call-cost") || onset.signal == "rate-drop", "signal \(onset.signal)")
+            #expect(onset.signal == (engine == .ioUring ? .submitCost : .connectCallCost) || onset.signal == .rateDrop, "signal \(onset.signal)")
             #expect(onset.call == nil)
             if let e = r.errors.first(where: { ["EADDRNOTAVAIL", "EADDRINUSE"].contains($0.name) }) {
                 #expect(e.firstSeconds > onset.seconds)

@@ -41,7 +41,7 @@ extension HeavySuites {
             #expect(budget.onsetKind == .costRise)
             let predicted = try #require(budget.onsetAttempt)
             let onset = try #require(r.onset, "no onset; predicted a cost rise at attempt \(predicted)")
-            #expect(onset.signal == OnsetDetector.Signal.connectCallCost.rawValue, "signal \(onset.signal): \(onset.evidence ?? "-")")
+            #expect(onset.signal == .connectCallCost, "signal \(onset.signal): \(onset.evidence ?? "-")")
             #expect(Swift.abs(Double(onset.attempt) - Double(predicted)) <= 0.1 * Double(predicted),
                     "observed \(onset.signal) at attempt \(onset.attempt), predicted \(predicted): \(onset.evidence ?? "-")")
         }

@@ -51,7 +51,7 @@ extension HeavySuites {
             let eagain = r.errors.filter { $0.errno == Errno.resourceTemporarilyUnavailable.rawValue && $0.site == .connect }
             #expect(!eagain.isEmpty, "\(r.errors.map { "\($0.name)/\($0.site)" })")
             #expect((eagain.first?.firstAttempt ?? 0) <= 64)
-            #expect(r.onset?.signal == "EWOULDBLOCK")
+            #expect(r.onset?.signal == .errno(.wouldBlock))
         }
 
         /// The exhaustion matrix's per-socket port range case: the option goes by uring_cmd
@@ -128,7 +128,7 @@ extension HeavySuites {
             #expect(first.name == "EADDRINUSE")
             #expect(first.site == .bind)
             #expect(first.firstAttempt >= 900 && first.firstAttempt <= 1100, "first at \(first.firstAttempt)")
-            #expect(r.onset?.signal == "EADDRINUSE")
+            #expect(r.onset?.signal == .errno(.addressInUse))
             #expect(r.endedAtOnset)
         }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ConnEngine
 import ConnModel
 import ConnSys
@@ -60,5 +61,24 @@ struct EphemeralRangeParserTests {
         #expect(EphemeralPorts.Unreadable(text: "600 500\n").description
             == "cannot read the ephemeral port range: ip_local_port_range reads \"600 500\", not two ports")
         #expect(EphemeralPorts.Unreadable(text: nil).description.contains("unreadable"))
+    }
+}
+
+/// Onsets and error sites are typed in the report and saved as the text a reader sees;
+/// reports saved with a site's number still read back.
+struct SavedTextTests {
+    @Test(arguments: [OnsetSignal.errno(.addressNotAvailable), .errno(.addressInUse), .errno(.wouldBlock),
+                      .connectCallCost, .submitCost, .rateDrop, .undatedErrno])
+    func anOnsetSignalIsSavedAsItsTextAndReadBack(signal: OnsetSignal) throws {
+        let data = try JSONEncoder().encode([signal])
+        #expect(String(decoding: data, as: UTF8.self) == "[\"\(signal.description)\"]")
+        #expect(try JSONDecoder().decode([OnsetSignal].self, from: data) == [signal])
+    }
+
+    @Test func aSiteIsSavedByNameAndAnOldNumberStillReads() throws {
+        #expect(String(decoding: try JSONEncoder().encode([SyscallSite.bind]), as: UTF8.self) == "[\"bind\"]")
+        #expect(try JSONDecoder().decode([SyscallSite].self, from: Data("[\"SO_ERROR\", 3]".utf8)) == [.soError, .connect])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([SyscallSite].self, from: Data("[\"sendto\"]".utf8)) }
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([OnsetSignal].self, from: Data("[\"faster\"]".utf8)) }
     }
 }

@@ -1,4 +1,5 @@
 import ConnModel
+import ConnSys
 /// Turns the merged onset buckets, the errors table and the sockstat samples into the
 /// report's ``Onset``: which signal came first, when, at which attempt, with how many
 /// ports held, and what the run sustained afterwards.
@@ -38,12 +39,12 @@ package struct OnsetAnalysis {
             // A cost rise before it that parity could not decide is the likelier onset;
             // the reader is told it was seen and why it was not called one.
             if let u = detector.undecided, Double(u.startNs) / 1e9 < e.firstSeconds { evidence += "; before it, " + u.description }
-            onset = Onset(signal: e.name, call: e.site.description, seconds: e.firstSeconds, attempt: e.firstAttempt,
+            onset = Onset(signal: .errno(Errno(rawValue: e.errno)), call: e.site, seconds: e.firstSeconds, attempt: e.firstAttempt,
                           rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0, evidence: evidence)
         } else if let fired, let signalSeconds {
             onsetBucket = fired.bucket
             let attempt = buckets[0..<fired.bucket].reduce(UInt64(0)) { $0 + UInt64($1.started) } + 1
-            onset = Onset(signal: fired.signal.rawValue, call: nil, seconds: signalSeconds, attempt: attempt,
+            onset = Onset(signal: fired.signal.onsetSignal, call: nil, seconds: signalSeconds, attempt: attempt,
                           laterErrno: firstErrno?.name, laterErrnoSeconds: firstErrno?.firstSeconds,
                           rateBefore: 0, sustainedRate: 0, errorsPerSecond: 0,
                           evidence: fired.evidence, costFactorSeen: fired.costFactorSeen,

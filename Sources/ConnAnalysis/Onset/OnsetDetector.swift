@@ -105,6 +105,17 @@ package struct OnsetDetector: Sendable {
         case submitCost = "submit-cost"
         case rateDrop = "rate-drop"
         case errno
+
+        /// As the report names it; the detector's errno signal says only that exhaustion
+        /// errnos were counted (the errors table dates which).
+        package var onsetSignal: OnsetSignal {
+            switch self {
+            case .connectCallCost: .connectCallCost
+            case .submitCost: .submitCost
+            case .rateDrop: .rateDrop
+            case .errno: .undatedErrno
+            }
+        }
     }
 
     package struct Fired: Sendable, Equatable {

@@ -52,7 +52,7 @@ package struct CompareTrial: Sendable, Codable, Equatable {
         var errors: [String: UInt64] = [:]
         for e in r.errors { errors[e.site == .timeout ? "ETIMEDOUT" : e.name, default: 0] += e.count }
         self.errors = errors
-        onsetSignal = r.onset?.signal
+        onsetSignal = r.onset?.signal.description
         onsetSeconds = r.onset?.seconds
         timeWaitReused = r.kernel.counter("TcpExt.TWRecycled")?.delta
         cpuBusy = r.cpuBusy

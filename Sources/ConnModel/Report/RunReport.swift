@@ -377,11 +377,11 @@ package struct Verdict: Sendable, Codable, Equatable {
 
 /// The exhaustion onset: the first sign that the host is running out of connects.
 package struct Onset: Sendable, Codable, Equatable {
-    /// The errno name (EADDRNOTAVAIL, EADDRINUSE, EWOULDBLOCK) or the non-errno signal
-    /// that fired first (`connect-call-cost`, `submit-cost` on io_uring, `rate-drop`).
-    package var signal: String
+    /// The errno (EADDRNOTAVAIL, EADDRINUSE, EWOULDBLOCK) or the non-errno signal that
+    /// fired first.
+    package var signal: OnsetSignal
     /// The call that returned the errno; nil for a non-errno signal.
-    package var call: String?
+    package var call: SyscallSite?
     /// Seconds since the run started.
     package var seconds: Double
     /// Run-wide 1-based attempt number at onset.
@@ -419,7 +419,7 @@ package struct Onset: Sendable, Codable, Equatable {
     package var oddShareBaseline: Double?
     package var oddShareWindow: Double?
 
-    package init(signal: String, call: String? = nil, seconds: Double, attempt: UInt64, portsInUse: Int64? = nil, laterErrno: String? = nil, laterErrnoSeconds: Double? = nil, callMeanBeforeNs: Double? = nil, callMeanAfterNs: Double? = nil, submitMeanBeforeNs: Double? = nil, submitMeanAfterNs: Double? = nil, rateBefore: Double, sustainedRate: Double, errorsPerSecond: Double, oddShareBefore: Double? = nil, oddShareAfter: Double? = nil, evidence: String? = nil, costFactorSeen: Double? = nil, oddShareBaseline: Double? = nil, oddShareWindow: Double? = nil) {
+    package init(signal: OnsetSignal, call: SyscallSite? = nil, seconds: Double, attempt: UInt64, portsInUse: Int64? = nil, laterErrno: String? = nil, laterErrnoSeconds: Double? = nil, callMeanBeforeNs: Double? = nil, callMeanAfterNs: Double? = nil, submitMeanBeforeNs: Double? = nil, submitMeanAfterNs: Double? = nil, rateBefore: Double, sustainedRate: Double, errorsPerSecond: Double, oddShareBefore: Double? = nil, oddShareAfter: Double? = nil, evidence: String? = nil, costFactorSeen: Double? = nil, oddShareBaseline: Double? = nil, oddShareWindow: Double? = nil) {
         self.signal = signal
         self.call = call
         self.seconds = seconds

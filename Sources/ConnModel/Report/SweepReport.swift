@@ -89,7 +89,7 @@ package struct SweepStep: Sendable, Codable, Equatable {
             timedOut: r.tally.timedOut, inFlight: r.tally.inFlight, notStarted: r.notStarted,
             lateP99Ns: r.startLag.p99, p50Ns: r.latency.p50, p99Ns: r.latency.p99, p999Ns: r.latency.p999,
             serviceP99Ns: r.service.p99, callP99Ns: r.connectCall.p99, errors: errors, cpuBusy: r.cpuBusy,
-            onsetSignal: r.onset?.signal, onsetSeconds: r.onset?.seconds, measuredSeconds: r.measuredSeconds,
+            onsetSignal: r.onset?.signal.description, onsetSeconds: r.onset?.seconds, measuredSeconds: r.measuredSeconds,
             missed: [], interrupted: r.interrupted, objectiveValuesNs: values)
         if let requestedRate { step.missed = criteria.missed(by: step, requested: requestedRate) }
         return step
