@@ -82,7 +82,7 @@ extension CompareReport {
     /// exhaustion onset the others did not have (or lacked one they had).
     static func reasons(_ t: CompareTrial, others: [CompareTrial]) -> [String] {
         func median(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : CompareStatistics.median(xs) }
-        func pct(_ v: Double) -> String { String(percent: v) }
+        func pct(_ v: Double) -> String { String(format1: v * 100) + "%" }
         var out: [String] = []
         if let s = t.stealShare {
             let m = median(others.compactMap(\.stealShare))
@@ -104,20 +104,12 @@ extension CompareReport {
         }
         let othersWithOnset = others.filter { $0.onsetSeconds != nil }.count
         if let at = t.onsetSeconds, othersWithOnset * 2 < others.count {
-            out.append("exhaustion onset (\(t.onsetSignal ?? "?") at \(String(fixed3: at)) s), seen in only \(othersWithOnset) of \(others.count) other trials")
+            out.append("exhaustion onset (\(t.onsetSignal ?? "?") at \(String(fixed: at, digits: 3)) s), seen in only \(othersWithOnset) of \(others.count) other trials")
         } else if t.onsetSeconds == nil, !others.isEmpty, othersWithOnset * 2 > others.count {
             out.append("no exhaustion onset, unlike \(othersWithOnset) of \(others.count) other trials")
         }
         return out.isEmpty ? ["no cause in what was measured (steal, other load, errors, onset all like the other trials)"] : out
     }
-}
-
-private extension String {
-    /// `12.3%` from a share.
-    init(percent share: Double) { self = String(fixed1: share * 100) + "%" }
-    /// One decimal, no Foundation.
-    init(fixed1 v: Double) { self.init(fixed: v, digits: 1) }
-    init(fixed3 v: Double) { self.init(fixed: v, digits: 3) }
 }
 
 private extension Double {
