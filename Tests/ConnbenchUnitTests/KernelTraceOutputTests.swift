@@ -94,4 +94,11 @@ struct KernelTraceOutputTests {
         #expect(text.contains("interval:s:90 {"))
         #expect(!text.contains("hist("))
     }
+
+    /// Every map the parser reads is one the program fills, by the one name both use.
+    @Test(arguments: KernelTraceMap.allCases)
+    func eachPrintedMapIsFilledByTheProgram(map: KernelTraceMap) {
+        let text = KernelTraceProgram(pid: 1, tids: [2], timeLimitSeconds: 5).text
+        #expect(text.contains(map.at + "[") || text.contains(map.at + " = count()"), "\(map.at)")
+    }
 }

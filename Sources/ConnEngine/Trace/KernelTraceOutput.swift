@@ -10,26 +10,26 @@ import ConnModel
 /// lines of cleared maps) is skipped.
 package enum KernelTraceOutput {
     package static func parse(_ text: String) -> KernelTraceFigures {
-        var buckets: [String: [UInt64: UInt64]] = [:]
+        var buckets: [KernelTraceMap: [UInt64: UInt64]] = [:]
         var figures = KernelTraceFigures()
         for raw in text.split(separator: "\n") {
             let line = Substring(String(raw).trimmingWhitespace())
             if line == Substring(KernelTraceProgram.timeLimitMarker) { figures.timeLimitReached = true }
-            guard let entry = mapEntry(line) else { continue }
-            switch (entry.name, entry.key) {
-            case ("ret", let key?):
+            guard let entry = mapEntry(line), let map = KernelTraceMap(rawValue: entry.name) else { continue }
+            switch (map, entry.key) {
+            case (.ret, let key?):
                 if let value = Int32(key) { figures.connectReturns[value, default: 0] += entry.count }
-            case ("synsent", nil):
+            case (.synSent, nil):
                 figures.synSent += entry.count
-            case (let name, let key?) where ["call", "handshake", "runq"].contains(name):
-                if let index = UInt64(key) { buckets[name, default: [:]][index, default: 0] += entry.count }
+            case (.call, let key?), (.handshake, let key?), (.runQueue, let key?):
+                if let index = UInt64(key) { buckets[map, default: [:]][index, default: 0] += entry.count }
             default:
                 continue
             }
         }
-        figures.call = summary(buckets["call"])
-        figures.handshake = summary(buckets["handshake"])
-        figures.runQueue = summary(buckets["runq"])
+        figures.call = summary(buckets[.call])
+        figures.handshake = summary(buckets[.handshake])
+        figures.runQueue = summary(buckets[.runQueue])
         return figures
     }
 
