@@ -22,7 +22,7 @@ package enum VerdictAssessment {
         var line: String
         var held: Bool?
         var shortfall = 0.0
-        var cause: String?
+        var cause: (kind: VerdictCause, text: String)?
         if let requested = r.rate.perSecond {
             let achieved = r.achievedRate
             shortfall = requested > 0 ? Swift.max(0, (requested - achieved) / requested) : 0
@@ -36,7 +36,7 @@ package enum VerdictAssessment {
                 cause = behindCause(r, concurrency: concurrency, failedShare: failedShare, errorCause: errorCause)
                 line = "verdict: rate not held: \(fmt(achieved))/s of \(fmt(requested))/s requested (\(String(format1: shortfall * 100))% short"
                 if let n = r.notStarted, n > 0 { line += ", \(n) due attempts never started" }
-                line += "); generator behind: \(cause!)"
+                line += "); generator behind: \(cause?.text ?? "")"
             }
         } else {
             line = "verdict: closed loop (--rate max): \(fmt(r.establishedPerSecond))/s established, \(fmt(r.achievedRate))/s attempted"
@@ -44,14 +44,15 @@ package enum VerdictAssessment {
         if let tail { line += "; slow tail: \(tail)" }
         if let failures {
             line += "; failures: \(failures)"
-            if cause == nil && failedShare > 0.01 { cause = errorCause }
+            if cause == nil && failedShare > 0.01, let errorCause { cause = (.failures, errorCause) }
         }
         if held == true, failures == nil, let o = r.onset {
             line += "; but ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
         }
-        if let generator = generatorNote(r, cause: cause) { line += (held == true ? "; but the " : "; the ") + generator }
+        if let generator = generatorNote(r, cause: cause?.kind) { line += (held == true ? "; but the " : "; the ") + generator }
         if r.interrupted { line += " (interrupted after \(String(format1: r.measuredSeconds)) s)" }
-        return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause, line: line, tail: tail, failures: failures)
+        return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause?.text, causeKind: cause?.kind,
+                       line: line, tail: tail, failures: failures)
     }
 
     /// A worker waiting this share of its time for a CPU is named in the verdict.
@@ -61,12 +62,12 @@ package enum VerdictAssessment {
     /// which it did not run at all) and a large wait for a CPU — both land in every
     /// latency it measures, so a verdict that did not say so would pass them off as the
     /// system's. Nil when neither happened, or when `cause` already says it.
-    package static func generatorNote(_ r: RunReport, cause: String?) -> String? {
+    package static func generatorNote(_ r: RunReport, cause: VerdictCause?) -> String? {
         guard let g = r.generatorTime else { return nil }
         var parts = g.stalls.prefix(3).map(\.text)
         let more = Swift.max(0, g.stalls.count - 3) + (g.stallsNotListed ?? 0)
         if more > 0 { parts.append("and \(more) more stall(s)") }
-        if g.cpuWaitShare >= cpuWaitShare && !(cause?.contains("waiting for a CPU") ?? false) {
+        if g.cpuWaitShare >= cpuWaitShare && cause != .waitingForCPU {
             parts.append(cpuWaitText(g))
         }
         guard !parts.isEmpty else { return nil }
@@ -80,7 +81,8 @@ package enum VerdictAssessment {
     }
 
     /// Why the generator did not keep its schedule.
-    package static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double, errorCause: String?) -> String {
+    package static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double,
+                                    errorCause: String?) -> (kind: VerdictCause, text: String) {
         if let o = r.onset {
             var s = "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
             if let p = o.portsInUse { s += ", \(p) ports in use" }
@@ -89,26 +91,26 @@ package enum VerdictAssessment {
             } else if let a = o.submitMeanAfterNs, let b = o.submitMeanBeforeNs, b > 0, a > 3 * b {
                 s += "; each io_uring submission then cost \(String(format1: a / 1000)) µs of CPU per chain instead of \(String(format1: b / 1000)) µs"
             }
-            return s
+            return (.portsRanShort, s)
         }
-        if failedShare > 0.01, let errorCause { return errorCause }
+        if failedShare > 0.01, let errorCause { return (.failures, errorCause) }
         let capShare = r.measuredSeconds > 0 ? r.capStallSeconds / r.measuredSeconds : 0
         let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
         if capShare > 0.05 {
-            return "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)"
+            return (.inFlightCap, "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)")
         }
         if r.connectCall.p50 > 1_000_000 {
-            return "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median"
+            return (.slowConnectCall, "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median")
         }
         if let g = r.generatorTime, g.cpuWaitShare >= cpuWaitShare {
-            return "CPU: the workers were waiting for a CPU \(pct(g.cpuWaitShare)) of their time"
-                + (g.sharers.map { " (sharing their CPUs: \($0))" } ?? "")
+            return (.waitingForCPU, "CPU: the workers were waiting for a CPU \(pct(g.cpuWaitShare)) of their time"
+                + (g.sharers.map { " (sharing their CPUs: \($0))" } ?? ""))
         }
         if let busy = r.cpuBusy, busy > 0.9 {
-            return "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)"
+            return (.coresBusy, "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)")
         }
-        if busiest > 0.85 { return "CPU: the busiest worker used \(pct(busiest)) of its core" }
-        return "the schedule fell behind without errors or a full in-flight cap (CPU shared with the listener or other load)"
+        if busiest > 0.85 { return (.workerCoreBusy, "CPU: the busiest worker used \(pct(busiest)) of its core") }
+        return (.scheduleBehind, "the schedule fell behind without errors or a full in-flight cap (CPU shared with the listener or other load)")
     }
 
     /// The system completed slowly: timeouts, or a p99 far above the median. Names what

@@ -128,8 +128,10 @@ extension ReportJSON {
         struct VerdictEntry: Codable {
             var held: Bool?
             var shortfallPercent: Double
+            /// Why the rate was not held (or what failed), as a fixed word.
+            var cause: String?
             var line: String
-            enum CodingKeys: String, CodingKey { case held, shortfallPercent = "shortfall_percent", line }
+            enum CodingKeys: String, CodingKey { case held, shortfallPercent = "shortfall_percent", cause, line }
         }
 
         init(_ r: RunReport) {
@@ -163,7 +165,8 @@ extension ReportJSON {
                          cpuWaitPct: i.cpuWaitPct, preemptions: i.preemptions, synRetransmits: i.synRetransmits)
             }
             onset = r.onset.map { OnsetEntry(signal: $0.signal.description, call: $0.call?.description, atS: $0.seconds, attempt: $0.attempt) }
-            verdict = VerdictEntry(held: r.verdict.held, shortfallPercent: r.verdict.shortfallPercent, line: r.verdict.line)
+            verdict = VerdictEntry(held: r.verdict.held, shortfallPercent: r.verdict.shortfallPercent,
+                                   cause: r.verdict.causeKind?.rawValue, line: r.verdict.line)
             latencyCallRunningUs = r.generatorTime?.callRunning.map(Latency.init)
             latencyServiceRunningUs = r.generatorTime?.serviceRunning.map(Latency.init)
             synRetransmits = r.synRetransmits

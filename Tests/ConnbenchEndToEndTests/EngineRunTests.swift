@@ -55,6 +55,7 @@ extension HeavySuites {
             #expect(r.tally.failed + r.tally.inFlight == r.tally.attempts)
             #expect(refused.allSatisfy { $0.site == .connect || $0.site == .soError })
             #expect(r.firstError?.firstAttempt == 1)
+            #expect(r.verdict.causeKind == .failures, "\(r.verdict.line)")
             #expect(r.verdict.cause?.contains("refused") == true, "\(r.verdict.line)")
         }
 

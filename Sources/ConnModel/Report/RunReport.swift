@@ -357,7 +357,10 @@ package struct Verdict: Sendable, Codable, Equatable {
     /// nil in closed loop, where there is no requested rate to hold.
     package var held: Bool?
     package var shortfallPercent: Double
+    /// The cause as the verdict line words it.
     package var cause: String?
+    /// The cause as a type; nil in reports saved before it had one.
+    package var causeKind: VerdictCause?
     /// The whole line, beginning `verdict:`.
     package var line: String
     /// The system completed slowly (timeouts, p99 > 100× p50), with its likely cause.
@@ -365,7 +368,9 @@ package struct Verdict: Sendable, Codable, Equatable {
     /// Errors other than timeouts.
     package var failures: String?
 
-    package init(held: Bool?, shortfallPercent: Double, cause: String?, line: String, tail: String? = nil, failures: String? = nil) {
+    package init(held: Bool?, shortfallPercent: Double, cause: String?, causeKind: VerdictCause? = nil, line: String,
+                 tail: String? = nil, failures: String? = nil) {
+        self.causeKind = causeKind
         self.held = held
         self.shortfallPercent = shortfallPercent
         self.cause = cause
