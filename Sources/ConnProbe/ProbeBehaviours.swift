@@ -21,7 +21,7 @@ package enum ProbeBehaviours {
     /// getsockname shows the address and port the kernel chose.
     package static func autoBind() -> ProbeBehaviourResult {
         let summary = "connect on an unbound and on a partially bound (0.0.0.0:port) TCP socket binds it automatically"
-        let slot = ResultSlot<(Bool, String)>()
+        let slot = JoinedResult<(Bool, String)>()
         let observation = ProbeIsolation.inFreshNetworkNamespace { () throws(ProbeSetupFailure) -> ProbeObservation in
             let target = try ProbeSockets.ip("127.0.0.1", ScenariosTCP.listenPort)
             let listener = try ProbeSockets.tcpListener(target, backlog: 16)
@@ -56,7 +56,7 @@ package enum ProbeBehaviours {
     /// bind 127.0.0.1:P, connect to 127.0.0.1:P: TCP simultaneous open with itself.
     package static func selfConnect() -> ProbeBehaviourResult {
         let summary = "a TCP socket bound to 127.0.0.1:P and connected to 127.0.0.1:P connects to itself (simultaneous open)"
-        let slot = ResultSlot<(Bool, String)>()
+        let slot = JoinedResult<(Bool, String)>()
         let observation = ProbeIsolation.inFreshNetworkNamespace { () throws(ProbeSetupFailure) -> ProbeObservation in
             let fd = try ProbeSockets.socket(AF_INET)
             defer { fd.closeSocket() }

@@ -1,12 +1,6 @@
 @preconcurrency import Glibc
 import ConnSys
 
-/// A value handed from a scenario thread back to the thread that joins it. The join is the
-/// synchronisation: the slot is written before the thread ends and read after `join`.
-final class ResultSlot<T>: @unchecked Sendable {
-    var value: T?
-}
-
 /// Keeps every scenario to itself: a thread of its own in a fresh network namespace, a
 /// temporary directory that is removed whatever happens.
 enum ProbeIsolation {

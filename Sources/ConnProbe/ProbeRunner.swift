@@ -36,7 +36,7 @@ package enum ProbeRunner {
     /// The slow scenarios (a SYN that is never answered) wait on timers, not the CPU, so the
     /// scenarios run on a few threads at once; the rows keep the catalog's order.
     static func runConcurrently(_ scenarios: [ProbeScenario], threads: Int = 4) -> [ProbeRow] {
-        let slots = (0..<scenarios.count).map { _ in ResultSlot<ProbeRow>() }
+        let slots = (0..<scenarios.count).map { _ in JoinedResult<ProbeRow>() }
         let counter = TicketCounter()
         var workers: [PosixThread] = []
         for _ in 0..<max(1, threads) {

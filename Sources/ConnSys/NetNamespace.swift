@@ -28,7 +28,7 @@ public enum NetNamespace {
     /// which frees the namespace. The one way connbench isolates work: runs, exhaust
     /// cases and probe scenarios all go through here.
     public static func onFreshThread<T>(_ body: @escaping @Sendable () -> T) -> Result<T, FreshThreadFailure> {
-        let box = ResultBox<Result<T, FreshThreadFailure>>()
+        let box = JoinedResult<Result<T, FreshThreadFailure>>()
         do throws(Errno) {
             let thread = try PosixThread.spawn {
                 do throws(FreshThreadFailure) {
@@ -57,11 +57,6 @@ public enum NetNamespace {
             throw .enter(error)
         }
         guard let after = currentIdentity(), after != before else { throw .notIsolated }
-    }
-
-    /// Written by the namespace's thread before it ends, read after the join.
-    private final class ResultBox<T>: @unchecked Sendable {
-        var value: T?
     }
 
     public static func setLinkUp(_ name: String, up: Bool = true) throws(Errno) {

@@ -40,3 +40,11 @@ private func posixThreadEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableR
     if let raw { PosixThread.run(raw) }
     return nil
 }
+
+/// A value a thread hands back to the thread that joins it. The join is the
+/// synchronisation: the value is written before the thread ends and read after
+/// ``PosixThread/join()``, so no lock is needed, which the compiler cannot see.
+public final class JoinedResult<T>: @unchecked Sendable {
+    public var value: T?
+    public init() {}
+}

@@ -100,7 +100,7 @@ public enum BenchmarkRunner {
         ports.samples.reserveCapacity(Int((config.durationNs + config.warmupNs) / sampleStepNs) + 16)
         let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
 
-        let boxes = (0..<workerCount).map { _ in ResultBox() }
+        let boxes = (0..<workerCount).map { _ in JoinedResult<WorkerResult>() }
         // The live progress line: each worker publishes into its own slot once per interval.
         let progressSlots = progress == nil ? [] : (0..<workerCount).map { _ in ProgressSlot() }
         var tracker = ProgressTracker(slots: progressSlots, intervalNs: config.intervalNs, warmupNs: config.warmupNs,
@@ -117,7 +117,7 @@ public enum BenchmarkRunner {
             let box = boxes[id]
             do {
                 threads.append(try PosixThread.spawn {
-                    box.result = runWorker(plan, line: line, stop: stop)
+                    box.value = runWorker(plan, line: line, stop: stop)
                     finished.add(1)
                 })
             } catch {
@@ -246,7 +246,7 @@ public enum BenchmarkRunner {
         }
         lab = nil
 
-        let results = boxes.map { $0.result ?? WorkerResult(id: -1, fatal: "worker produced no result") }
+        let results = boxes.map { $0.value ?? WorkerResult(id: -1, fatal: "worker produced no result") }
         // Other processes on the workers' CPUs: their task time less this process's share
         // of it (all of it when the listener runs there too, else the workers' own).
         let shares = !Set(listenerCPUs).isDisjoint(with: workerCPUs)
@@ -363,10 +363,4 @@ public enum BenchmarkRunner {
         let wallNs = MonotonicClock.now() - wall0
         return loop.finish(cpu: plan.cpu, pinMethod: pinMethod, pinError: pinError, cpuNs: cpuNs, wallNs: wallNs)
     }
-}
-
-/// Where a worker leaves its result; read only after the thread is joined, which orders
-/// the write before the read.
-private final class ResultBox: @unchecked Sendable {
-    var result: WorkerResult?
 }
