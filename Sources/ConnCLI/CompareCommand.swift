@@ -59,7 +59,7 @@ struct CompareCommand: ParsableCommand {
         }
         for text in vary {
             guard let eq = text.firstIndex(of: "=") else { throw ValidationError("--vary: expected FLAG=V1,V2,… (got '\(text)')") }
-            let name = text[..<eq].trimmingCharacters(), list = String(text[text.index(after: eq)...])
+            let name = String(text[..<eq]).trimmingWhitespace(), list = String(text[text.index(after: eq)...])
             let flag = name.hasPrefix("--") ? String(name.dropFirst(2)) : name
             guard let apply = CompareVary.apply(flag) else {
                 throw ValidationError("--vary: '\(name)' cannot be varied; supported: \(CompareVary.names)")

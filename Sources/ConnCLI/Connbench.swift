@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import ArgumentParser
 import ConnModel
+import ConnSys
 
 /// The root command. `connbench --rate 50000` is `connbench run --rate 50000`.
 package struct Connbench: ParsableCommand {
@@ -38,7 +39,7 @@ package struct Connbench: ParsableCommand {
     }
 
     static func oneLine(_ text: String) -> String {
-        let lines = text.split(separator: "\n").map { $0.trimmingCharacters() }.filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") && !$0.hasPrefix("Help:") }
+        let lines = text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") && !$0.hasPrefix("Help:") }
         var line = lines.joined(separator: "; ")
         if line.hasPrefix("Error: ") { line.removeFirst(7) }
         return line.isEmpty ? "invalid arguments" : line
@@ -66,14 +67,5 @@ enum Console {
 
     static func error(_ text: String) {
         fputs("connbench: error: \(text)\n", stderr)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters() -> String {
-        var s = String(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return s
     }
 }
