@@ -105,9 +105,9 @@ struct SweepCommand: ParsableCommand {
         let report: SweepReport
         do {
             report = try SweepRunner.run(plan, signals: signals) { s in
-                let what = s.requestedRate.map { "\(SweepNumbers.rate($0))/s" } ?? "N=\(s.load ?? 0)"
+                let what = s.requestedRate.map { "\(Num.rate($0))/s" } ?? "N=\(s.load ?? 0)"
                 let verdict = s.requestedRate == nil ? "" : (s.passed ? " pass" : " FAIL (\(s.missed.first ?? ""))")
-                Console.status("step \(s.index): \(what): \(SweepNumbers.rate(s.establishedPerSecond)) established/s, p99 \(SweepNumbers.latency(s.p99Ns))\(verdict)")
+                Console.status("step \(s.index): \(what): \(Num.rate(s.establishedPerSecond)) established/s, p99 \(Num.latency(s.p99Ns))\(verdict)")
             }
         } catch {
             throw CLIFailure(error.description)
@@ -123,8 +123,8 @@ struct SweepCommand: ParsableCommand {
 
     func axisText(_ axis: SweepAxis) -> String {
         switch axis {
-        case .rates(let r): r.map(SweepNumbers.rate).joined(separator: ",")
-        case .autoRates(let s): "auto (×\(SweepNumbers.rate(s.factor)) from \(SweepNumbers.rate(s.start))/s until two fail, then bisection to \(SweepNumbers.f1(100 * s.resolution))%)"
+        case .rates(let r): r.map(Num.rate).joined(separator: ",")
+        case .autoRates(let s): "auto (×\(Num.rate(s.factor)) from \(Num.rate(s.start))/s until two fail, then bisection to \(Num.f1(100 * s.resolution))%)"
         case .concurrency(let c): "concurrency " + c.map(String.init).joined(separator: ",")
         case .workers(let w): "workers " + w.map(String.init).joined(separator: ",")
         }

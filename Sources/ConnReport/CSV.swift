@@ -51,18 +51,3 @@ extension String {
         return out
     }
 }
-
-/// Number formatting shared by the reporters (no Foundation formatters needed).
-enum Num {
-    /// Microseconds with one decimal from nanoseconds.
-    static func us(_ ns: UInt64) -> String { String(format1: Double(ns) / 1000) }
-    static func us(_ ns: Double) -> String { String(format1: ns / 1000) }
-    static func f1(_ v: Double) -> String { String(format1: v) }
-    /// `+3.1%` / `-4.2%`: how far `observed` lies from `predicted`.
-    static func signedPercent(_ observed: Double, _ predicted: Double) -> String {
-        guard predicted != 0 else { return "n/a" }
-        let p = 100 * (observed - predicted) / predicted
-        return (p >= 0 ? "+" : "") + String(format1: p) + "%"
-    }
-    static func f3(_ v: Double) -> String { String(fixed: v, digits: 3) }
-}

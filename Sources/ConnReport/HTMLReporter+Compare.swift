@@ -7,7 +7,7 @@ extension HTMLReporter {
     package static func render(_ r: CompareReport) -> String {
         var body = HTMLPage.h1("connbench compare, \(r.startedAtUTC)")
         body += HTMLPage.meta(r.base)
-        body += HTMLPage.meta("kernel \(r.kernelRelease); \(r.settings.count) settings × \(r.plannedTrials) trials (+\(r.warmupTrials) warm-up); figure \(r.figure.rawValue); intervals at \(SweepNumbers.fixed(100 * r.level, 0))%" + (r.interrupted ? " (interrupted)" : ""))
+        body += HTMLPage.meta("kernel \(r.kernelRelease); \(r.settings.count) settings × \(r.plannedTrials) trials (+\(r.warmupTrials) warm-up); figure \(r.figure.rawValue); intervals at \(Num.fixed(100 * r.level, 0))%" + (r.interrupted ? " (interrupted)" : ""))
         body += compareTable(r)
         body += HTMLPage.h2("Settings side by side")
         body += HTMLPage.note("Each setting's median \(r.figure.rawValue) over its trials, with the distribution-free interval of the median.")
@@ -29,8 +29,8 @@ extension HTMLReporter {
             let med = s.median.map { format($0, r.figure) } ?? "-"
             let iv = s.interval.map { "\(format($0.lower, r.figure)) … \(format($0.upper, r.figure))" } ?? "-"
             let shift = s.comparison.map { c in
-                (c.isRatio ? "×" + SweepNumbers.fixed(c.estimate, 3) + " [" + SweepNumbers.fixed(c.interval.lower, 3) + ", " + SweepNumbers.fixed(c.interval.upper, 3) + "]"
-                           : SweepNumbers.fixed(c.estimate, 1) + " [" + SweepNumbers.fixed(c.interval.lower, 1) + ", " + SweepNumbers.fixed(c.interval.upper, 1) + "]")
+                (c.isRatio ? "×" + Num.fixed(c.estimate, 3) + " [" + Num.fixed(c.interval.lower, 3) + ", " + Num.fixed(c.interval.upper, 3) + "]"
+                           : Num.fixed(c.estimate, 1) + " [" + Num.fixed(c.interval.lower, 1) + ", " + Num.fixed(c.interval.upper, 1) + "]")
             } ?? "(baseline)"
             return [s.label, s.description, String(s.values.count), med, iv, shift, s.comparison?.word.rawValue ?? ""]
         }
@@ -70,7 +70,7 @@ extension HTMLReporter {
         c.horizontals = [.init(at: neutralValue, label: ratio ? "×1 (no change)" : "0 (no change)", color: neutral)]
         for (i, s) in r.settings.enumerated() {
             guard let cmp = s.comparison else { continue }
-            let label = (cmp.isRatio ? "×" + SweepNumbers.fixed(cmp.estimate, 3) : SweepNumbers.fixed(cmp.estimate, 1)) + " " + cmp.word.rawValue
+            let label = (cmp.isRatio ? "×" + Num.fixed(cmp.estimate, 3) : Num.fixed(cmp.estimate, 1)) + " " + cmp.word.rawValue
             c.whiskers.append(SVGChart.Whisker(x: Double(i + 1), low: cmp.interval.lower, mid: cmp.estimate, high: cmp.interval.upper,
                                     color: HTMLPage.palette[i % HTMLPage.palette.count], label: label))
         }

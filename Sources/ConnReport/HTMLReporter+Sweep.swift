@@ -6,13 +6,13 @@ extension HTMLReporter {
     package static func render(_ r: SweepReport) -> String {
         var body = HTMLPage.h1("connbench sweep")
         body += HTMLPage.meta(r.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        body += HTMLPage.meta("\(r.steps.count) steps in \(SweepNumbers.fixed(r.wallSeconds, 1)) s" + (r.interrupted ? " (interrupted)" : ""))
+        body += HTMLPage.meta("\(r.steps.count) steps in \(Num.fixed(r.wallSeconds, 1)) s" + (r.interrupted ? " (interrupted)" : ""))
         if r.axis.isLoad {
             body += HTMLPage.h2("Throughput vs load")
             body += loadChart(r).render()
         } else {
             let knee = r.knee.flatMap(\.requestedRate)
-            let line = knee.map { "knee: \(SweepNumbers.rate($0))/s, the highest rate that held and met every objective" }
+            let line = knee.map { "knee: \(Num.rate($0))/s, the highest rate that held and met every objective" }
                 ?? "no knee: no rate held and met every objective"
             body += "<div class=\"verdict\(knee == nil ? " notheld" : " held")\">\(SVGChart.escape(line))</div>\n"
             body += HTMLPage.h2("Latency vs rate")
@@ -32,7 +32,7 @@ extension HTMLReporter {
 
     static func kneeMarker(_ r: SweepReport) -> [SVGChart.Marker] {
         guard let k = r.knee?.requestedRate else { return [] }
-        return [.init(at: k, label: "knee \(SweepNumbers.rate(k))/s", color: observedColor, dashed: false)]
+        return [.init(at: k, label: "knee \(Num.rate(k))/s", color: observedColor, dashed: false)]
     }
 
     static func sweepLatencyChart(_ r: SweepReport) -> SVGChart {
@@ -78,7 +78,7 @@ extension HTMLReporter {
                 let x = 1 + Double(n - 1) * Double(i) / 40
                 return .init(x, fit.law.throughput(at: x))
             }
-            c.series.append(.init("scalability law fit (R² \(SweepNumbers.fixed(fit.rSquared, 3)))", color: corrected, points: points, dashed: true))
+            c.series.append(.init("scalability law fit (R² \(Num.fixed(fit.rSquared, 3)))", color: corrected, points: points, dashed: true))
         }
         if steps.isEmpty { c.emptyNote = "no step completed" }
         return c

@@ -12,7 +12,7 @@ package enum HTMLReporter {
     package static func render(_ r: RunReport) -> String {
         var body = HTMLPage.h1("connbench run, \(r.startedAtUTC)")
         body += HTMLPage.meta(r.settings.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        body += HTMLPage.meta("kernel \(r.kernelRelease); measured \(SweepNumbers.fixed(r.measuredSeconds, 2)) s; "
+        body += HTMLPage.meta("kernel \(r.kernelRelease); measured \(Num.fixed(r.measuredSeconds, 2)) s; "
                               + "\(r.tally.attempts) attempts, \(r.tally.established) established, \(r.tally.failed) failed, \(r.tally.timedOut) timed out")
         // Green only for a clean run: a held rate with failures or a slow tail is amber.
         let troubled = r.verdict.tail != nil || r.verdict.failures != nil
@@ -38,7 +38,7 @@ package enum HTMLReporter {
 
     static func latencyTable(_ r: RunReport) -> String {
         func row(_ name: String, _ s: LatencySummary) -> [String] {
-            [name, String(s.count)] + [s.p50, s.p90, s.p99, s.p999, s.p9999, s.max].map(SweepNumbers.latency)
+            [name, String(s.count)] + [s.p50, s.p90, s.p99, s.p999, s.p9999, s.max].map(Num.latency)
         }
         var rows = [row("corrected", r.latency), row("service", r.service)]
         if let s = r.generatorTime?.serviceRunning { rows.append(row("service, running", s)) }
@@ -162,13 +162,13 @@ package enum HTMLReporter {
             out.append(.init(at: end(w), label: "warm-up ends", color: neutral))
         }
         if let b = r.portBudget, let t = b.onsetSeconds, let kind = b.onsetKind {
-            out.append(.init(at: t, label: "predicted onset (\(kind.rawValue)) \(SweepNumbers.fixed(t, 2)) s", color: predictedColor))
+            out.append(.init(at: t, label: "predicted onset (\(kind.rawValue)) \(Num.fixed(t, 2)) s", color: predictedColor))
             if kind == .costRise, let e = b.exhaustedSeconds {
-                out.append(.init(at: e, label: "predicted: ports run out \(SweepNumbers.fixed(e, 2)) s", color: predictedColor))
+                out.append(.init(at: e, label: "predicted: ports run out \(Num.fixed(e, 2)) s", color: predictedColor))
             }
         }
         if let o = r.onset {
-            out.append(.init(at: o.seconds, label: "observed onset (\(o.signal)) \(SweepNumbers.fixed(o.seconds, 2)) s", color: observedColor, dashed: false))
+            out.append(.init(at: o.seconds, label: "observed onset (\(o.signal)) \(Num.fixed(o.seconds, 2)) s", color: observedColor, dashed: false))
         }
         return out
     }
@@ -176,10 +176,10 @@ package enum HTMLReporter {
     static func onsetNote(_ r: RunReport) -> String {
         var parts: [String] = []
         if let o = r.onset {
-            parts.append("Observed onset: \(o.signal)\(o.call.map { " from \($0)" } ?? "") at \(SweepNumbers.fixed(o.seconds, 3)) s, attempt \(o.attempt).")
+            parts.append("Observed onset: \(o.signal)\(o.call.map { " from \($0)" } ?? "") at \(Num.fixed(o.seconds, 3)) s, attempt \(o.attempt).")
         }
         if let b = r.portBudget, let a = b.onsetAttempt, let t = b.onsetSeconds, let kind = b.onsetKind {
-            parts.append("Predicted by the port budget: \(kind.rawValue) at attempt \(a), \(SweepNumbers.fixed(t, 3)) s.")
+            parts.append("Predicted by the port budget: \(kind.rawValue) at attempt \(a), \(Num.fixed(t, 3)) s.")
         }
         if let b = r.portBudget, let s = b.sustainableRate {
             parts.append("Sustainable rate by the port budget: \(SVGChart.compact(s))/s.")

@@ -304,17 +304,17 @@ package struct SVGChart {
     /// A coordinate to 0.1 px, trailing zeros dropped: `12`, `12.5`.
     package static func coordinate(_ v: Double) -> String {
         guard v.isFinite else { return "0" }
-        return trimmed(SweepNumbers.fixed(v, 1))
+        return trimmed(Num.fixed(v, 1))
     }
 
     /// A tick value that reads at a glance: `0`, `2.5`, `800`, `12k`, `1.5M`.
     package static func compact(_ v: Double) -> String {
         let a = Swift.abs(v)
-        if a >= 1e6 { return trimmed(SweepNumbers.fixed(v / 1e6, 1)) + "M" }
-        if a >= 1e4 { return trimmed(SweepNumbers.fixed(v / 1e3, 1)) + "k" }
-        if a >= 100 || a == 0 { return SweepNumbers.fixed(v, 0) }
-        if a >= 1 { return trimmed(SweepNumbers.fixed(v, 2)) }
-        return trimmed(SweepNumbers.fixed(v, 4))
+        if a >= 1e6 { return trimmed(Num.fixed(v / 1e6, 1)) + "M" }
+        if a >= 1e4 { return trimmed(Num.fixed(v / 1e3, 1)) + "k" }
+        if a >= 100 || a == 0 { return Num.fixed(v, 0) }
+        if a >= 1 { return trimmed(Num.fixed(v, 2)) }
+        return trimmed(Num.fixed(v, 4))
     }
 
     /// A latency in µs as a tick label: `50 µs`, `2 ms`, `1.5 s`.

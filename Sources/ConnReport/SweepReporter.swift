@@ -19,8 +19,8 @@ package enum SweepReporter {
                 String(s.concurrency), Num.f1(s.achievedRate), Num.f1(s.establishedPerSecond), String(s.attempts),
                 String(s.established), String(s.failed), String(s.timedOut), String(s.inFlight),
                 s.notStarted.map(String.init) ?? "", Num.us(s.lateP99Ns), Num.us(s.p50Ns), Num.us(s.p99Ns),
-                Num.us(s.p999Ns), Num.us(s.serviceP99Ns), Num.us(s.callP99Ns), SweepNumbers.fixed(s.errorShare, 6),
-                errorsText(s), s.cpuBusy.map { SweepNumbers.fixed($0, 3) } ?? "", s.onsetSignal ?? "",
+                Num.us(s.p999Ns), Num.us(s.serviceP99Ns), Num.us(s.callP99Ns), Num.fixed(s.errorShare, 6),
+                errorsText(s), s.cpuBusy.map { Num.fixed($0, 3) } ?? "", s.onsetSignal ?? "",
                 s.onsetSeconds.map(Num.f3) ?? "", Num.f3(s.measuredSeconds),
                 s.requestedRate == nil ? "" : (s.passed ? "yes" : "no"), s.missed.joined(separator: "; "),
                 knee == s.index ? "yes" : "", fitted(r, s).map(Num.f1) ?? "",
@@ -35,7 +35,7 @@ package enum SweepReporter {
             let slo = r.criteria.objectives.map(\.description).joined(separator: ", ")
             out += "a step passes when the rate is held (achieved ≥ \(Num.f1(100 * r.criteria.heldShare))% of requested)"
             out += slo.isEmpty ? "" : ", corrected \(slo)"
-            out += " and errors + timeouts ≤ \(SweepNumbers.f3(100 * r.criteria.errorBudget))% of attempts\n\n"
+            out += " and errors + timeouts ≤ \(Num.f3(100 * r.criteria.errorBudget))% of attempts\n\n"
         } else {
             if case .workers = r.axis {
                 out += "closed loop; load N = worker threads (each with its concurrency); throughput = established/s\n\n"
@@ -51,13 +51,13 @@ package enum SweepReporter {
         let rows = r.steps.map { s -> [String] in
             var row = [String(s.index)]
             row += loadSweep ? [s.load.map(String.init) ?? "-", String(s.workers), String(s.concurrency)]
-                : [s.requestedRate.map(SweepNumbers.rate) ?? "-"]
-            row += [SweepNumbers.rate(s.achievedRate), SweepNumbers.rate(s.establishedPerSecond), Num.us(s.lateP99Ns),
+                : [s.requestedRate.map(Num.rate) ?? "-"]
+            row += [Num.rate(s.achievedRate), Num.rate(s.establishedPerSecond), Num.us(s.lateP99Ns),
                     Num.us(s.p50Ns), Num.us(s.p99Ns), Num.us(s.p999Ns), Num.us(s.callP99Ns),
                     String(s.failed), String(s.timedOut), s.cpuBusy.map { Num.f1(100 * $0) } ?? "-",
                     s.onsetSignal.map { "\($0)@\(Num.f3(s.onsetSeconds ?? 0))s" } ?? "-"]
             if loadSweep {
-                row.append(fitted(r, s).map(SweepNumbers.rate) ?? "-")
+                row.append(fitted(r, s).map(Num.rate) ?? "-")
             } else {
                 row.append(s.interrupted ? "interrupted" : (s.passed ? "pass" : "FAIL: " + s.missed.joined(separator: "; ")))
             }
@@ -78,21 +78,21 @@ package enum SweepReporter {
         var out = ""
         if let k = r.knee, let rate = k.requestedRate {
             let runs = r.runs(at: rate)
-            out += "knee: \(SweepNumbers.rate(rate))/s (step \(k.index)\(runs.runs > 1 ? ", passed \(runs.passed) of \(runs.runs) runs" : "")): achieved \(SweepNumbers.rate(k.achievedRate))/s"
+            out += "knee: \(Num.rate(rate))/s (step \(k.index)\(runs.runs > 1 ? ", passed \(runs.passed) of \(runs.runs) runs" : "")): achieved \(Num.rate(k.achievedRate))/s"
             for o in r.criteria.objectives {
-                out += ", p\(SweepNumbers.fixed(o.percentile, o.percentile == o.percentile.rounded() ? 0 : 1)) \(SweepNumbers.latency(k.objectiveValuesNs[o.percentile] ?? 0))"
+                out += ", p\(Num.fixed(o.percentile, o.percentile == o.percentile.rounded() ? 0 : 1)) \(Num.latency(k.objectiveValuesNs[o.percentile] ?? 0))"
             }
-            out += ", errors \(SweepNumbers.f3(100 * k.errorShare))%\n"
+            out += ", errors \(Num.f3(100 * k.errorShare))%\n"
         } else {
             out += "knee: none: no step passed\n"
         }
         if let f = r.firstPastKnee, let rate = f.requestedRate {
             let runs = r.runs(at: rate)
-            out += "past it: \(SweepNumbers.rate(rate))/s (step \(f.index)\(runs.runs > 1 ? ", failed \(runs.runs - runs.passed) of \(runs.runs) runs" : "")) failed first on \(f.missed.first ?? "-")"
+            out += "past it: \(Num.rate(rate))/s (step \(f.index)\(runs.runs > 1 ? ", failed \(runs.runs - runs.passed) of \(runs.runs) runs" : "")) failed first on \(f.missed.first ?? "-")"
             if f.missed.count > 1 { out += "; also " + f.missed.dropFirst().joined(separator: "; ") }
             out += "\n"
             if let k = r.knee?.requestedRate {
-                out += "the knee lies between \(SweepNumbers.rate(k))/s and \(SweepNumbers.rate(rate))/s (\(Num.f1(100 * (rate - k) / k))% apart)\n"
+                out += "the knee lies between \(Num.rate(k))/s and \(Num.rate(rate))/s (\(Num.f1(100 * (rate - k) / k))% apart)\n"
             }
         } else if r.knee != nil {
             out += "past it: no failed step above the knee was run: the knee is a lower bound\n"
@@ -104,19 +104,19 @@ package enum SweepReporter {
         guard let f = r.fit else { return "scalability fit: none: \(r.fitError ?? "no points")\n" }
         let l = f.law
         var out = "Universal Scalability Law fit: X(N) = λN / (1 + σ(N−1) + κN(N−1))\n"
-        out += "  σ (contention) \(sig(l.sigma)), κ (coherency) \(sig(l.kappa)), λ (one in flight) \(Num.f1(l.lambda))/s, R² \(SweepNumbers.fixed(f.rSquared, 4))\n"
+        out += "  σ (contention) \(sig(l.sigma)), κ (coherency) \(sig(l.kappa)), λ (one in flight) \(Num.f1(l.lambda))/s, R² \(Num.fixed(f.rSquared, 4))\n"
         if let n = l.peakLoad, let x = l.peakThroughput {
-            out += "  predicted peak: \(SweepNumbers.rate(x))/s at N ≈ \(Num.f1(n)); past it more in flight lowers throughput\n"
+            out += "  predicted peak: \(Num.rate(x))/s at N ≈ \(Num.f1(n)); past it more in flight lowers throughput\n"
         } else if l.sigma >= 1 {
             out += "  σ ≥ 1: all of the work is serial: load beyond N = 1 adds nothing (or costs), whatever κ\n"
         } else if let x = l.peakThroughput {
-            out += "  no peak (κ = 0): throughput approaches \(SweepNumbers.rate(x))/s\n"
+            out += "  no peak (κ = 0): throughput approaches \(Num.rate(x))/s\n"
         }
         if let lightest = f.points.min(by: { $0.load < $1.load }), lightest.load > 1 {
             out += "  note: the lightest load measured is N = \(Int(lightest.load)); λ and σ rest on extrapolating to N = 1\n"
         }
         if f.rSquared < 0.9 {
-            out += "  the law fits poorly (R² \(SweepNumbers.fixed(f.rSquared, 2)) < 0.9): these points do not follow one scalability curve (a cliff, or noise larger than the trend): read the table, not the fit\n"
+            out += "  the law fits poorly (R² \(Num.fixed(f.rSquared, 2)) < 0.9): these points do not follow one scalability curve (a cliff, or noise larger than the trend): read the table, not the fit\n"
         }
         out += "  points from the curve: largest \(Num.f1(100 * f.largestRelativeResidual))%; "
         out += zip(f.points, f.relativeResiduals).map { "N=\(Int($0.0.load)) \(signed(100 * $0.1))%" }.joined(separator: ", ") + "\n"
@@ -134,11 +134,11 @@ package enum SweepReporter {
 
     static func sig(_ v: Double) -> String {
         if v == 0 { return "0" }
-        if Swift.abs(v) >= 0.01 { return SweepNumbers.fixed(v, 4) }
+        if Swift.abs(v) >= 0.01 { return Num.fixed(v, 4) }
         var e = 0
         var x = Swift.abs(v)
         while x < 1 { x *= 10; e += 1 }
-        return SweepNumbers.fixed(v < 0 ? -x : x, 3) + "e-\(e)"
+        return Num.fixed(v < 0 ? -x : x, 3) + "e-\(e)"
     }
 
     static func signed(_ v: Double) -> String { (v >= 0 ? "+" : "") + Num.f1(v) }

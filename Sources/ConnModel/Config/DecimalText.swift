@@ -18,3 +18,28 @@ extension String {
     /// One decimal place, without Foundation's formatter on the way.
     package init(format1 v: Double) { self.init(fixed: v, digits: 1) }
 }
+
+/// The figures' texts, all through ``String/init(fixed:digits:)``: one place decides how
+/// a rate, a share or a latency is written in every report.
+package enum Num {
+    package static func f1(_ v: Double) -> String { String(fixed: v, digits: 1) }
+    package static func f3(_ v: Double) -> String { String(fixed: v, digits: 3) }
+    package static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
+    /// A rate as a whole number per second.
+    package static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
+    /// Microseconds with one decimal from nanoseconds.
+    package static func us(_ ns: UInt64) -> String { f1(Double(ns) / 1000) }
+    package static func us(_ ns: Double) -> String { f1(ns / 1000) }
+    /// A measured latency in the unit that reads best: `812 µs`, `1.42 ms`, `2.10 s`.
+    package static func latency(_ ns: UInt64) -> String {
+        if ns < 1_000_000 { return f1(Double(ns) / 1e3) + " µs" }
+        if ns < 1_000_000_000 { return fixed(Double(ns) / 1e6, 2) + " ms" }
+        return fixed(Double(ns) / 1e9, 2) + " s"
+    }
+    /// `+3.1%` / `-4.2%`: how far `observed` lies from `predicted`.
+    package static func signedPercent(_ observed: Double, _ predicted: Double) -> String {
+        guard predicted != 0 else { return "n/a" }
+        let p = 100 * (observed - predicted) / predicted
+        return (p >= 0 ? "+" : "") + f1(p) + "%"
+    }
+}

@@ -102,16 +102,16 @@ extension KneeCriteria {
     package func missed(by s: SweepStep, requested: Double) -> [String] {
         var out: [String] = []
         if s.achievedRate < heldShare * requested {
-            out.append("not held: \(SweepNumbers.rate(s.achievedRate))/s of \(SweepNumbers.rate(requested))/s (\(SweepNumbers.f1(100 * s.achievedRate / requested))%)")
+            out.append("not held: \(Num.rate(s.achievedRate))/s of \(Num.rate(requested))/s (\(Num.f1(100 * s.achievedRate / requested))%)")
         }
         for o in objectives {
             let v = s.objectiveValuesNs[o.percentile] ?? 0
             if v > o.limitNs || s.attempts == 0 {
-                out.append("p\(SweepFormat.percentile(o.percentile)) \(SweepNumbers.latency(v)) > \(DurationParser.format(o.limitNs))")
+                out.append("p\(SweepFormat.percentile(o.percentile)) \(Num.latency(v)) > \(DurationParser.format(o.limitNs))")
             }
         }
         if s.errorShare > errorBudget {
-            out.append("errors \(SweepNumbers.f3(100 * s.errorShare))% > \(SweepNumbers.f3(100 * errorBudget))%")
+            out.append("errors \(Num.f3(100 * s.errorShare))% > \(Num.f3(100 * errorBudget))%")
         }
         return out
     }
@@ -167,19 +167,4 @@ package struct SweepReport: Sendable, Codable, Equatable {
         self.interrupted = interrupted
         self.wallSeconds = wallSeconds
     }
-}
-
-/// Number formatting for sweep texts, without Foundation.
-package enum SweepNumbers {
-    package static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
-    package static func f1(_ v: Double) -> String { fixed(v, 1) }
-    /// A measured latency in the unit that reads best: `812 µs`, `1.42 ms`, `2.10 s`.
-    package static func latency(_ ns: UInt64) -> String {
-        if ns < 1_000_000 { return f1(Double(ns) / 1e3) + " µs" }
-        if ns < 1_000_000_000 { return fixed(Double(ns) / 1e6, 2) + " ms" }
-        return fixed(Double(ns) / 1e9, 2) + " s"
-    }
-    package static func f3(_ v: Double) -> String { fixed(v, 3) }
-
-    package static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
 }
