@@ -38,10 +38,11 @@ package struct Connbench: ParsableCommand {
         }
     }
 
+    /// `message(for:)` is the parser's brief message: no "Error: " prefix, usage or help
+    /// lines (those are `fullMessage(for:)`'s). A message of several lines becomes one.
     static func oneLine(_ text: String) -> String {
-        let lines = text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") && !$0.hasPrefix("Help:") }
-        var line = lines.joined(separator: "; ")
-        if line.hasPrefix("Error: ") { line.removeFirst(7) }
+        let line = text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+            .joined(separator: "; ")
         return line.isEmpty ? "invalid arguments" : line
     }
 }
