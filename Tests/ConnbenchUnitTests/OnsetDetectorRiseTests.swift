@@ -92,3 +92,14 @@ struct OnsetDetectorRiseTests {
         #expect(f.evidence.contains("before it, " + u.description), "evidence: \(f.evidence)")
     }
 }
+
+/// The worker's three compares and the list the analysis and progress read are one set.
+struct ExhaustionErrnoTests {
+    @Test func isExhaustionIsTheList() {
+        for value in Int32(1)...Errno.highestLinuxValue {
+            let e = Errno(rawValue: value)
+            #expect(OnsetBucket.isExhaustion(e) == OnsetBucket.exhaustionErrnos.contains(e), "\(e.name)")
+        }
+        #expect(OnsetBucket.exhaustionErrnos.map(\.name) == ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK"])
+    }
+}

@@ -15,10 +15,8 @@ package struct OnsetAnalysis {
     /// reports one, dated where the detector that stopped it saw it.
     package var online: [OnsetDetector.Fired] = []
 
-    package static let exhaustionNames: Set<String> = ["EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK", "EAGAIN"]
-
     package func onset() -> Onset? {
-        let firstErrno = errors.filter { Self.exhaustionNames.contains($0.name) && $0.site != .timeout }
+        let firstErrno = errors.filter { OnsetBucket.isExhaustion(Errno(rawValue: $0.errno)) && $0.site != .timeout }
             .min { ($0.firstSeconds, $0.firstAttempt) < ($1.firstSeconds, $1.firstAttempt) }
         var detector = OnsetDetector(bucketNs: bucketNs, parameters: parameters)
         var fired: OnsetDetector.Fired?

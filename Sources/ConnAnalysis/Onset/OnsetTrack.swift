@@ -67,6 +67,11 @@ package struct OnsetBucket: Sendable, Codable, Equatable {
         return r
     }
 
+    /// The errnos that say the ports ran out: connect()'s EADDRNOTAVAIL, bind()'s
+    /// EADDRINUSE, and EAGAIN (a unix socket's full backlog, kernel-facts.md).
+    package static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
+
+    /// ``exhaustionErrnos`` as three compares: the worker asks it at every failure.
     @inlinable @inline(__always)
     package static func isExhaustion(_ e: Errno) -> Bool {
         e == .addressNotAvailable || e == .addressInUse || e == .resourceTemporarilyUnavailable

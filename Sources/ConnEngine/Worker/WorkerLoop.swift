@@ -241,7 +241,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             var f = ProgressSlot.Figures(started: rec.series.started[k], established: rec.series.established[k],
                                          failed: rec.series.failed[k], timedOut: rec.series.timedOut[k])
             let base = k * ErrorTable.errnoSlots
-            for e in WorkerLoopConstants.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
+            for e in OnsetBucket.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
             let h = rec.series.latency[k]
             f.p99Us = h.totalCount > 0 ? UInt64(h.valueAtPercentile(99)) : 0
             f.onset = onlineOnset != nil
@@ -577,5 +577,4 @@ extension WorkerLoop where Driver: CompletionDriver & ~Copyable {
 enum WorkerLoopConstants {
     /// Attempts in a turn of starts (epoll), and the most chains one io_uring submission carries.
     static let startBatch = 16
-    static let exhaustionErrnos: [Errno] = [.addressNotAvailable, .addressInUse, .resourceTemporarilyUnavailable]
 }
