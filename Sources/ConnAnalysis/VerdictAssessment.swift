@@ -28,18 +28,18 @@ package enum VerdictAssessment {
             shortfall = requested > 0 ? Swift.max(0, (requested - achieved) / requested) : 0
             held = shortfall <= tolerance
             if held == true {
-                line = "verdict: rate held: \(fmt(achieved))/s of \(fmt(requested))/s requested"
+                line = "verdict: rate held: \(Num.rate(achieved))/s of \(Num.rate(requested))/s requested"
                 if r.lateStarts > 0 {
-                    line += ", \(pct(Double(r.lateStarts) / Double(Swift.max(1, r.tally.attempts)))) of starts more than \(r.lateThresholdNs / 1000) µs late"
+                    line += ", \(Num.percent(Double(r.lateStarts) / Double(Swift.max(1, r.tally.attempts)))) of starts more than \(r.lateThresholdNs / 1000) µs late"
                 }
             } else {
                 cause = behindCause(r, concurrency: concurrency, failedShare: failedShare, errorCause: errorCause)
-                line = "verdict: rate not held: \(fmt(achieved))/s of \(fmt(requested))/s requested (\(String(format1: shortfall * 100))% short"
+                line = "verdict: rate not held: \(Num.rate(achieved))/s of \(Num.rate(requested))/s requested (\(String(format1: shortfall * 100))% short"
                 if let n = r.notStarted, n > 0 { line += ", \(n) due attempts never started" }
                 line += "); generator behind: \(cause?.text ?? "")"
             }
         } else {
-            line = "verdict: closed loop (--rate max): \(fmt(r.establishedPerSecond))/s established, \(fmt(r.achievedRate))/s attempted"
+            line = "verdict: closed loop (--rate max): \(Num.rate(r.establishedPerSecond))/s established, \(Num.rate(r.achievedRate))/s attempted"
         }
         if let tail { line += "; slow tail: \(tail)" }
         if let failures {
@@ -76,7 +76,7 @@ package enum VerdictAssessment {
 
     /// `generator waited for a CPU 34.1% of its time (1203 preemptions; …)`.
     package static func cpuWaitText(_ g: GeneratorTime) -> String {
-        "generator waited for a CPU \(pct(g.cpuWaitShare)) of its time (\(g.preemptions) preemptions"
+        "generator waited for a CPU \(Num.percent(g.cpuWaitShare)) of its time (\(g.preemptions) preemptions"
             + (g.sharers.map { "; sharing its CPUs: \($0)" } ?? "") + "): every latency it measured includes that wait"
     }
 
@@ -97,19 +97,19 @@ package enum VerdictAssessment {
         let capShare = r.measuredSeconds > 0 ? r.capStallSeconds / r.measuredSeconds : 0
         let busiest = r.workers.map(\.cpuUtilization).max() ?? 0
         if capShare > 0.05 {
-            return (.inFlightCap, "in-flight cap: all \(concurrency) slots per worker were busy \(pct(capShare)) of the time (--concurrency)")
+            return (.inFlightCap, "in-flight cap: all \(concurrency) slots per worker were busy \(Num.percent(capShare)) of the time (--concurrency)")
         }
         if r.connectCall.p50 > 1_000_000 {
             return (.slowConnectCall, "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median")
         }
         if let g = r.generatorTime, g.cpuWaitShare >= cpuWaitShare {
-            return (.waitingForCPU, "CPU: the workers were waiting for a CPU \(pct(g.cpuWaitShare)) of their time"
+            return (.waitingForCPU, "CPU: the workers were waiting for a CPU \(Num.percent(g.cpuWaitShare)) of their time"
                 + (g.sharers.map { " (sharing their CPUs: \($0))" } ?? ""))
         }
         if let busy = r.cpuBusy, busy > 0.9 {
-            return (.coresBusy, "CPU: the run's cores were \(pct(busy)) busy (generator, listener and kernel work together)")
+            return (.coresBusy, "CPU: the run's cores were \(Num.percent(busy)) busy (generator, listener and kernel work together)")
         }
-        if busiest > 0.85 { return (.workerCoreBusy, "CPU: the busiest worker used \(pct(busiest)) of its core") }
+        if busiest > 0.85 { return (.workerCoreBusy, "CPU: the busiest worker used \(Num.percent(busiest)) of its core") }
         return (.scheduleBehind, "the schedule fell behind without errors or a full in-flight cap (CPU shared with the listener or other load)")
     }
 
@@ -202,7 +202,7 @@ package enum VerdictAssessment {
     package static func cpuOrKernel(_ r: RunReport) -> [String] {
         let s = r.service
         let g = r.generatorTime
-        let waited = g.map { "; the workers waited for a CPU \(pct($0.cpuWaitShare)) of their time" + ($0.sharers.map { ", sharing their CPUs: \($0)" } ?? "") } ?? ""
+        let waited = g.map { "; the workers waited for a CPU \(Num.percent($0.cpuWaitShare)) of their time" + ($0.sharers.map { ", sharing their CPUs: \($0)" } ?? "") } ?? ""
         if r.connectCall.p99 * 2 >= s.p99 {
             if let run = g?.callRunning, run.count > 0, run.p99 * 2 < r.connectCall.p99 {
                 return ["waiting for a CPU inside the connect() call (call p99 \(ms(r.connectCall.p99)), of which running p99 \(ms(run.p99))\(waited))"]
@@ -220,7 +220,7 @@ package enum VerdictAssessment {
     package static func failureNote(_ r: RunReport) -> String? {
         guard r.tally.failed > 0, let e = errorCause(r) else { return nil }
         let share = Double(r.tally.failed) / Double(Swift.max(1, r.tally.attempts))
-        return "\(r.tally.failed) attempts (\(pct(share))) failed: \(e)"
+        return "\(r.tally.failed) attempts (\(Num.percent(share))) failed: \(e)"
     }
 
     package static func ms(_ ns: UInt64) -> String {
@@ -250,6 +250,4 @@ package enum VerdictAssessment {
         return "\(what) (\(top.key) × \(top.value))"
     }
 
-    package static func fmt(_ v: Double) -> String { String(Int64(v.rounded())) }
-    package static func pct(_ share: Double) -> String { String(format1: share * 100) + "%" }
 }

@@ -82,18 +82,17 @@ extension CompareReport {
     /// exhaustion onset the others did not have (or lacked one they had).
     static func reasons(_ t: CompareTrial, others: [CompareTrial]) -> [String] {
         func median(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : CompareStatistics.median(xs) }
-        func pct(_ v: Double) -> String { String(format1: v * 100) + "%" }
         var out: [String] = []
         if let s = t.stealShare {
             let m = median(others.compactMap(\.stealShare))
             if s >= 0.01 && s >= 2 * m + 0.005 {
-                out.append("CPU steal \(pct(s)) of CPU time during it (other trials' median \(pct(m))): the hypervisor ran something else")
+                out.append("CPU steal \(Num.percent(s)) of CPU time during it (other trials' median \(Num.percent(m))): the hypervisor ran something else")
             }
         }
         if let o = t.otherShare {
             let m = median(others.compactMap(\.otherShare))
             if o >= 0.05 && o >= m + 0.05 {
-                out.append("other processes took \(pct(o)) of the machine's CPU time during it (other trials' median \(pct(m)))")
+                out.append("other processes took \(Num.percent(o)) of the machine's CPU time during it (other trials' median \(Num.percent(m)))")
             }
         }
         let errs = Double(t.errorCount)

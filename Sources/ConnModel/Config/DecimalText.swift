@@ -25,6 +25,8 @@ package enum Num {
     package static func f1(_ v: Double) -> String { String(fixed: v, digits: 1) }
     package static func f3(_ v: Double) -> String { String(fixed: v, digits: 3) }
     package static func fixed(_ v: Double, _ digits: Int) -> String { String(fixed: v, digits: digits) }
+    /// A share as a percentage with one decimal: `12.3%`.
+    package static func percent(_ share: Double) -> String { f1(share * 100) + "%" }
     /// A rate as a whole number per second.
     package static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
     /// Microseconds with one decimal from nanoseconds.
