@@ -22,8 +22,9 @@ protocol ConnectDriver: ~Copyable {
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno)
 
-    /// Starts the attempt in `slot` towards `targets[target]`, and counts it.
-    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int)
+    /// Starts the attempt in `slot` towards `targets[target]`, and counts it as started at
+    /// `beganNs`, the clock the loop checked against the window's end.
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int, at beganNs: UInt64)
     /// Ends the attempts whose endings the last poll returned.
     static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64)
 
@@ -78,8 +79,8 @@ protocol ReadinessDriver: ConnectDriver, ~Copyable {
 }
 
 extension ReadinessDriver where Self: ~Copyable {
-    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int) {
-        loop.startOnSocket(slot, intendedNs: intendedNs, target: target)
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int, at beganNs: UInt64) {
+        loop.startOnSocket(slot, intendedNs: intendedNs, target: target, at: beganNs)
     }
 
     static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64) {
@@ -97,8 +98,8 @@ protocol CompletionDriver: ConnectDriver, ~Copyable {
 }
 
 extension CompletionDriver where Self: ~Copyable {
-    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int) {
-        loop.submitChain(slot, intendedNs: intendedNs, target: target)
+    static func startAttempt(_ loop: inout WorkerLoop<Self>, slot: Int, intendedNs: UInt64?, target: Int, at beganNs: UInt64) {
+        loop.submitChain(slot, intendedNs: intendedNs, target: target, at: beganNs)
     }
 
     static func completeAttempts(_ loop: inout WorkerLoop<Self>, count: Int, now: UInt64) {

@@ -129,10 +129,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                         rec.capStall(ends: now)
                         let intended = s.take()
                         schedule = s
-                        start(intendedNs: intended)
+                        start(intendedNs: intended, at: before)
                     } else {
                         guard slots.freeCount > 0 else { break }
-                        start(intendedNs: nil)
+                        start(intendedNs: nil, at: before)
                     }
                     now = MonotonicClock.now()
                     if now &- before >= SchedulerTrack.stallNs { sched.stalled(fromNs: before, toNs: now) }
@@ -197,7 +197,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if spinning && n == 0 && !startedInTurn { rec.f.spinNs += polled - lastPollNs }
             now = polled
             lastPollNs = now
-            if n > 0 { complete(count: n, now: now) }
+            // The clock is read again after the endings: the next turn checks its starts
+            // against the window's end and dates them with it, and ending a batch takes time.
+            if n > 0 { complete(count: n, now: now); now = MonotonicClock.now() }
             if Driver.submitsChains { driver.armTimers(slots) }
         }
         // The window's last interval ends with the loop: publish it now, not after the drain.
@@ -268,15 +270,17 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     // MARK: one attempt
 
     /// Starts one attempt; one that fails inside the call is counted and its slot is free again.
+    /// It is dated `beganNs`, the clock read the loop checked against the window's end:
+    /// socket() between that check and connect() must not carry a start past the end.
     @inline(__always)
-    mutating func start(intendedNs: UInt64?) {
+    mutating func start(intendedNs: UInt64?, at beganNs: UInt64) {
         let i = slots.acquire()
         localAttempts += 1
         let targetIndex = nextTarget
         nextTarget += 1
         if nextTarget == targets.count { nextTarget = 0 }
         slots.slots[i].localAttempt = localAttempts
-        Driver.startAttempt(&self, slot: i, intendedNs: intendedNs, target: targetIndex)
+        Driver.startAttempt(&self, slot: i, intendedNs: intendedNs, target: targetIndex, at: beganNs)
     }
 }
 
@@ -284,15 +288,15 @@ extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
     /// Epoll: socket(), connect() timed on its own, a poll that often settles it at once,
     /// else epoll watches it.
     @inline(__always)
-    mutating func startOnSocket(_ i: Int, intendedNs: UInt64?, target targetIndex: Int) {
+    mutating func startOnSocket(_ i: Int, intendedNs: UInt64?, target targetIndex: Int, at beganNs: UInt64) {
         let target = targets[targetIndex]
         let fd: FileDescriptor
         switch driver.open(domain: target.domain) {
         case .success(let f): fd = f
         case .failure(let e):
             let now = MonotonicClock.now()
-            let measured = (intendedNs ?? now) >= timeline.measureStartNs
-            rec.started(measured: measured, at: now)
+            let measured = (intendedNs ?? beganNs) >= timeline.measureStartNs
+            rec.started(measured: measured, at: beganNs)
             rec.failed(errno: e.errno, site: e.site, measured: measured, localAttempt: localAttempts, at: now)
             noteExhaustion(e.errno, site: e.site, at: now)
             slots.release(i)
@@ -301,7 +305,7 @@ extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
         let sampled = sched.available && localAttempts & (SchedulerTrack.sampleEvery - 1) == 0
         let waitBefore = sampled ? sched.waitNow() : 0
         let callNs = MonotonicClock.now()
-        let measured = (intendedNs ?? callNs) >= timeline.measureStartNs
+        let measured = (intendedNs ?? beganNs) >= timeline.measureStartNs
         slots.slots[i].sampled = sampled
         slots.slots[i].waitAtCallNs = waitBefore
         slots.slots[i].fd = fd.rawValue
@@ -311,7 +315,7 @@ extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
         slots.slots[i].deadlineNs = callNs + timeoutNs
         var outcome = driver.connect(fd, to: target)
         var returnNs = MonotonicClock.now()
-        rec.started(measured: measured, at: callNs)
+        rec.started(measured: measured, at: beganNs)
         rec.connectCalled(measured: measured, intendedNs: intendedNs, callNs: callNs, returnNs: returnNs)
         if sampled { rec.callRunning(measured: measured, callNs: callNs, returnNs: returnNs, waitNs: sched.waitNow() &- waitBefore) }
         if trackPorts {
@@ -512,8 +516,8 @@ extension WorkerLoop where Driver: CompletionDriver & ~Copyable {
     /// Its service time runs from here (the submission) to the connect's completion;
     /// there is no connect() call to time.
     @inline(__always)
-    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int) {
-        let submitNs = MonotonicClock.now()
+    mutating func submitChain(_ i: Int, intendedNs: UInt64?, target: Int, at beganNs: UInt64) {
+        let submitNs = beganNs
         let measured = (intendedNs ?? submitNs) >= timeline.measureStartNs
         slots.slots[i].fd = Int32(i)
         slots.slots[i].sampled = false
