@@ -1,4 +1,5 @@
 import ConnModel
+import SystemPackage
 /// Decides the `verdict:` line: was the requested rate held, and if not, the likely
 /// cause — the first question a capacity run has to answer, so it is never left to the
 /// reader to work out from the tables.
@@ -229,25 +230,25 @@ package enum VerdictAssessment {
 
     /// Names the kind of trouble the dominant error points at.
     package static func errorCause(_ r: RunReport) -> String? {
-        var byName: [String: UInt64] = [:]
-        for e in r.errors where e.site != .timeout { byName[e.name, default: 0] += e.count }
-        guard let top = byName.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) else { return nil }
+        var counts: FailureCounts = [:]
+        for e in r.errors where e.site != .timeout { counts[FailureKey(e), default: 0] += e.count }
+        guard let top = counts.byCount.first, case .errno(let errno) = top.key else { return nil }
         let what: String
-        switch top.key {
-        case "EADDRNOTAVAIL", "EADDRINUSE", "EWOULDBLOCK":
+        switch errno {
+        case .addressNotAvailable, .addressInUse, .wouldBlock:
             what = "ephemeral port exhaustion"
-        case "ECONNREFUSED":
+        case .connectionRefused:
             what = "connections refused (no listener, or its backlog overflowed)"
-        case "ETIMEDOUT":
+        case .timedOut:
             what = "timeouts (SYNs dropped: listen queue overflow, or no route)"
-        case "EMFILE", "ENFILE":
+        case .tooManyOpenFiles, .tooManyOpenFilesInSystem:
             what = "file descriptor limit"
-        case "ENETUNREACH", "EHOSTUNREACH":
+        case .networkUnreachable, .noRouteToHost:
             what = "no route to the target"
         default:
             what = "errors"
         }
-        return "\(what) (\(top.key) × \(top.value))"
+        return "\(what) (\(top.key) × \(top.count))"
     }
 
 }

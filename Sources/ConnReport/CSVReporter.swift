@@ -223,11 +223,12 @@ package enum CSVReporter {
         "ports_in_use", "time_wait", "even_ports", "odd_ports", "cpu_wait_pct", "preemptions", "syn_retransmits",
     ]
 
-    /// One row per interval; one `err_NAME` column per errno seen anywhere in the run.
+    /// One row per interval; one `err_NAME` column per errno seen anywhere in the run
+    /// (`err_timeout` for connbench's own timeouts).
     package static func timeseries(_ r: RunReport) -> String {
         let uring = r.setup.config.engine == .ioUring
         let names = Set(r.intervals.flatMap { $0.errors.keys }).sorted()
-        var out = CSV.row(timeseriesColumns + names.map { "err_" + $0 })
+        var out = CSV.row(timeseriesColumns + names.map { "err_\($0)" })
         for i in r.intervals {
             let rate = i.seconds > 0 ? Double(i.started) / i.seconds : 0
             var row = [Num.f3(i.startSeconds), Num.f3(i.seconds), i.warmup ? "warmup" : "measure",

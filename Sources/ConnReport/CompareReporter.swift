@@ -32,11 +32,11 @@ package enum CompareReporter {
         var other = [["setting", "established/s", "p50 µs", "p99 µs", "call p99 µs", "TW reused", "timeouts", "errors", "onset"]]
         for s in r.settings {
             let onset = s.onsetTrials == 0 ? "none"
-                : "\(s.onsetTrials)/\(s.values.count) at \(Num.f3(s.onsetMedianSeconds ?? 0)) s (\(s.onsetSignal ?? "?"))"
+                : "\(s.onsetTrials)/\(s.values.count) at \(Num.f3(s.onsetMedianSeconds ?? 0)) s (\(s.onsetSignal.map { "\($0)" } ?? "?"))"
             other.append([s.label, s.establishedPerSecond.map { Num.f1($0) } ?? "-",
                           s.p50Us.map { Num.f1($0) } ?? "-", s.p99Us.map { Num.f1($0) } ?? "-",
                           s.callP99Us.map { Num.f1($0) } ?? "n/a", s.timeWaitReused.map { "\(Int64($0))" } ?? "-",
-                          "\(s.timeouts)", s.errors.isEmpty ? "none" : s.errors.map { "\($0.name) \($0.count)" }.joined(separator: ", "),
+                          "\(s.timeouts)", s.errors.isEmpty ? "none" : s.errors.map { "\($0.key) \($0.count)" }.joined(separator: ", "),
                           onset])
         }
         out += table(other)
@@ -146,7 +146,7 @@ package enum CompareReporter {
                 "attempts": "\(t.tally.attempts)", "established": "\(t.tally.established)", "failed": "\(t.tally.failed)",
                 "timed_out": "\(t.tally.timedOut)", "in_flight": "\(t.tally.inFlight)", "duration_s": Num.f3(t.measuredSeconds),
                 "errors": t.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
-                "onset_signal": t.onsetSignal ?? "", "onset_s": t.onsetSeconds.map(Num.f3) ?? "",
+                "onset_signal": t.onsetSignal.map { "\($0)" } ?? "", "onset_s": t.onsetSeconds.map(Num.f3) ?? "",
                 "tw_reused": t.timeWaitReused.map { "\($0)" } ?? "", "cpu_busy_pct": t.cpuBusy.map { Num.f1($0 * 100) } ?? "",
                 "steal_pct": t.stealShare.map { Num.f3($0 * 100) } ?? "", "other_load_pct": t.otherShare.map { Num.f1($0 * 100) } ?? "",
             ]
@@ -159,8 +159,8 @@ package enum CompareReporter {
                 "ci_high": s.interval.map { Num.f3($0.upper) } ?? "", "ci_confidence": s.interval.map { Num.f3($0.confidence) } ?? "",
                 "established_per_s": s.establishedPerSecond.map(Num.f1) ?? "", "p50_us": s.p50Us.map(Num.f1) ?? "",
                 "p99_us": s.p99Us.map(Num.f1) ?? "", "call_p99_us": s.callP99Us.map(Num.f1) ?? "",
-                "timed_out": "\(s.timeouts)", "errors": s.errors.map { "\($0.name)=\($0.count)" }.joined(separator: " "),
-                "onset_signal": s.onsetSignal ?? "", "onset_s": s.onsetMedianSeconds.map(Num.f3) ?? "",
+                "timed_out": "\(s.timeouts)", "errors": s.errors.map { "\($0.key)=\($0.count)" }.joined(separator: " "),
+                "onset_signal": s.onsetSignal.map { "\($0)" } ?? "", "onset_s": s.onsetMedianSeconds.map(Num.f3) ?? "",
                 "onset_trials": "\(s.onsetTrials)", "tw_reused": s.timeWaitReused.map { "\(Int64($0))" } ?? "",
                 "steal_pct": s.stealMedian.map { Num.f3($0 * 100) } ?? "", "other_load_pct": s.otherMedian.map { Num.f1($0 * 100) } ?? "",
                 "outlier": s.outliers.map { "\($0.round + 1)" }.joined(separator: " "),

@@ -114,10 +114,10 @@ package enum HTMLReporter {
     }
 
     static func errorsChart(_ r: RunReport) -> SVGChart {
-        var c = SVGChart(title: "Errors per second by errno (timeouts as ETIMEDOUT)", x: timeAxis(r), y: .init("errors per second"))
+        var c = SVGChart(title: "Errors per second by errno, and timeouts", x: timeAxis(r), y: .init("errors per second"))
         let names = Set(r.intervals.flatMap { $0.errors.keys }).sorted()
         c.series = names.enumerated().map { k, name in
-            .init(name, color: HTMLPage.palette[(k + 3) % HTMLPage.palette.count],
+            .init(name.description, color: HTMLPage.palette[(k + 3) % HTMLPage.palette.count],
                   points: r.intervals.map { .init(mid($0), perSecond($0.errors[name] ?? 0, $0)) })
         }
         c.verticals = eventMarkers(r)

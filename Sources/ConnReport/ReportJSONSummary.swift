@@ -105,7 +105,7 @@ extension ReportJSON {
             var warmup: Bool
             var started, established, failed, timedOut: UInt64
             var p50Us, p90Us, p99Us, maxUs, callP50Us, callP99Us: Double
-            var errors: [String: UInt64]
+            var errors: FailureCounts
             var cpuWaitPct: Double?
             var preemptions: UInt64?
             var synRetransmits: UInt64?

@@ -20,7 +20,7 @@ package enum SweepReporter {
                 String(s.established), String(s.failed), String(s.timedOut), String(s.inFlight),
                 s.notStarted.map(String.init) ?? "", Num.us(s.lateP99Ns), Num.us(s.p50Ns), Num.us(s.p99Ns),
                 Num.us(s.p999Ns), Num.us(s.serviceP99Ns), Num.us(s.callP99Ns), Num.fixed(s.errorShare, 6),
-                errorsText(s), s.cpuBusy.map { Num.fixed($0, 3) } ?? "", s.onsetSignal ?? "",
+                errorsText(s), s.cpuBusy.map { Num.fixed($0, 3) } ?? "", s.onsetSignal.map { "\($0)" } ?? "",
                 s.onsetSeconds.map(Num.f3) ?? "", Num.f3(s.measuredSeconds),
                 s.requestedRate == nil ? "" : (s.passed ? "yes" : "no"), s.missed.joined(separator: "; "),
                 knee == s.index ? "yes" : "", fitted(r, s).map(Num.f1) ?? "",

@@ -47,10 +47,11 @@ extension CompareReport {
     static func summarize(label: String, description: String, trials: [CompareTrial], figure: CompareFigure) -> SettingSummary {
         let values = trials.map(figure.value)
         let med = { (xs: [Double]) -> Double? in xs.isEmpty ? nil : CompareStatistics.median(xs) }
-        var errors: [String: UInt64] = [:]
-        for t in trials { for (k, v) in t.errors where k != "ETIMEDOUT" { errors[k, default: 0] += v } }
+        // Timeouts have their own column; the kernel's ETIMEDOUT is an errno like any other.
+        var errors: FailureCounts = [:]
+        for t in trials { for (k, v) in t.errors where k != .timeout { errors[k, default: 0] += v } }
         let onsets = trials.compactMap(\.onsetSeconds)
-        var signals: [String: Int] = [:]
+        var signals: [OnsetSignal: Int] = [:]
         for t in trials { if let s = t.onsetSignal { signals[s, default: 0] += 1 } }
         let steal = trials.compactMap(\.stealShare), other = trials.compactMap(\.otherShare)
         var s = SettingSummary(label: label, description: description)
@@ -68,10 +69,10 @@ extension CompareReport {
         s.callP99Us = trials.contains { $0.callP99Ns == 0 } ? nil : med(trials.map { Double($0.callP99Ns) / 1000 })
         s.timeWaitReused = med(trials.compactMap { $0.timeWaitReused.map(Double.init) })
         s.timeouts = trials.reduce(0) { $0 + $1.tally.timedOut }
-        s.errors = errors.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
+        s.errors = errors.byCount
         s.onsetTrials = onsets.count
         s.onsetMedianSeconds = med(onsets)
-        s.onsetSignal = signals.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        s.onsetSignal = signals.max { ($0.value, $1.key.description) < ($1.value, $0.key.description) }?.key
         s.stealMedian = med(steal); s.stealMax = steal.max()
         s.otherMedian = med(other); s.otherMax = other.max()
         return s
@@ -98,12 +99,12 @@ extension CompareReport {
         let errs = Double(t.errorCount)
         let errMedian = median(others.map { Double($0.errorCount) })
         if errs > 0 && errs > 2 * errMedian {
-            let top = t.errors.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let top = t.errors.byCount.prefix(3).map { "\($0.key) \($0.count)" }.joined(separator: ", ")
             out.append("\(t.errorCount) attempts failed or timed out (other trials' median \(Int(errMedian))): \(top)")
         }
         let othersWithOnset = others.filter { $0.onsetSeconds != nil }.count
         if let at = t.onsetSeconds, othersWithOnset * 2 < others.count {
-            out.append("exhaustion onset (\(t.onsetSignal ?? "?") at \(String(fixed: at, digits: 3)) s), seen in only \(othersWithOnset) of \(others.count) other trials")
+            out.append("exhaustion onset (\(t.onsetSignal.map { "\($0)" } ?? "?") at \(String(fixed: at, digits: 3)) s), seen in only \(othersWithOnset) of \(others.count) other trials")
         } else if t.onsetSeconds == nil, !others.isEmpty, othersWithOnset * 2 > others.count {
             out.append("no exhaustion onset, unlike \(othersWithOnset) of \(others.count) other trials")
         }

@@ -180,11 +180,11 @@ struct ReportBuilder {
                                    clientTimeWait: tw.clientSide, listenerTimeWait: tw.listenerSide, resets: resets)
     }
 
-    /// Run-wide attempt number of a worker's local attempt at time `t`.
+    /// Run-wide attempt number of a worker's local attempt at time `t`: its own count and
+    /// what the other workers had started by then, from their millisecond marks. Also in
+    /// open loop: a worker that fell behind the schedule had not started its share, and
+    /// the schedule's place would count attempts no port was ever taken for.
     func globalAttempt(worker: Int, local: UInt64, atNs t: UInt64) -> UInt64 {
-        if config.rate.perSecond != nil {
-            return (local - 1) * UInt64(workerCount) + UInt64(worker) + 1
-        }
         var total = local
         for r in results where r.id != worker && r.fatal == nil && !r.marks.isEmpty {
             let step = ProgressMarks.stepNs
@@ -256,10 +256,11 @@ struct ReportBuilder {
                     call.add(r.intervalConnectCall[j])
                     let base = j * ErrorTable.errnoSlots
                     for e in 0..<ErrorTable.errnoSlots where r.intervalErrors[base + e] > 0 {
-                        row.errors[Errno(rawValue: Int32(e)).name, default: 0] += UInt64(r.intervalErrors[base + e])
+                        row.errors[.errno(Errno(rawValue: Int32(e))), default: 0] += UInt64(r.intervalErrors[base + e])
                     }
                 }
             }
+            if row.timedOut > 0 { row.errors[.timeout] = row.timedOut }
             let l = LatencySummary(lat, unitNs: 1000)
             let c = LatencySummary(call, unitNs: 1000)
             row.p50 = l.p50; row.p90 = l.p90; row.p99 = l.p99; row.max = l.max

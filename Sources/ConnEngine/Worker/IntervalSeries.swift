@@ -47,7 +47,7 @@ struct IntervalSeries: ~Copyable {
     }
 }
 
-/// Attempts started by one worker, sampled every millisecond in closed loop, so that a
+/// Attempts started by one worker, sampled every millisecond when it has others, so that a
 /// worker-local attempt number can be turned into a run-wide one after the run.
 struct ProgressMarks: ~Copyable {
     static let stepNs: UInt64 = 1_000_000
@@ -60,7 +60,7 @@ struct ProgressMarks: ~Copyable {
 
     @inline(__always)
     mutating func advance(to sinceStartNs: UInt64, attempts: UInt64) {
-        let upTo = Swift.min(marks.count, Int(sinceStartNs / Self.stepNs) + 1)
+        let upTo = Int(Swift.min(UInt64(marks.count), sinceStartNs / Self.stepNs + 1))
         let value = UInt32(truncatingIfNeeded: attempts)
         while filled < upTo {
             marks[filled] = value

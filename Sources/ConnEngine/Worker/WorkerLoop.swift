@@ -72,7 +72,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         driver = try Driver(capacity: capacity, config: config, workerID: plan.id, targets: plan.targets)
         let totalNs = config.warmupNs + config.durationNs
         rec = WorkerRecorders(totalNs: totalNs, durationNs: config.durationNs, intervalNs: config.intervalNs,
-                              lateThresholdNs: config.lateThresholdNs, progressMarks: plan.perWorkerIntervalNs == nil)
+                              lateThresholdNs: config.lateThresholdNs, progressMarks: plan.workerCount > 1)
         sched = SchedulerTrack(seriesCount: rec.series.count, intervalNs: config.intervalNs)
         targets = plan.targets
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
@@ -110,7 +110,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         var now = MonotonicClock.now()
         var lastPollNs = now
         while now < t.endNs && !stop.isStopped {
-            if schedule == nil { rec.marks.advance(to: now - t.startNs, attempts: localAttempts) }
+            rec.marks.advance(to: now - t.startNs, attempts: localAttempts)
             let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
             if !mayStart && slots.busyCount == 0 { break }
             // A bounded turn of starts. A closed loop starts again as soon as an attempt ends,
@@ -213,6 +213,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         driver.flushCloses()  // before the drain, so it does not hold the last turn's sockets open
         rec.capStall(ends: now)
         loopEndNs = Swift.min(now, t.endNs)
+        // No start comes after the loop: the marks past it hold the final count, so an
+        // error of another worker's drain is numbered after all of this worker's attempts.
+        rec.marks.advance(to: UInt64.max - t.startNs, attempts: localAttempts)
         if !stop.isStopped || plan.onsetStop.isStopped { drain(stop: stop) }
         abandonInFlight()
     }

@@ -159,11 +159,13 @@ struct WorkerRecorders: ~Copyable {
     @inline(__always) @discardableResult
     mutating func failed(errno: Errno, site: SyscallSite, measured isMeasured: Bool, localAttempt: UInt64, at t: UInt64) -> Bool {
         let i = interval(at: t)
-        series.errors[i * ErrorTable.errnoSlots + ErrorTable.slot(errno)] += 1
+        // The series counts a timeout once, as timed out: its ETIMEDOUT is connbench's,
+        // not an errno a call returned.
         if site == .timeout {
             series.timedOut[i] += 1
             if isMeasured { f.measured.timedOut += 1 } else { f.warmup.timedOut += 1 }
         } else {
+            series.errors[i * ErrorTable.errnoSlots + ErrorTable.slot(errno)] += 1
             series.failed[i] += 1
             if isMeasured { f.measured.failed += 1 } else { f.warmup.failed += 1 }
         }

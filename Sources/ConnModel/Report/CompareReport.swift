@@ -69,11 +69,11 @@ package struct CompareReport: Sendable {
         package var timeWaitReused: Double?
         /// Sums over trials.
         package var timeouts: UInt64
-        package var errors: [(name: String, count: UInt64)]
+        package var errors: [(key: FailureKey, count: UInt64)]
         /// Trials with an exhaustion onset, the median onset time, the commonest signal.
         package var onsetTrials: Int
         package var onsetMedianSeconds: Double?
-        package var onsetSignal: String?
+        package var onsetSignal: OnsetSignal?
         package var stealMedian: Double?
         package var stealMax: Double?
         package var otherMedian: Double?

@@ -23,10 +23,10 @@ package struct CompareTrial: Sendable, Codable, Equatable {
     /// The connect() call alone, ns.
     package var callP50Ns: UInt64
     package var callP99Ns: UInt64
-    /// errno name → count; timeouts appear as ETIMEDOUT.
-    package var errors: [String: UInt64]
+    /// Failures by errno and connbench's own timeouts, each under its own key.
+    package var errors: FailureCounts
     /// The first exhaustion signal and its time since the run's start, when there was one.
-    package var onsetSignal: String?
+    package var onsetSignal: OnsetSignal?
     package var onsetSeconds: Double?
     /// TIME_WAIT sockets the kernel reused for a new connect (TcpExt.TWRecycled).
     package var timeWaitReused: Int64?
@@ -49,10 +49,10 @@ package struct CompareTrial: Sendable, Codable, Equatable {
         p50Ns = r.latency.p50; p90Ns = r.latency.p90; p99Ns = r.latency.p99; p999Ns = r.latency.p999
         serviceP50Ns = r.service.p50; serviceP99Ns = r.service.p99
         callP50Ns = r.connectCall.p50; callP99Ns = r.connectCall.p99
-        var errors: [String: UInt64] = [:]
-        for e in r.errors { errors[e.site == .timeout ? "ETIMEDOUT" : e.name, default: 0] += e.count }
+        var errors: FailureCounts = [:]
+        for e in r.errors { errors[FailureKey(e), default: 0] += e.count }
         self.errors = errors
-        onsetSignal = r.onset?.signal.description
+        onsetSignal = r.onset?.signal
         onsetSeconds = r.onset?.seconds
         timeWaitReused = r.kernel.counter("TcpExt.TWRecycled")?.delta
         cpuBusy = r.cpuBusy

@@ -2,7 +2,7 @@ import ConnSys
 
 /// What marked the exhaustion onset: an exhaustion errno the kernel returned, or a sign
 /// the workers measured before any errno came.
-package enum OnsetSignal: Sendable, Equatable, Codable, CustomStringConvertible {
+package enum OnsetSignal: Sendable, Hashable, Codable, CustomStringConvertible {
     case errno(Errno)
     /// connect()'s own cost rose the way a port search that skips used ports makes it.
     case connectCallCost

@@ -227,10 +227,9 @@ public struct ErrorRow: Sendable, Codable, Equatable {
     package var count: UInt64
     /// Seconds since the run started (warm-up included).
     package var firstSeconds: Double
-    /// 1-based attempt number, run-wide, of the first occurrence. Exact in open loop (it is
-    /// the attempt's place in the schedule); in closed loop other workers' attempts are
-    /// counted from millisecond progress marks, so it is exact to within one millisecond's
-    /// attempts.
+    /// 1-based attempt number, run-wide, of the first occurrence: the worker's own count,
+    /// exact, and the other workers' attempts from millisecond progress marks, so it is
+    /// exact to within one millisecond's attempts.
     package var firstAttempt: UInt64
 
     package init(errno: Int32, name: String, site: SyscallSite, count: UInt64, firstSeconds: Double, firstAttempt: UInt64) {
@@ -265,8 +264,8 @@ package struct IntervalRow: Sendable, Codable, Equatable {
     /// Parity of the source ports connect() was given.
     package var evenPorts: UInt64
     package var oddPorts: UInt64
-    /// errno name → count (all calls, timeouts as ETIMEDOUT).
-    public var errors: [String: UInt64]
+    /// Failures by errno (all calls) and connbench's own timeouts, each under its own key.
+    package var errors: FailureCounts
     /// The workers' CPU wait over their time in the interval (%), and their preemptions.
     package var cpuWaitPct: Double? = nil
     package var preemptions: UInt64? = nil
@@ -274,7 +273,7 @@ package struct IntervalRow: Sendable, Codable, Equatable {
     /// on io_uring).
     package var synRetransmits: UInt64? = nil
 
-    package init(index: Int, startSeconds: Double, seconds: Double, warmup: Bool, started: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, p50: UInt64, p90: UInt64, p99: UInt64, max: UInt64, connectCallP50: UInt64, connectCallP99: UInt64, portsInUse: Int64? = nil, timeWait: Int64? = nil, evenPorts: UInt64, oddPorts: UInt64, errors: [String: UInt64], cpuWaitPct: Double? = nil, preemptions: UInt64? = nil, synRetransmits: UInt64? = nil) {
+    package init(index: Int, startSeconds: Double, seconds: Double, warmup: Bool, started: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, p50: UInt64, p90: UInt64, p99: UInt64, max: UInt64, connectCallP50: UInt64, connectCallP99: UInt64, portsInUse: Int64? = nil, timeWait: Int64? = nil, evenPorts: UInt64, oddPorts: UInt64, errors: FailureCounts, cpuWaitPct: Double? = nil, preemptions: UInt64? = nil, synRetransmits: UInt64? = nil) {
         self.index = index
         self.startSeconds = startSeconds
         self.seconds = seconds

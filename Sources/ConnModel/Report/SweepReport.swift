@@ -26,10 +26,10 @@ package struct SweepStep: Sendable, Codable, Equatable {
     package var p999Ns: UInt64
     package var serviceP99Ns: UInt64
     package var callP99Ns: UInt64
-    /// Errors by errno name (timeouts included as ETIMEDOUT).
-    package var errors: [String: UInt64]
+    /// Failures by errno and connbench's own timeouts, each under its own key.
+    package var errors: FailureCounts
     package var cpuBusy: Double?
-    package var onsetSignal: String?
+    package var onsetSignal: OnsetSignal?
     package var onsetSeconds: Double?
     package var measuredSeconds: Double
     /// The conditions this step missed, in the order the knee checks them.
@@ -38,7 +38,7 @@ package struct SweepStep: Sendable, Codable, Equatable {
     /// Latency percentiles the objectives asked for, as measured (percentile → ns).
     package var objectiveValuesNs: [Double: UInt64]
 
-    package init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: [String: UInt64], cpuBusy: Double?, onsetSignal: String?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
+    package init(index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int, achievedRate: Double, establishedPerSecond: Double, attempts: UInt64, established: UInt64, failed: UInt64, timedOut: UInt64, inFlight: UInt64, notStarted: UInt64?, lateP99Ns: UInt64, p50Ns: UInt64, p99Ns: UInt64, p999Ns: UInt64, serviceP99Ns: UInt64, callP99Ns: UInt64, errors: FailureCounts, cpuBusy: Double?, onsetSignal: OnsetSignal?, onsetSeconds: Double?, measuredSeconds: Double, missed: [String], interrupted: Bool, objectiveValuesNs: [Double: UInt64]) {
         self.index = index
         self.requestedRate = requestedRate
         self.load = load
@@ -76,8 +76,8 @@ package struct SweepStep: Sendable, Codable, Equatable {
     /// a load sweep has no rate to hold and no knee).
     package static func from(_ r: RunReport, index: Int, requestedRate: Double?, load: Int?, workers: Int, concurrency: Int,
                             criteria: KneeCriteria) -> SweepStep {
-        var errors: [String: UInt64] = [:]
-        for e in r.errors { errors[e.name, default: 0] += e.count }
+        var errors: FailureCounts = [:]
+        for e in r.errors { errors[FailureKey(e), default: 0] += e.count }
         var values: [Double: UInt64] = [:]
         for o in criteria.objectives {
             values[o.percentile] = r.histograms.latency.totalCount > 0 ? r.histograms.latency.valueAtPercentile(o.percentile) : 0
@@ -89,7 +89,7 @@ package struct SweepStep: Sendable, Codable, Equatable {
             timedOut: r.tally.timedOut, inFlight: r.tally.inFlight, notStarted: r.notStarted,
             lateP99Ns: r.startLag.p99, p50Ns: r.latency.p50, p99Ns: r.latency.p99, p999Ns: r.latency.p999,
             serviceP99Ns: r.service.p99, callP99Ns: r.connectCall.p99, errors: errors, cpuBusy: r.cpuBusy,
-            onsetSignal: r.onset?.signal.description, onsetSeconds: r.onset?.seconds, measuredSeconds: r.measuredSeconds,
+            onsetSignal: r.onset?.signal, onsetSeconds: r.onset?.seconds, measuredSeconds: r.measuredSeconds,
             missed: [], interrupted: r.interrupted, objectiveValuesNs: values)
         if let requestedRate { step.missed = criteria.missed(by: step, requested: requestedRate) }
         return step
