@@ -122,7 +122,7 @@ package enum VerdictAssessment {
         // In a veth lab an overflow of the listener's queue is this run's alone (nothing
         // else listens there), so it is a tail even when too few connects hit it to move
         // p99, or when the dropped ones were still retrying at the end.
-        let listenerOverflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+        let listenerOverflows = r.listenerNamespace?.kernel.counter(.listenOverflows)?.delta ?? 0
         let synRetransmits = r.synRetransmits ?? 0
         guard wide || r.tally.timedOut > 0 || listenerOverflows > 0 || synRetransmits > 0 else { return nil }
         var parts: [String] = []
@@ -150,24 +150,24 @@ package enum VerdictAssessment {
             why.append("\(oneSecond) connects took ~1 s and \(threeSeconds) ~3 s: the steps of SYNs dropped and retransmitted")
         }
         if let c = synCounterNote(r) { why.append(c) }
-        if let c = r.kernel.counter("TcpExt.ListenOverflows"), c.delta > 0 {
+        if let c = r.kernel.counter(.listenOverflows), c.delta > 0 {
             why.append("TcpExt.ListenOverflows +\(c.delta) (the listener's accept queue was full)")
         }
-        if let c = r.kernel.counter("TcpExt.ListenDrops"), c.delta > 0, r.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0 == 0 {
+        if let c = r.kernel.counter(.listenDrops), c.delta > 0, r.kernel.counter(.listenOverflows)?.delta ?? 0 == 0 {
             why.append("TcpExt.ListenDrops +\(c.delta)")
         }
         // A veth lab: the listener's queue is in its own namespace, so its overflows are
         // counted there and never in the generator's counters.
         if let l = r.listenerNamespace {
             let where_ = "on the listener's side (its namespace, \(l.kernel.namespaceInode.map { "net:[\($0)]" } ?? "across the veth"))"
-            let overflows = l.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+            let overflows = l.kernel.counter(.listenOverflows)?.delta ?? 0
             if overflows > 0 {
                 why.append("TcpExt.ListenOverflows +\(overflows) \(where_): the listener's accept queue was full")
             }
-            if let c = l.kernel.counter("TcpExt.ListenDrops"), c.delta > 0, overflows == 0 {
+            if let c = l.kernel.counter(.listenDrops), c.delta > 0, overflows == 0 {
                 why.append("TcpExt.ListenDrops +\(c.delta) \(where_)")
             }
-            if let c = l.kernel.counter("TcpExt.TCPReqQFullDrop"), c.delta > 0 {
+            if let c = l.kernel.counter(.requestQueueFullDrop), c.delta > 0 {
                 why.append("TcpExt.TCPReqQFullDrop +\(c.delta) \(where_): its SYN queue was full")
             }
         }
@@ -190,7 +190,7 @@ package enum VerdictAssessment {
     /// it holds the listener's SYN-ACKs too, and says so. `Tcp.RetransSegs` counts every
     /// retransmitted segment (FINs, data) and is never called a SYN retransmit.
     package static func synCounterNote(_ r: RunReport) -> String? {
-        guard let c = r.kernel.counter("TcpExt.TCPSynRetrans"), c.delta > 0 else { return nil }
+        guard let c = r.kernel.counter(.synRetransmits), c.delta > 0 else { return nil }
         return "TcpExt.TCPSynRetrans +\(c.delta) (" + (r.listenerSharesNamespace
             ? "SYNs and the built-in listener's SYN-ACKs retransmitted in this namespace)"
             : "SYN segments retransmitted in this namespace)")

@@ -176,7 +176,7 @@ final class HoldSupervisor {
         // listening sockets are left in the namespace (or a few seconds).
         let listening = Int64(plan.listenerPorts.joined().count)
         let settle = MonotonicClock.now() + 5_000_000_000
-        while MonotonicClock.now() < settle, (NetCounters.read()["sockstat.TCP.inuse"] ?? 0) > listening { usleep(20_000) }
+        while MonotonicClock.now() < settle, (NetCounters.read()[counter: .tcpInUse] ?? 0) > listening { usleep(20_000) }
         for l in listeners { l.send("close") }
         var listenerResults: [HoldListenerResult] = []
         for (k, l) in listeners.enumerated() {

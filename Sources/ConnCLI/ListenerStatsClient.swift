@@ -50,7 +50,7 @@ enum ListenerStatsClient {
         out += "  at the end: held \(after.heldNow), held peak \(after.heldPeak) (over the listener's life)"
         out += ", TIME_WAIT on the listener's side \(after.timeWaitListenerSide.map(String.init) ?? "n/a")\n"
         let deltas = after.counters.map { c in
-            let b = before.counters.first { $0.name == c.name }?.after ?? c.before
+            let b = before.counters.first { $0.counter == c.counter }?.after ?? c.before
             return "\(c.name) \(c.after - b)"
         }
         if !deltas.isEmpty { out += "  counters during the run (listener's namespace): " + deltas.joined(separator: ", ") + "\n" }

@@ -95,8 +95,8 @@ package enum TextReporter {
             out += ", \(d.segments) SYN segment(s) retransmitted in all"
         }
         out += " (TCP_INFO of every attempt that lasted 100 ms or more)"
-        if let c = r.kernel.counter("TcpExt.TCPSynRetrans") {
-            out += "; the kernel's TcpExt.TCPSynRetrans +\(c.delta)"
+        if let c = r.kernel.counter(.synRetransmits) {
+            out += "; the kernel's \(c.name) +\(c.delta)"
                 + (r.listenerSharesNamespace ? " (with the built-in listener's SYN-ACKs)" : "")
         }
         return out + "\n"
@@ -224,10 +224,10 @@ package enum TextReporter {
         var out = "kernel: \(k.release), namespace \(namespaceText(k))"
         if !k.sysctlsApplied.isEmpty { out += ", set: " + k.sysctlsApplied.map(\.description).joined(separator: " ") }
         out += "\n  " + k.tunables.map { "\($0.key.split(separator: ".").last!)=\($0.value)" }.joined(separator: " ") + "\n"
-        let moved = k.counters.filter { $0.delta != 0 || $0.name.hasPrefix("sockstat") }
+        let moved = k.counters.filter { $0.delta != 0 || $0.counter.isGauge }
         if !moved.isEmpty {
             out += "  counters over the run: " + moved.map { c in
-                c.name.hasPrefix("sockstat") ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
+                c.counter.isGauge ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
             }.joined(separator: ", ") + "\n"
         }
         if let tw = k.timeWaitSides {
@@ -267,12 +267,12 @@ package enum TextReporter {
         out += "\n"
         let s = l.side
         out += "  listener: accepted \(s.accepted), closed \(s.closed), held peak \(s.heldPeak); "
-        out += ListenerSideReport.counterNames.map { n in "\(n.split(separator: ".").last!) +\(s.delta(n).map(String.init) ?? "n/a")" }.joined(separator: ", ")
+        out += KernelCounter.listenQueue.map { c in "\(c.rawValue.split(separator: ".").last ?? "") +\(s.delta(c).map(String.init) ?? "n/a")" }.joined(separator: ", ")
         out += "\n"
-        let moved = k.counters.filter { $0.delta != 0 || $0.name.hasPrefix("sockstat") }
+        let moved = k.counters.filter { $0.delta != 0 || $0.counter.isGauge }
         if !moved.isEmpty {
             out += "  counters over the run: " + moved.map { c in
-                c.name.hasPrefix("sockstat") ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
+                c.counter.isGauge ? "\(c.name) \(c.before)→\(c.after)" : "\(c.name) +\(c.delta)"
             }.joined(separator: ", ") + "\n"
         }
         let clientTW = r.kernel.timeWaitSides.map { String($0.clientSide) } ?? "n/a"

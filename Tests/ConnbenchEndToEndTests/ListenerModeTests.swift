@@ -90,7 +90,7 @@ extension HeavySuites {
                 #expect(o.side.accepted == 0)
                 #expect(t.established <= 8 + 1, "\(t)")
                 #expect(t.timedOut > 0, "\(t)")
-                #expect((o.side.delta("TcpExt.ListenOverflows") ?? 0) > 0, "\(o.side.counters)")
+                #expect((o.side.delta(.listenOverflows) ?? 0) > 0, "\(o.side.counters)")
             }
         }
 
@@ -125,7 +125,7 @@ extension HeavySuites {
                 if parts.count == 2, let v = Int64(parts[1]) { printed[String(parts[0])] = v }
             }
             #expect((printed["TcpExt.ListenOverflows"] ?? 0) > 0, "line: \(line)")
-            for name in ListenerSideReport.counterNames {
+            for name in KernelCounter.listenQueue.map(\.rawValue) {
                 let labDelta = (labAfter[name] ?? 0) - (labBefore[name] ?? 0)
                 #expect(printed[name] == labDelta, "\(name): printed \(printed[name].map(String.init) ?? "none"), lab \(labDelta); line: \(line)")
             }

@@ -100,7 +100,7 @@ extension HeavySuites {
             #expect(Swift.abs(Double(d.segments) - Double(kernel)) <= 0.01 * Double(kernel),
                     "syn_retransmit_segments \(d.segments), kernel TcpExt.TCPSynRetrans +\(kernel): \(d)")
             // The report's own counter read agrees with the test's.
-            #expect(r.kernel.counter("TcpExt.TCPSynRetrans")?.delta == kernel)
+            #expect(r.kernel.counter(.synRetransmits)?.delta == kernel)
             let text = TextReporter.render(r)
             #expect(text.contains("\(d.segments) SYN segment(s) retransmitted in all"), "\(text)")
             #expect(!r.verdict.line.contains("Tcp.RetransSegs"), "\(r.verdict.line)")

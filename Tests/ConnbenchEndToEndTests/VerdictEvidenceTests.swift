@@ -20,16 +20,16 @@ struct VerdictEvidenceTests {
 
     /// That run with a slow tail (timeouts), so the verdict lists its likely causes, and
     /// the given kernel counters moved.
-    static func runWithTail(counters: [(String, Int64)]) throws -> RunReport {
+    static func runWithTail(counters: [(KernelCounter, Int64)]) throws -> RunReport {
         var r = try base.get()
         r.tally.timedOut += 5
         r.tally.attempts += 5
-        r.kernel.counters = counters.map { .init(name: $0.0, before: 100, after: 100 + $0.1) }
+        r.kernel.counters = counters.map { .init($0.0, before: 100, after: 100 + $0.1) }
         return r
     }
 
     @Test func retransmittedSegmentsOfAnyKindAreNotCalledSYNRetransmits() throws {
-        let r = try Self.runWithTail(counters: [("Tcp.RetransSegs", 7), ("TcpExt.TCPSynRetrans", 0)])
+        let r = try Self.runWithTail(counters: [(.retransmittedSegments, 7), (.synRetransmits, 0)])
         let line = VerdictAssessment.assess(r, concurrency: 64).line
         #expect(line.contains("slow tail"), "\(line)")
         #expect(!line.contains("SYN retransmit"), "\(line)")
@@ -37,7 +37,7 @@ struct VerdictEvidenceTests {
     }
 
     @Test func theKernelsSYNCounterIsNamedAsWhatItCounts() throws {
-        let r = try Self.runWithTail(counters: [("Tcp.RetransSegs", 9), ("TcpExt.TCPSynRetrans", 3)])
+        let r = try Self.runWithTail(counters: [(.retransmittedSegments, 9), (.synRetransmits, 3)])
         let line = VerdictAssessment.assess(r, concurrency: 64).line
         #expect(line.contains("TcpExt.TCPSynRetrans +3 ("), "\(line)")
         #expect(!line.contains("Tcp.RetransSegs"), "\(line)")
@@ -45,7 +45,7 @@ struct VerdictEvidenceTests {
 
     /// The handshake line gives both figures by ending, and the kernel's counter beside.
     @Test func theHandshakeLineReconcilesConnectsAndSegments() throws {
-        var r = try Self.runWithTail(counters: [("TcpExt.TCPSynRetrans", 31)])
+        var r = try Self.runWithTail(counters: [(.synRetransmits, 31)])
         var d = SynRetransmits()
         for (n, ending) in [(1, SynRetransmits.Ending.established), (2, .timedOut), (0, .established), (1, .inFlight), (1, .failed)] {
             d.count(UInt32(n), ending: ending)

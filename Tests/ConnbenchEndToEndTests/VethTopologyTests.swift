@@ -31,14 +31,14 @@ extension HeavySuites {
             // listener's side (no overflow there: the final ACK was not dropped), so the
             // listener's namespace counted at least that many passive opens; the listener
             // accepted at most those. It accepts as they come, so all but the last few.
-            #expect(l.kernel.counter("TcpExt.ListenOverflows")?.delta == 0)
-            let passive = try #require(l.kernel.counter("Tcp.PassiveOpens")).delta
+            #expect(l.kernel.counter(.listenOverflows)?.delta == 0)
+            let passive = try #require(l.kernel.counter(.passiveOpens)).delta
             #expect(passive >= Int64(r.tally.established), "passive opens \(passive), established \(r.tally.established)")
             #expect(Int64(l.side.accepted) <= passive)
             #expect(Double(l.side.accepted) >= 0.99 * Double(r.tally.established), "accepted \(l.side.accepted)")
             // The generator's namespace saw only active opens: the listener is not there.
-            #expect(r.kernel.counter("Tcp.PassiveOpens")?.delta == 0)
-            #expect(Int64(r.tally.established) <= r.kernel.counter("Tcp.ActiveOpens")?.delta ?? 0)
+            #expect(r.kernel.counter(.passiveOpens)?.delta == 0)
+            #expect(Int64(r.tally.established) <= r.kernel.counter(.activeOpens)?.delta ?? 0)
             // Two namespaces, both created for the run, neither the host's.
             let generator = try #require(r.kernel.namespaceInode)
             let listener = try #require(l.kernel.namespaceInode)
@@ -93,9 +93,9 @@ extension HeavySuites {
             let r = try BenchmarkRunner.run(c)
             TestSupport.expectBalanced(r)
             let l = try #require(r.listenerNamespace)
-            #expect((l.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0) > 0)
-            #expect((l.side.delta("TcpExt.ListenOverflows") ?? 0) > 0)
-            #expect(r.kernel.counter("TcpExt.ListenOverflows")?.delta == 0, "the generator's namespace has no listener")
+            #expect((l.kernel.counter(.listenOverflows)?.delta ?? 0) > 0)
+            #expect((l.side.delta(.listenOverflows) ?? 0) > 0)
+            #expect(r.kernel.counter(.listenOverflows)?.delta == 0, "the generator's namespace has no listener")
             // Linux queues one more than the backlog.
             #expect(r.tally.established > 0 && r.tally.established <= 9, "\(r.tally)")
             let tail = try #require(r.verdict.tail, "\(r.verdict.line)")
@@ -124,7 +124,7 @@ extension HeavySuites {
             for rate in [4000.0, 8000, 16000, 16000] {
                 c.rate = .fixed(perSecond: rate)
                 let r = try BenchmarkRunner.run(c)
-                let overflows = r.listenerNamespace?.kernel.counter("TcpExt.ListenOverflows")?.delta ?? 0
+                let overflows = r.listenerNamespace?.kernel.counter(.listenOverflows)?.delta ?? 0
                 let stepped = r.histograms.service.count(within: 900_000_000...1_500_000_000)
                 tries.append("\(Int(rate))/s: overflows \(overflows), connects in the 1 s step \(stepped), service \(r.service)")
                 // An overflow late in the window retries after it; the run must show the step.

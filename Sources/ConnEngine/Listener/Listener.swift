@@ -154,7 +154,7 @@ public final class Listener: Sendable {
             address: address.description, mode: mode, accepted: acceptedCount, closed: closedCount,
             heldNow: heldConnections, heldPeak: heldPeak, closedOverHoldLimit: closedOverHoldLimit,
             counters: KernelContext.deltas(before: countersBefore ?? countersAtStart, after: NetCounters.read(),
-                                           names: ListenerSideReport.counterNames),
+                                           counters: KernelCounter.listenQueue),
             timeWaitListenerSide: sides?.listenerSide)
     }
 

@@ -40,12 +40,12 @@ extension HoldSnapshot {
     package static func take(generatorPIDs: [Int32], listenerPIDs: [Int32]) -> HoldSnapshot {
         var s = HoldSnapshot()
         let counters = NetCounters.read()
-        s.tcpInUse = counters["sockstat.TCP.inuse"] ?? 0
-        s.tcpAlloc = counters["sockstat.TCP.alloc"] ?? 0
-        s.timeWait = counters["sockstat.TCP.tw"] ?? 0
-        s.tcpMemPages = counters["sockstat.TCP.mem"] ?? 0
-        s.listenOverflows = counters["TcpExt.ListenOverflows"] ?? 0
-        s.listenDrops = counters["TcpExt.ListenDrops"] ?? 0
+        s.tcpInUse = counters[counter: .tcpInUse] ?? 0
+        s.tcpAlloc = counters[counter: .tcpAllocated] ?? 0
+        s.timeWait = counters[counter: .tcpTimeWait] ?? 0
+        s.tcpMemPages = counters[counter: .tcpMemoryPages] ?? 0
+        s.listenOverflows = counters[counter: .listenOverflows] ?? 0
+        s.listenDrops = counters[counter: .listenDrops] ?? 0
         s.slabs = SlabInfo.read()
         s.generatorRSSKB = generatorPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }
         s.listenerRSSKB = listenerPIDs.reduce(0) { $0 + (ProcessMemory.residentKB(pid: $1) ?? 0) }

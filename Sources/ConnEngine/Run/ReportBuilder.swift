@@ -174,8 +174,8 @@ struct ReportBuilder {
     /// could not be read.
     func timeWaitObservation(_ r: RunReport) -> TimeWaitObservation? {
         guard let tw = kernel.timeWaitSides else { return nil }
-        let resets = (kernel.counter("Tcp.EstabResets")?.delta ?? 0)
-            + (listenerNamespace?.kernel.counter("Tcp.EstabResets")?.delta ?? 0)
+        let resets = (kernel.counter(.establishedResets)?.delta ?? 0)
+            + (listenerNamespace?.kernel.counter(.establishedResets)?.delta ?? 0)
         return TimeWaitObservation(established: r.tally.established + r.warmup.established,
                                    clientTimeWait: tw.clientSide, listenerTimeWait: tw.listenerSide, resets: resets)
     }

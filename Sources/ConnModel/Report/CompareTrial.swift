@@ -54,7 +54,7 @@ package struct CompareTrial: Sendable, Codable, Equatable {
         self.errors = errors
         onsetSignal = r.onset?.signal
         onsetSeconds = r.onset?.seconds
-        timeWaitReused = r.kernel.counter("TcpExt.TWRecycled")?.delta
+        timeWaitReused = r.kernel.counter(.timeWaitRecycled)?.delta
         cpuBusy = r.cpuBusy
         self.stealShare = stealShare
         self.otherShare = otherShare

@@ -32,17 +32,21 @@ package struct KernelContext: Sendable, Codable, Equatable {
         self.counters = counters
     }
 
+    /// Saved under `name`, its `/proc` name, as reports always held it.
     package struct CounterDelta: Sendable, Codable, Equatable {
-        package var name: String
+        package var counter: KernelCounter
         package var before: Int64
         package var after: Int64
         package var delta: Int64 { after - before }
+        package var name: String { counter.rawValue }
 
-        package init(name: String, before: Int64, after: Int64) {
-            self.name = name
+        package init(_ counter: KernelCounter, before: Int64, after: Int64) {
+            self.counter = counter
             self.before = before
             self.after = after
         }
+
+        enum CodingKeys: String, CodingKey { case counter = "name", before, after }
     }
 
     /// Says which namespace the run was in, so that a run under `ip netns exec` is not
@@ -83,25 +87,23 @@ package struct KernelContext: Sendable, Codable, Equatable {
     /// Counters whose movement explains a result: listen-queue overflows (dropped SYNs),
     /// TIME_WAIT created, recycled and overflowed, opens and failed opens, resets, segments
     /// retransmitted (all of them, and the SYNs and SYN-ACKs among them).
-    package static let counterNames = [
-        "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPTimeWaitOverflow", "TcpExt.TW",
-        "TcpExt.TWRecycled", "TcpExt.TWKilled", "TcpExt.TCPReqQFullDrop", "TcpExt.TCPReqQFullDoCookies",
-        "TcpExt.SyncookiesSent", "TcpExt.TCPAbortOnClose", "Tcp.ActiveOpens", "Tcp.PassiveOpens",
-        "Tcp.AttemptFails", "Tcp.EstabResets", "Tcp.RetransSegs", "TcpExt.TCPSynRetrans", "Tcp.OutRsts",
-        "sockstat.TCP.inuse", "sockstat.TCP.tw", "sockstat.TCP.orphan",
+    package static let runCounters: [KernelCounter] = [
+        .listenOverflows, .listenDrops, .timeWaitOverflow, .timeWaitEnded, .timeWaitRecycled, .timeWaitKilled,
+        .requestQueueFullDrop, .requestQueueFullCookies, .syncookiesSent, .abortOnClose, .activeOpens, .passiveOpens,
+        .attemptFails, .establishedResets, .retransmittedSegments, .synRetransmits, .resetsSent,
+        .tcpInUse, .tcpTimeWait, .tcpOrphans,
     ]
 
-
     package static func deltas(before: [String: Int64], after: [String: Int64],
-                       names: [String] = counterNames) -> [CounterDelta] {
-        names.compactMap { name in
-            guard let b = before[name], let a = after[name] else { return nil }
-            return CounterDelta(name: name, before: b, after: a)
+                               counters: [KernelCounter] = runCounters) -> [CounterDelta] {
+        counters.compactMap { c in
+            guard let b = before[counter: c], let a = after[counter: c] else { return nil }
+            return CounterDelta(c, before: b, after: a)
         }
     }
 
     package func tunable(_ key: String) -> String? { tunables.first { $0.key == key }?.value }
-    package func counter(_ name: String) -> CounterDelta? { counters.first { $0.name == name } }
+    package func counter(_ c: KernelCounter) -> CounterDelta? { counters.first { $0.counter == c } }
 }
 
 /// sockstat samples taken by the runner thread while the workers run (never by a worker).

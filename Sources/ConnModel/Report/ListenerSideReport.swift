@@ -14,21 +14,15 @@ package struct ListenerSideReport: Sendable, Codable, Equatable {
     package var heldPeak: Int
     /// hold: refused a hold (closed at once) because the limit was reached.
     package var closedOverHoldLimit: UInt64
-    /// ``counterNames`` over the listener's life (or since the caller's baseline), for
+    /// ``KernelCounter/listenQueue`` over the listener's life (or since the caller's baseline), for
     /// its whole namespace.
     package var counters: [KernelContext.CounterDelta]
     /// TIME_WAIT sockets whose local port is the listener's: connections the listener
     /// closed first. Nil for a unix listener or when the table cannot be read.
     package var timeWaitListenerSide: Int?
 
-    /// The listen-queue counters: overflows of the accept queue, drops for any reason,
-    /// SYN-queue-full drops, and SYN cookies sent instead of dropping.
-    package static let counterNames = [
-        "TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPReqQFullDrop", "TcpExt.SyncookiesSent",
-    ]
-
-    /// The delta of one of ``counterNames``, when it was read.
-    package func delta(_ name: String) -> Int64? { counters.first { $0.name == name }?.delta }
+    /// The delta of one of ``KernelCounter/listenQueue``, when it was read.
+    package func delta(_ c: KernelCounter) -> Int64? { counters.first { $0.counter == c }?.delta }
 
     /// One `key=value` figure per line, `accepted` first (what `connbench listen` printed
     /// before it printed anything else, so scripts that read the first line keep working).
