@@ -13,7 +13,7 @@ import SystemPackage
 /// Why a socketpair and not two pipes: the parent writes with MSG_NOSIGNAL (a child that
 /// died is an EPIPE, not a SIGPIPE that kills the supervisor), and the child sees EOF on
 /// its stdin when the parent is gone, which is its signal to close everything and exit.
-public struct ChildProcess: Sendable {
+public struct ChildProcess: Sendable, WaitableChild {
     public let pid: pid_t
     /// The parent's end of the socketpair (close-on-exec, so no other child inherits it).
     public let channel: FileDescriptor
@@ -54,19 +54,6 @@ public struct ChildProcess: Sendable {
     @discardableResult
     public func send(_ line: String) -> Bool {
         ChannelIO.sendAll(channel, line + "\n")
-    }
-
-    public func signal(_ sig: Int32) {
-        _ = try? syscall { kill(pid, sig) }
-    }
-
-    /// waitpid: the exit status once the child has ended (nil while it runs, unless
-    /// `block`). A signal's death is reported as 128 + the signal, as a shell does.
-    public func reap(block: Bool) -> Int32? {
-        var status: Int32 = 0
-        guard let r = try? syscallRetryingEINTR({ waitpid(pid, &status, block ? 0 : WNOHANG) }), r == pid else { return nil }
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 
     /// For a child: SIGKILL when the thread that spawned it ends, so that a supervisor

@@ -9,7 +9,7 @@ import SystemPackage
 /// SIGTERM: connbench blocks those signals in its threads to take them synchronously, and a
 /// Ctrl-C to the terminal's group must reach connbench alone, which then stops the program
 /// in order instead of having it stop on its own mid-run.
-public struct SpawnedProgram: Sendable {
+public struct SpawnedProgram: Sendable, WaitableChild {
     public let pid: pid_t
     public let stdout: FileDescriptor
     public let stderr: FileDescriptor
@@ -57,26 +57,6 @@ public struct SpawnedProgram: Sendable {
             throw Errno(rawValue: rc)
         }
         return SpawnedProgram(pid: pid, stdout: FileDescriptor(rawValue: out.parent), stderr: FileDescriptor(rawValue: err.parent))
-    }
-
-    public func signal(_ sig: Int32) {
-        _ = try? syscall { kill(pid, sig) }
-    }
-
-    /// Blocks until the program has ended, without reaping it: until `reap`, the zombie keeps
-    /// the pid, so a signal sent meanwhile cannot reach another process that reused it.
-    public func waitUntilEnded() {
-        var info = siginfo_t()
-        _ = try? syscallRetryingEINTR { waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) }
-    }
-
-    /// waitpid: the exit status once the program has ended (nil while it runs, unless
-    /// `block`); a signal's death is 128 + the signal, as a shell reports it.
-    public func reap(block: Bool) -> Int32? {
-        var status: Int32 = 0
-        guard let r = try? syscallRetryingEINTR({ waitpid(pid, &status, block ? 0 : WNOHANG) }), r == pid else { return nil }
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 
     public func closeChannels() {

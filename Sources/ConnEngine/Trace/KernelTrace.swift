@@ -64,7 +64,7 @@ package final class KernelTrace: Sendable {
         let launched: (thread: PosixThread, notify: FileDescriptor)
         do { launched = try TracerKeeper.launch(command, environment: environment, state: state) } catch { throw .spawnFailed(error) }
         let notify = LineReader(launched.notify)
-        _ = notify.nextLine(timeoutNs: 10_000_000_000)
+        _ = TracerKeeper.Event.next(notify, timeoutNs: 10_000_000_000)  // .spawned
         let spawned = state.phase.withLock { ($0.program, $0.spawnError) }
         guard let child = spawned.0 else {
             launched.thread.join()

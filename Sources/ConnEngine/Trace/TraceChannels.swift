@@ -64,7 +64,7 @@ struct TraceChannels: ~Copyable {
         while true {
             let now = MonotonicClock.now()
             guard now < deadline, !notify.closed else { return notify.closed }
-            if notify.nextLine(timeoutNs: deadline - now) == "ended" { return true }
+            if TracerKeeper.Event.next(notify, timeoutNs: deadline - now) == .ended { return true }
         }
     }
 

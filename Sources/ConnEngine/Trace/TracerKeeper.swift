@@ -69,8 +69,23 @@ final class TracerState: Sendable {
 /// PR_SET_PDEATHSIG fires when the *thread* that spawned a process ends, not its process,
 /// and a run may start a trace from a thread of Swift's pool that ends while the trace
 /// runs. A thread of its own that lives until bpftrace has ended leaves the signal to mean
-/// what it is for: connbench is gone. It says "spawned" and "ended" on `notify`.
+/// what it is for: connbench is gone. It tells its ``Event``s on `notify`.
 enum TracerKeeper {
+    /// What the keeper tells the run, one line each.
+    enum Event: String {
+        /// bpftrace was started, or failed to start (``TracerState`` says which).
+        case spawned
+        /// bpftrace was reaped (or never ran).
+        case ended
+
+        func send(_ fd: FileDescriptor) { ChannelIO.sendAll(fd, rawValue + "\n") }
+
+        /// The next event within `timeoutNs`; nil when none came (or the keeper is gone).
+        static func next(_ reader: LineReader, timeoutNs: UInt64) -> Event? {
+            reader.nextLine(timeoutNs: timeoutNs).flatMap(Event.init(rawValue:))
+        }
+    }
+
     static func launch(_ command: TracerCommand, environment: [String: String],
                        state: TracerState) throws(Errno) -> (thread: PosixThread, notify: FileDescriptor) {
         let (notify, tell) = try SpawnedProgram.channelPair()
@@ -94,16 +109,17 @@ enum TracerKeeper {
             state.phase.withLock { $0.program = program }
         } catch {
             state.phase.withLock { $0.spawnError = error }
-            ChannelIO.sendAll(tell, "spawned\nended\n")
+            Event.spawned.send(tell)
+            Event.ended.send(tell)
             tell.closeSocket()
             return
         }
-        ChannelIO.sendAll(tell, "spawned\n")
+        Event.spawned.send(tell)
         program.waitUntilEnded()
         state.phase.withLock { $0.ended = true }
         let status = program.reap(block: true)
         state.phase.withLock { $0.status = status }
-        ChannelIO.sendAll(tell, "ended\n")
+        Event.ended.send(tell)
         tell.closeSocket()
     }
 }
