@@ -1,6 +1,7 @@
 import ConnEngine
 import ConnModel
 import ConnReport
+import ConnStudies
 import Foundation
 import Histogram
 import Testing
@@ -61,6 +62,19 @@ extension HeavySuites {
         }
 
         /// Runs of different kinds are refused with one line and exit 65.
+        /// Every field of a run report and of an interval row says how it merges: one added
+        /// without a rule would keep the first part's value in every merged report.
+        @Test func everyReportFieldHasAMergeRule() throws {
+            let r = try BenchmarkRunner.run(TestSupport.config(rate: .fixed(perSecond: 500), duration: "300ms"))
+            let row = try #require(r.intervals.first)
+            for (value, rules, type) in [(r as Any, RunMerge.reportRules, "RunReport"), (row as Any, RunMerge.intervalRules, "IntervalRow")] {
+                let fields = Set(Mirror(reflecting: value).children.compactMap(\.label))
+                let ruled = Set(rules.keys)
+                #expect(fields.subtracting(ruled).isEmpty, "\(type) fields without a merge rule: \(fields.subtracting(ruled).sorted())")
+                #expect(ruled.subtracting(fields).isEmpty, "merge rules for no \(type) field: \(ruled.subtracting(fields).sorted())")
+            }
+        }
+
         @Test func mergeRefusesRunsOfDifferentKinds() throws {
             let dir = TestSupport.temporaryDirectory()
             defer { _ = try? TestSupport.shell("rm -rf '\(dir)'") }

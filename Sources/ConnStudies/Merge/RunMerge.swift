@@ -18,32 +18,65 @@ package enum RunMerge {
         package let description: String
     }
 
+    /// The parts merged field by field, each by its rule in ``reportRules``.
     package static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
         guard let first = parts.first, parts.count >= 2 else { throw Failure(description: "needs at least two runs") }
         let tags = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
         try check(parts, tags: tags)
-        let c0 = first.setup.config
-
-        // Wall-clock alignment, in whole intervals of the time series.
-        let starts = parts.map { $0.intervalHistograms?.startEpochMs ?? 0 }
-        let origin = starts.min() ?? 0
-        let stepMs = Double(c0.intervalNs) / 1e6
-        var notes: [String] = ["merged \(parts.count) runs: " + tags.joined(separator: ", ")]
-        var shifts: [Int] = []
-        for (i, s) in starts.enumerated() {
-            let offsetMs = Double(s - origin)
-            let k = Int((offsetMs / stepMs).rounded())
-            shifts.append(k)
-            let rest = offsetMs - Double(k) * stepMs
-            if k != 0 || abs(rest) >= 1 {
-                notes.append("\(tags[i]) started \(Int(offsetMs)) ms after the first: its intervals shifted by \(k) whole interval(s), \(Int(rest.rounded())) ms left unaligned")
-            }
-        }
-
+        let clock = CommonClock(parts, tags: tags)
+        var notes = ["merged \(parts.count) runs: " + tags.joined(separator: ", ")] + clock.notes
         var r = first
         r.mergedFrom = tags
+        mergeSettings(&r, parts)
+        mergeCounts(&r, parts)
+        mergeHistograms(&r, parts, clock: clock, notes: &notes)
+        r.errors = mergedErrors(parts, offsets: clock.offsetSeconds)
+        r.intervalHistograms = mergedLog(parts, shifts: clock.shifts, origin: clock.origin)
+        r.intervals = mergedIntervals(parts, shifts: clock.shifts, log: r.intervalHistograms)
+        mergeOneGeneratorViews(&r, parts, tags: tags, notes: &notes)
+        for (i, p) in parts.enumerated() { notes += p.notes.map { "[\(tags[i])] \($0)" } }
+        r.notes = notes
+        guard r.tally.isBalanced else {
+            let t = r.tally
+            throw Failure(description: "the sum breaks the accounting identity: attempts \(t.attempts) != established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)")
+        }
+        r.warnings = FigureWarnings.warnings(r)
+        r.verdict = VerdictAssessment.assess(r, concurrency: r.setup.concurrency)
+        return r
+    }
+
+    /// The parts' starts on one wall clock, in whole intervals of the time series.
+    struct CommonClock {
+        let origin: UInt64
+        let shifts: [Int]
+        let offsetSeconds: [Double]
+        let notes: [String]
+
+        init(_ parts: [RunReport], tags: [String]) {
+            let starts = parts.map { $0.intervalHistograms?.startEpochMs ?? 0 }
+            let origin = starts.min() ?? 0
+            let stepMs = Double(parts[0].setup.config.intervalNs) / 1e6
+            var notes: [String] = [], shifts: [Int] = []
+            for (i, s) in starts.enumerated() {
+                let offsetMs = Double(s - origin)
+                let k = Int((offsetMs / stepMs).rounded())
+                shifts.append(k)
+                let rest = offsetMs - Double(k) * stepMs
+                if k != 0 || abs(rest) >= 1 {
+                    notes.append("\(tags[i]) started \(Int(offsetMs)) ms after the first: its intervals shifted by \(k) whole interval(s), \(Int(rest.rounded())) ms left unaligned")
+                }
+            }
+            self.origin = origin
+            self.shifts = shifts
+            offsetSeconds = starts.map { Double($0 - origin) / 1000 }
+            self.notes = notes
+        }
+    }
+
+    /// `.settings`: rates and workers summed, targets united; the rest was checked equal.
+    static func mergeSettings(_ r: inout RunReport, _ parts: [RunReport]) {
         r.setup.config.tag = "merged"
-        if case .fixed = c0.rate {
+        if case .fixed = r.setup.config.rate {
             r.setup.config.rate = .fixed(perSecond: parts.reduce(0) { $0 + ($1.rate.perSecond ?? 0) })
         }
         r.setup.workers = parts.reduce(0) { $0 + $1.setup.workers }
@@ -53,9 +86,16 @@ package enum RunMerge {
             var seen = Set<String>()
             r.setup.config.targetsAsTyped = targets.flatMap { $0.split(separator: " ").map(String.init) }.filter { seen.insert($0).inserted }
         }
-        r.startedAtUTC = parts.map(\.startedAtUTC).min() ?? first.startedAtUTC
+        r.startedAtUTC = parts.map(\.startedAtUTC).min() ?? r.startedAtUTC
         r.measuredSeconds = parts.map(\.measuredSeconds).max() ?? 0
         r.interrupted = parts.contains { $0.interrupted }
+        r.openFilesLimit = parts.map(\.openFilesLimit).min() ?? 0
+        r.workers = []
+        for p in parts { for w in p.workers { var w = w; w.id = r.workers.count; r.workers.append(w) } }
+    }
+
+    /// `.sum`, `.largest` and `.anyPart` of the counts and shares.
+    static func mergeCounts(_ r: inout RunReport, _ parts: [RunReport]) {
         r.scheduled = sumOptional(parts.map(\.scheduled))
         r.notStarted = sumOptional(parts.map(\.notStarted))
         r.lastStartSeconds = parts.map(\.lastStartSeconds).max() ?? 0
@@ -64,10 +104,28 @@ package enum RunMerge {
         r.spinShare = parts.map(\.spinShare).max() ?? 0
         r.timeoutsFoundEstablished = parts.reduce(0) { $0 + $1.timeoutsFoundEstablished }
         r.timeoutsFoundFailed = parts.reduce(0) { $0 + $1.timeoutsFoundFailed }
-        r.numa = nil
-        r.tally = parts.dropFirst().reduce(first.tally) { $0 + $1.tally }
-        r.warmup = parts.dropFirst().reduce(first.warmup) { $0 + $1.warmup }
-        var h = first.histograms
+        r.tally = parts.dropFirst().reduce(parts[0].tally) { $0 + $1.tally }
+        r.warmup = parts.dropFirst().reduce(parts[0].warmup) { $0 + $1.warmup }
+        r.lateStarts = parts.reduce(0) { $0 + $1.lateStarts }
+        r.capStalls = parts.reduce(0) { $0 + $1.capStalls }
+        r.capStallSeconds = parts.reduce(0) { $0 + $1.capStallSeconds }
+        r.selfConnects = parts.reduce(0) { $0 + $1.selfConnects }
+        r.synRetransmits = sumOptional(parts.map(\.synRetransmits))
+        let details = parts.compactMap(\.synRetransmitDetail)
+        r.synRetransmitDetail = details.count == parts.count ? details.reduce(SynRetransmits(), +) : nil
+        r.endedAtOnset = parts.contains { $0.endedAtOnset }
+        let listeners = parts.compactMap(\.listener)
+        if var l = listeners.first {
+            l.accepted = listeners.reduce(0) { $0 + $1.accepted }
+            l.threads = listeners.reduce(0) { $0 + $1.threads }
+            r.listener = l
+        }
+    }
+
+    /// `.histogramSum` and what is recomputed from it; `.worstPart` where no histogram was
+    /// saved; the kernel clock is dropped.
+    static func mergeHistograms(_ r: inout RunReport, _ parts: [RunReport], clock: CommonClock, notes: inout [String]) {
+        var h = parts[0].histograms
         for p in parts.dropFirst() {
             h.latency.add(p.histograms.latency)
             h.service.add(p.histograms.service)
@@ -76,10 +134,7 @@ package enum RunMerge {
         h.callRunning = addAll(parts.map(\.histograms.callRunning))
         h.serviceRunning = addAll(parts.map(\.histograms.serviceRunning))
         r.histograms = h
-        r.generatorTime = mergedGeneratorTime(parts, histograms: h, offsets: starts.map { Double($0 - origin) / 1000 })
-        r.synRetransmits = sumOptional(parts.map(\.synRetransmits))
-        let details = parts.compactMap(\.synRetransmitDetail)
-        r.synRetransmitDetail = details.count == parts.count ? details.reduce(SynRetransmits(), +) : nil
+        r.generatorTime = mergedGeneratorTime(parts, histograms: h, offsets: clock.offsetSeconds)
         if parts.contains(where: { $0.kernelTrace != nil }) {
             r.kernelTrace = nil
             notes.append("the kernel clock (--trace-kernel) is each part's own and is not merged: read it in the parts")
@@ -90,39 +145,18 @@ package enum RunMerge {
         r.startLag = worst(parts.map(\.startLag))
         r.observationGap = worst(parts.map(\.observationGap))
         notes.append("start lag and observation gap are the worst part's figures (the runs keep no histograms of them)")
-        r.lateStarts = parts.reduce(0) { $0 + $1.lateStarts }
-        r.capStalls = parts.reduce(0) { $0 + $1.capStalls }
-        r.capStallSeconds = parts.reduce(0) { $0 + $1.capStallSeconds }
-        r.errors = mergedErrors(parts, offsets: starts.map { Double($0 - origin) / 1000 })
-        r.intervalHistograms = mergedLog(parts, shifts: shifts, origin: origin)
-        r.intervals = mergedIntervals(parts, shifts: shifts, log: r.intervalHistograms)
-        r.workers = []
-        for p in parts { for w in p.workers { var w = w; w.id = r.workers.count; r.workers.append(w) } }
-        let listeners = parts.compactMap(\.listener)
-        if var l = listeners.first {
-            l.accepted = listeners.reduce(0) { $0 + $1.accepted }
-            l.threads = listeners.reduce(0) { $0 + $1.threads }
-            r.listener = l
-        }
-        r.openFilesLimit = parts.map(\.openFilesLimit).min() ?? 0
+    }
+
+    /// `.firstPart`, `.earliestPart` and `.dropped`: what each generator saw on its own.
+    static func mergeOneGeneratorViews(_ r: inout RunReport, _ parts: [RunReport], tags: [String], notes: inout [String]) {
+        r.numa = nil
         r.cpuBusy = nil
-        r.selfConnects = parts.reduce(0) { $0 + $1.selfConnects }
+        r.portBudget = nil
         notes.append("kernel, listener side and port samples are \(tags[0])'s (each generator has its own)")
         if let (i, o) = parts.enumerated().compactMap({ i, p in p.onset.map { (i, $0) } }).min(by: { $0.1.seconds < $1.1.seconds }) {
             r.onset = o
             notes.append("exhaustion onset is \(tags[i])'s, the earliest part's")
         }
-        r.endedAtOnset = parts.contains { $0.endedAtOnset }
-        r.portBudget = nil
-        for (i, p) in parts.enumerated() { notes += p.notes.map { "[\(tags[i])] \($0)" } }
-        r.notes = notes
-        guard r.tally.isBalanced else {
-            let t = r.tally
-            throw Failure(description: "the sum breaks the accounting identity: attempts \(t.attempts) != established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)")
-        }
-        r.warnings = FigureWarnings.warnings(r)
-        r.verdict = VerdictAssessment.assess(r, concurrency: r.setup.concurrency)
-        return r
     }
 
     /// Runs that differ in these measure different things and are refused: loop kind,
@@ -253,7 +287,8 @@ package enum RunMerge {
                                             warmup: UInt64(n) * c0.intervalNs < c0.warmupNs,
                                             started: 0, established: 0, failed: 0, timedOut: 0,
                                             p50: 0, p90: 0, p99: 0, max: 0, connectCallP50: 0, connectCallP99: 0,
-                                            portsInUse: 0, timeWait: 0, evenPorts: 0, oddPorts: 0, errors: [:]))
+                                            portsInUse: 0, timeWait: 0, evenPorts: 0, oddPorts: 0, errors: [:],
+                                            preemptions: 0, synRetransmits: 0))
                 }
                 var m = rows[at]
                 m.seconds = max(m.seconds, row.seconds)
@@ -264,6 +299,8 @@ package enum RunMerge {
                 m.portsInUse = sum(m.portsInUse, row.portsInUse)
                 m.timeWait = sum(m.timeWait, row.timeWait)
                 m.evenPorts += row.evenPorts; m.oddPorts += row.oddPorts
+                m.preemptions = sum(m.preemptions, row.preemptions)
+                m.synRetransmits = sum(m.synRetransmits, row.synRetransmits)
                 for (k, v) in row.errors { m.errors[k, default: 0] += v }
                 rows[at] = m
             }
@@ -284,7 +321,7 @@ package enum RunMerge {
 }
 
 /// Nil when either part did not sample.
-private func sum(_ a: Int64?, _ b: Int64?) -> Int64? {
+private func sum<T: BinaryInteger>(_ a: T?, _ b: T?) -> T? {
     guard let a, let b else { return nil }
     return a + b
 }
