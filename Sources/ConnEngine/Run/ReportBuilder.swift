@@ -198,27 +198,14 @@ struct ReportBuilder {
     }
 
     func errorRows() -> [ErrorRow] {
-        struct Key: Hashable { var errno: Int32; var site: SyscallSite }
-        var rows: [Key: ErrorRow] = [:]
-        for r in results where r.fatal == nil {
-            for e in r.errors {
-                let key = Key(errno: e.errno, site: e.site)
-                let seconds = Double(e.firstNs) / 1e9
-                let attempt = globalAttempt(worker: r.id, local: e.firstLocalAttempt, atNs: e.firstNs)
-                if var row = rows[key] {
-                    row.count += e.count
-                    if (seconds, attempt) < (row.firstSeconds, row.firstAttempt) {
-                        row.firstSeconds = seconds
-                        row.firstAttempt = attempt
-                    }
-                    rows[key] = row
-                } else {
-                    rows[key] = ErrorRow(errno: e.errno, name: Errno(rawValue: e.errno).name, site: e.site,
-                                         count: e.count, firstSeconds: seconds, firstAttempt: attempt)
-                }
+        let rows = results.filter { $0.fatal == nil }.flatMap { r in
+            r.errors.map { e in
+                ErrorRow(errno: e.errno, name: Errno(rawValue: e.errno).name, site: e.site, count: e.count,
+                         firstSeconds: Double(e.firstNs) / 1e9,
+                         firstAttempt: globalAttempt(worker: r.id, local: e.firstLocalAttempt, atNs: e.firstNs))
             }
         }
-        return rows.values.sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
+        return rows.mergedByErrnoAndCall().sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
     }
 
     func intervalRows() -> [IntervalRow] {

@@ -55,7 +55,6 @@ package struct HoldReport: Sendable, Codable {
         var t = HoldPartResult(part: -1, planned: plan.options.connections)
         t.latency = (0..<plan.bucketCount).map { _ in LatencyHistogram.make() }
         t.service = (0..<plan.bucketCount).map { _ in LatencyHistogram.make() }
-        var errors: [String: HoldErrorCount] = [:]
         t.goNs = parts.map(\.goNs).filter { $0 > 0 }.min() ?? 0
         t.stop = .complete
         for p in self.parts {
@@ -67,18 +66,8 @@ package struct HoldReport: Sendable, Codable {
             if t.stop == .complete || p.stop == .interrupted { t.stop = p.stop == .complete ? t.stop : p.stop }
             for (b, h) in p.latency.enumerated() where b < t.latency.count { t.latency[b].add(h) }
             for (b, h) in p.service.enumerated() where b < t.service.count { t.service[b].add(h) }
-            for e in p.errors {
-                let key = "\(e.site.rawValue)/\(e.errno)"
-                if var m = errors[key] {
-                    m.count += e.count
-                    if e.firstNs < m.firstNs { m.firstNs = e.firstNs; m.firstAttempt = e.firstAttempt }
-                    errors[key] = m
-                } else {
-                    errors[key] = e
-                }
-            }
         }
-        t.errors = errors.values.sorted { $0.firstNs < $1.firstNs }
+        t.errors = self.parts.flatMap(\.errors).mergedByErrnoAndCall().sorted { $0.firstNs < $1.firstNs }
         total = t
     }
 

@@ -230,23 +230,10 @@ package enum RunMerge {
     /// Summed by errno and call; the first occurrence is the earliest on the common clock
     /// (its attempt number is the part's own).
     static func mergedErrors(_ parts: [RunReport], offsets: [Double]) -> [ErrorRow] {
-        struct Key: Hashable { var errno: Int32; var site: SyscallSite }
-        var rows: [Key: ErrorRow] = [:]
-        for (p, offset) in zip(parts, offsets) {
-            for e in p.errors {
-                var e = e
-                e.firstSeconds += offset
-                let key = Key(errno: e.errno, site: e.site)
-                if var row = rows[key] {
-                    row.count += e.count
-                    if e.firstSeconds < row.firstSeconds { row.firstSeconds = e.firstSeconds; row.firstAttempt = e.firstAttempt }
-                    rows[key] = row
-                } else {
-                    rows[key] = e
-                }
-            }
+        let shifted = zip(parts, offsets).flatMap { p, offset in
+            p.errors.map { e in var e = e; e.firstSeconds += offset; return e }
         }
-        return rows.values.sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
+        return shifted.mergedByErrnoAndCall().sorted { ($0.firstSeconds, $0.name) < ($1.firstSeconds, $1.name) }
     }
 
     /// The latency.hlog rows added, row `j` of a part landing on row `j + shift`.
