@@ -74,17 +74,7 @@ struct ReportBuilder {
             capStallSeconds: Double(all.capStallNs) / 1e9,
             errors: errorRows(),
             intervals: intervalRows(),
-            workers: results.filter { $0.fatal == nil }.map { r in
-                WorkerInfo(id: r.id, cpu: r.cpu, pinning: r.pinMethod?.rawValue ?? "none",
-                           cpuUtilization: r.wallNs > 0 ? Double(r.cpuNs) / Double(r.wallNs) : 0,
-                           attempts: r.figures.measured.attempts + r.figures.warmup.attempts,
-                           gapP50Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(50) : 0,
-                           gapP99Ns: r.figures.gap.totalCount > 0 ? r.figures.gap.valueAtPercentile(99) : 0,
-                           gapMaxNs: r.figures.gap.totalCount > 0 ? r.figures.gap.max : 0,
-                           spinShare: r.wallNs > 0 ? Double(r.figures.spinNs) / Double(r.wallNs) : 0,
-                           cpuWaitShare: r.scheduling.available && r.wallNs > 0 ? Double(r.scheduling.cpuWaitNs) / Double(r.wallNs) : nil,
-                           preemptions: r.scheduling.available ? r.scheduling.preemptions : nil)
-            },
+            workers: workerInfos(),
             listener: listener,
             openFilesLimit: openFiles,
             cpuBusy: cpuBusy,
@@ -97,6 +87,15 @@ struct ReportBuilder {
             notes: notes,
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
             histograms: .init(latency: all.latency, service: all.service, connectCall: all.connectCall))
+        addAnalyses(&report, all)
+        report.warnings = FigureWarnings.warnings(report)
+        report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
+        return report
+    }
+
+    /// What the report's own figures say: the onset, the port columns, the port budget,
+    /// the generator's time, SYN retransmits, NUMA placement.
+    func addAnalyses(_ report: inout RunReport, _ all: WorkerFigures) {
         let merged = mergedBuckets()
         report.onset = OnsetAnalysis(buckets: merged.buckets, bucketNs: merged.bucketNs, feedUpTo: merged.feedUpTo,
                                      errors: report.errors, ports: ports,
@@ -123,9 +122,21 @@ struct ReportBuilder {
             let nodes = results.filter { $0.fatal == nil }.map { r in r.cpu.flatMap { topology.node(ofCPU: $0) } }
             report.numa = NumaPlacement(topology: topology, workerNodes: nodes, routes: numaRoutes)
         }
-        report.warnings = FigureWarnings.warnings(report)
-        report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
-        return report
+    }
+
+    func workerInfos() -> [WorkerInfo] {
+        results.filter { $0.fatal == nil }.map { r in
+            let gap = r.figures.gap, seen = gap.totalCount > 0
+            return WorkerInfo(id: r.id, cpu: r.cpu, pinning: r.pinMethod?.rawValue ?? "none",
+                              cpuUtilization: r.wallNs > 0 ? Double(r.cpuNs) / Double(r.wallNs) : 0,
+                              attempts: r.figures.measured.attempts + r.figures.warmup.attempts,
+                              gapP50Ns: seen ? gap.valueAtPercentile(50) : 0,
+                              gapP99Ns: seen ? gap.valueAtPercentile(99) : 0,
+                              gapMaxNs: seen ? gap.max : 0,
+                              spinShare: r.wallNs > 0 ? Double(r.figures.spinNs) / Double(r.wallNs) : 0,
+                              cpuWaitShare: r.scheduling.available && r.wallNs > 0 ? Double(r.scheduling.cpuWaitNs) / Double(r.wallNs) : nil,
+                              preemptions: r.scheduling.available ? r.scheduling.preemptions : nil)
+        }
     }
 
     /// The workers' scheduler figures together; nil where the kernel keeps none.

@@ -95,13 +95,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     // MARK: the loop
 
     mutating func run(_ t: Timeline, stop: StopFlag) {
-        timeline = t
-        rec.begin(t)
-        sched.begin(startNs: t.startNs)
-        if let interval = plan.perWorkerIntervalNs {
-            schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
-        }
-        if plan.progress != nil { nextProgressNs = t.startNs + rec.series.intervalNs }
+        begin(t)
         let scanStepNs = Swift.max(200_000, Swift.min(timeoutNs / 20, 5_000_000))
         // io_uring never scans (the kernel enforces each deadline), so its poll must not
         // wake for a scan: a scan time left in the past made every later poll a zero-timeout
@@ -113,39 +107,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             rec.marks.advance(to: now - t.startNs, attempts: localAttempts)
             let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
             if !mayStart && slots.busyCount == 0 { break }
-            // A bounded turn of starts. A closed loop starts again as soon as an attempt ends,
-            // also when it failed inside the call: against a refusing target it runs as fast
-            // as the kernel answers, with no pause of the generator's own.
-            var moreDue = false
-            var startedInTurn = false
-            if mayStart {
-                let turnEnd = now + Self.startBudgetNs
-                var n = 0
-                while now < t.endNs && (maxAttempts == 0 || localAttempts < maxAttempts) {
-                    let before = now
-                    if var s = schedule {
-                        guard s.nextNs <= now else { break }
-                        guard slots.freeCount > 0 else { rec.capStall(begins: now); break }
-                        rec.capStall(ends: now)
-                        let intended = s.take()
-                        schedule = s
-                        start(intendedNs: intended, at: before)
-                    } else {
-                        guard slots.freeCount > 0 else { break }
-                        start(intendedNs: nil, at: before)
-                    }
-                    now = MonotonicClock.now()
-                    if now &- before >= SchedulerTrack.stallNs { sched.stalled(fromNs: before, toNs: now) }
-                    n += 1
-                    startedInTurn = true
-                    // The time budget guards completions waiting in epoll; with none
-                    // there, only the batch bounds the turn.
-                    // io_uring: queueing is free; the chains run one after another inside
-                    // the enter that submits them, so the turn is bounded by their expected
-                    // kernel time (the driver's `turnLimit`), not by the clock here.
-                    if n >= driver.turnLimit || (!Driver.submitsChains && watched > 0 && now >= turnEnd) { moreDue = true; break }
-                }
-            }
+            let turn = mayStart ? startTurn(now: &now, endNs: t.endNs) : (moreDue: false, started: false)
             if untilExhausted {
                 feedDetector(now: now)
                 if now >= exhaustStopNs {
@@ -162,17 +124,8 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 expireTimeouts(upTo: Swift.min(now, t.endNs), now: now)
                 nextScanNs = now + scanStepNs
             }
-            // How long the poll may wait: not past the next due start, scan or end. A
-            // wait shorter than `--spin` is not slept: the timer would wake too late.
-            var timeout: Int64 = 0
-            var spinning = false
-            if !moreDue {
-                var wake = Swift.min(t.endNs, nextScanNs, now + 50_000_000)
-                if let s = schedule, slots.freeCount > 0, mayStart { wake = Swift.min(wake, s.nextNs) }
-                let wait = wake > now ? wake - now : 0
-                // With --spin, sleep until `spinNs` before the wake-up and spin the rest.
-                if wait > 0 && wait <= spinNs { spinning = true } else { timeout = Int64(wait - (spinNs < wait ? spinNs : 0)) }
-            }
+            let (timeout, spinning) = turn.moreDue ? (Int64(0), false)
+                : pollWait(now: now, until: Swift.min(t.endNs, nextScanNs, now + 50_000_000), mayStart: mayStart)
             driver.flushCloses()
             if schedule != nil && (spinning || timeout > 0) && mayStart { driver.prepareSpare(domain: targets[nextTarget].domain) }
             if timeout == 0 && watched == 0 && !spinning {
@@ -194,7 +147,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
                 if c.chains > 0 { rec.submissionCost(c) }
             }
             // A spin turn that started nothing is spin from the last poll to this one.
-            if spinning && n == 0 && !startedInTurn { rec.f.spinNs += polled - lastPollNs }
+            if spinning && n == 0 && !turn.started { rec.f.spinNs += polled - lastPollNs }
             now = polled
             lastPollNs = now
             // The clock is read again after the endings: the next turn checks its starts
@@ -202,6 +155,69 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             if n > 0 { complete(count: n, now: now); now = MonotonicClock.now() }
             if Driver.submitsChains { driver.armTimers(slots) }
         }
+        endWindow(now: now, stop: stop)
+    }
+
+    /// The schedule, the recorders and the progress line start at the timeline's start.
+    mutating func begin(_ t: Timeline) {
+        timeline = t
+        rec.begin(t)
+        sched.begin(startNs: t.startNs)
+        if let interval = plan.perWorkerIntervalNs {
+            schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
+        }
+        if plan.progress != nil { nextProgressNs = t.startNs + rec.series.intervalNs }
+    }
+
+    /// A bounded turn of starts. A closed loop starts again as soon as an attempt ends,
+    /// also when it failed inside the call: against a refusing target it runs as fast as
+    /// the kernel answers, with no pause of the generator's own. `moreDue`: the turn ended
+    /// on its bound with starts still due, so the poll must not wait.
+    @inline(__always)
+    mutating func startTurn(now: inout UInt64, endNs: UInt64) -> (moreDue: Bool, started: Bool) {
+        let turnEnd = now + Self.startBudgetNs
+        var n = 0
+        while now < endNs && (maxAttempts == 0 || localAttempts < maxAttempts) {
+            let before = now
+            if var s = schedule {
+                guard s.nextNs <= now else { break }
+                guard slots.freeCount > 0 else { rec.capStall(begins: now); break }
+                rec.capStall(ends: now)
+                let intended = s.take()
+                schedule = s
+                start(intendedNs: intended, at: before)
+            } else {
+                guard slots.freeCount > 0 else { break }
+                start(intendedNs: nil, at: before)
+            }
+            now = MonotonicClock.now()
+            if now &- before >= SchedulerTrack.stallNs { sched.stalled(fromNs: before, toNs: now) }
+            n += 1
+            // The time budget guards completions waiting in epoll; with none there, only
+            // the batch bounds the turn. io_uring: queueing is free; the chains run one
+            // after another inside the enter that submits them, so the turn is bounded by
+            // their expected kernel time (the driver's `turnLimit`), not by the clock here.
+            if n >= driver.turnLimit || (!Driver.submitsChains && watched > 0 && now >= turnEnd) { return (true, true) }
+        }
+        return (false, n > 0)
+    }
+
+    /// How long the poll may wait: not past the next due start, scan or end (`wake`). A
+    /// wait shorter than `--spin` is not slept: the timer would wake too late. With
+    /// --spin, it sleeps until `spinNs` before the wake-up and spins the rest.
+    @inline(__always)
+    func pollWait(now: UInt64, until wake: UInt64, mayStart: Bool) -> (timeout: Int64, spinning: Bool) {
+        var wake = wake
+        if let s = schedule, slots.freeCount > 0, mayStart { wake = Swift.min(wake, s.nextNs) }
+        let wait = wake > now ? wake - now : 0
+        if wait > 0 && wait <= spinNs { return (0, true) }
+        return (Int64(wait - (spinNs < wait ? spinNs : 0)), false)
+    }
+
+    /// The window has ended (or a stop came): publish the last interval, take the last
+    /// samples, then let what is in flight finish (the drain) or abandon it.
+    mutating func endWindow(now: UInt64, stop: StopFlag) {
+        let t = timeline
         // The window's last interval ends with the loop: publish it now, not after the drain.
         // A run stopped early (Ctrl-C, onset) publishes the interval it stopped in.
         if plan.progress != nil {
