@@ -51,13 +51,48 @@ public final class Listener: Sendable {
         let threadCount = config.accepts ? Swift.max(1, config.threads ?? Swift.max(1, defaultCPUs.count)) : 1
         let somaxconn = Int32(ProcFiles.readInteger("/proc/sys/net/core/somaxconn") ?? 4096)
         effectiveBacklog = Swift.min(config.backlog, somaxconn)
-        var sockets: [FileDescriptor] = []
-        var bound = config.address
         unixPath = config.address.family == .unix ? config.address.unixPath : nil
         let ephemeral: EphemeralPorts
         do throws(EphemeralPorts.Unreadable) { ephemeral = try EphemeralPorts.current() } catch {
             throw Failure.ephemeralRange(error.description)
         }
+        let (sockets, bound) = try Self.openSockets(config, count: threadCount, ephemeral: ephemeral)
+        portNote = Self.portNote(bound, requested: config.address, ephemeral: ephemeral)
+        address = bound
+        self.sockets = sockets
+        self.threadCount = config.accepts ? threadCount : 0
+        var threads: [PosixThread] = []
+        let threadCounts = (0..<(config.accepts ? threadCount : 0)).map { _ in ThreadCounts() }
+        self.threadCounts = threadCounts
+        let shared = SharedHeld(limit: config.mode == .hold ? Swift.max(0, config.holdLimit) : Int.max)
+        self.shared = shared
+        if config.accepts {
+            let cpus = config.cpus ?? defaultCPUs
+            for i in 0..<threadCount {
+                let socket = sockets[i % sockets.count]
+                let cpu = cpus.isEmpty ? nil : cpus[i % cpus.count]
+                let sharedSocket = sockets.count == 1 && threadCount > 1
+                let context = AcceptContext(socket: socket, cpu: cpu, mode: config.mode, exclusive: sharedSocket,
+                                            counts: threadCounts[i], shared: shared)
+                do {
+                    threads.append(try PosixThread.spawn { [stopFlag] in context.run(stop: stopFlag) })
+                } catch {
+                    stopFlag.stop()
+                    threads.forEach { $0.join() }
+                    sockets.forEach { $0.closeSocket() }
+                    throw Failure.call("pthread_create", error)
+                }
+            }
+        }
+        self.threads = threads
+    }
+
+    /// The listening sockets: one per accept thread (SO_REUSEPORT), one for a unix path.
+    /// A TCP port 0 is first bound outside the ephemeral range; the rest share its port.
+    static func openSockets(_ config: ListenerConfig, count threadCount: Int,
+                            ephemeral: EphemeralPorts) throws(Failure) -> ([FileDescriptor], SocketAddress) {
+        var sockets: [FileDescriptor] = []
+        var bound = config.address
         if bound.family != .unix && bound.port == 0 {
             do throws(Errno) {
                 if let fd = try ListenerPort.bindOutside(ephemeral, address: bound, backlog: config.backlog) {
@@ -91,40 +126,15 @@ public final class Listener: Sendable {
                 throw Failure.call(stage, error)
             }
         }
-        if bound.family != .unix && ephemeral.contains(bound.port) {
-            portNote = "listener port \(bound.port) is inside the ephemeral range \(ephemeral.low)-\(ephemeral.high)"
-                + (config.address.port == 0 ? " (no port outside it was free)" : "")
-                + ": a connect may be given it as its source port"
-        } else {
-            portNote = nil
-        }
-        address = bound
-        self.sockets = sockets
-        self.threadCount = config.accepts ? threadCount : 0
-        var threads: [PosixThread] = []
-        let threadCounts = (0..<(config.accepts ? threadCount : 0)).map { _ in ThreadCounts() }
-        self.threadCounts = threadCounts
-        let shared = SharedHeld(limit: config.mode == .hold ? Swift.max(0, config.holdLimit) : Int.max)
-        self.shared = shared
-        if config.accepts {
-            let cpus = config.cpus ?? defaultCPUs
-            for i in 0..<threadCount {
-                let socket = sockets[i % sockets.count]
-                let cpu = cpus.isEmpty ? nil : cpus[i % cpus.count]
-                let sharedSocket = sockets.count == 1 && threadCount > 1
-                let context = AcceptContext(socket: socket, cpu: cpu, mode: config.mode, exclusive: sharedSocket,
-                                            counts: threadCounts[i], shared: shared)
-                do {
-                    threads.append(try PosixThread.spawn { [stopFlag] in context.run(stop: stopFlag) })
-                } catch {
-                    stopFlag.stop()
-                    threads.forEach { $0.join() }
-                    sockets.forEach { $0.closeSocket() }
-                    throw Failure.call("pthread_create", error)
-                }
-            }
-        }
-        self.threads = threads
+        return (sockets, bound)
+    }
+
+    /// A listener port inside the ephemeral range can be handed to a connect as its source.
+    static func portNote(_ bound: SocketAddress, requested: SocketAddress, ephemeral: EphemeralPorts) -> String? {
+        guard bound.family != .unix && ephemeral.contains(bound.port) else { return nil }
+        return "listener port \(bound.port) is inside the ephemeral range \(ephemeral.low)-\(ephemeral.high)"
+            + (requested.port == 0 ? " (no port outside it was free)" : "")
+            + ": a connect may be given it as its source port"
     }
 
     /// Connections accepted so far (live; exact after `stop()`).
