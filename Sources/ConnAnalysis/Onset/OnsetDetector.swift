@@ -145,15 +145,7 @@ package struct OnsetDetector: Sendable {
     package let settleBuckets: Int
     package let baselineBuckets: Int
     package var seen = 0
-    // Baseline: the last `baselineBuckets` costs and rates, in fixed storage (a slow
-    // baseline that takes longer to reach `baselineCalls` overwrites, never grows).
-    package var baseCosts: [Double]
-    package var baseRates: [Double]
-    package var baseCostCount = 0
-    package var baseRateCount = 0
-    package var baseCalls: UInt64 = 0
-    package var baseEven: UInt64 = 0
-    package var baseOdd: UInt64 = 0
+    package var learner: BaselineLearner
     /// Any parity sample at all, ever: without one the target has no ports (unix).
     package var sawParity = false
     package private(set) var baselineCostNs: Double?
@@ -163,18 +155,15 @@ package struct OnsetDetector: Sendable {
     package var window = OnsetBucket()
     package var windowFill = 0
     package var windowStart = 0
-    package var badRun = 0
-    package var badRunStart = 0
-    package var badRunSignal: Signal = .connectCallCost
-    package var badRunSum = OnsetBucket()
-    /// The run so far is dear windows whose parity is not yet known (none is bad yet).
-    package var badRunUndecided = false
+    /// The bad (or undecided) windows in a row so far; nil after a fine one.
+    package var run: BadRun?
     /// First bucket of the current unbroken run of dear buckets (`riseBucketFactor`).
     package var dearSince: Int?
     /// The first run of dear windows, `sustain` long or more, that parity could not
     /// decide (too few samples pooled): what a report says when no cost rise fired.
     package private(set) var undecided: OnsetEvidence.Undecided?
-    package var undecidedRunStart = -1
+    /// Where the run `undecided` describes began.
+    package var undecidedRunStart: Int?
     package private(set) var fired: Fired?
 
     package init(bucketNs: UInt64, parameters: Parameters = Parameters()) {
@@ -183,8 +172,50 @@ package struct OnsetDetector: Sendable {
         windowBuckets = Swift.max(1, Int((parameters.windowNs + bucketNs - 1) / bucketNs))
         settleBuckets = Int(parameters.settleNs / bucketNs)
         baselineBuckets = Swift.max(1, Int((parameters.baselineNs + bucketNs - 1) / bucketNs))
-        baseCosts = Array(repeating: 0, count: baselineBuckets)
-        baseRates = Array(repeating: 0, count: baselineBuckets)
+        learner = BaselineLearner(buckets: baselineBuckets)
+    }
+
+    /// The baseline: the last `buckets` costs and rates, in fixed storage (a slow baseline
+    /// that takes longer to reach `baselineCalls` overwrites, never grows), and the
+    /// parity samples.
+    package struct BaselineLearner: Sendable {
+        var costs: [Double]
+        var rates: [Double]
+        var costCount = 0
+        var rateCount = 0
+        var calls: UInt64 = 0
+        var even: UInt64 = 0
+        var odd: UInt64 = 0
+
+        init(buckets: Int) {
+            costs = Array(repeating: 0, count: buckets)
+            rates = Array(repeating: 0, count: buckets)
+        }
+
+        mutating func add(_ b: OnsetBucket) {
+            if b.calls > 0 {
+                costs[costCount % costs.count] = Double(b.callNs) / Double(b.calls)
+                costCount += 1
+            }
+            rates[rateCount % rates.count] = Double(b.established)
+            rateCount += 1
+            calls += UInt64(b.calls)
+            even += UInt64(b.evenPorts)
+            odd += UInt64(b.oddPorts)
+        }
+
+        func ready(minimumCalls: UInt64) -> Bool { rateCount >= rates.count && calls >= minimumCalls && costCount > 0 }
+    }
+
+    /// Bad (or dear, undecided) windows in a row: where they began, how many, what they
+    /// are named for, and their buckets added up.
+    package struct BadRun: Sendable {
+        var start: Int
+        var windows = 0
+        var signal: Signal = .connectCallCost
+        var sum = OnsetBucket()
+        /// Dear windows whose parity is not yet known (none is bad yet).
+        var undecided = true
     }
 
     /// Feeds the next bucket; returns what fired, once.
@@ -225,69 +256,53 @@ package struct OnsetDetector: Sendable {
 
     /// Judges the window just filled against the run it may extend.
     package mutating func closeWindow() -> Fired? {
-        let pooled = badRun > 0 ? badRunSum + window : window
+        let pooled = run.map { $0.sum + window } ?? window
         let verdict = judge(window, pooled: pooled)
-        if verdict == .contention && undecidedRunStart == badRunStart && badRun > 0 {
+        if verdict == .contention, let r = run, undecidedRunStart == r.start {
             // The run parity could not decide is decided now: not a port search.
             undecided = nil
-            undecidedRunStart = -1
+            undecidedRunStart = nil
         }
-        guard verdict != .fine && verdict != .contention else { endRun(); return nil }
-        if badRun == 0 {
-            // The rise began where the dear buckets leading into this window began.
-            badRunStart = Swift.max(dearSince ?? windowStart, windowStart - windowBuckets)
-            badRunSum = OnsetBucket()
-            badRunUndecided = true
-        }
-        badRun += 1
-        badRunSum = badRunSum + window
-        if case .bad(let signal) = verdict, badRunUndecided || (badRunSignal == .rateDrop && signal != .rateDrop) {
+        guard verdict != .fine && verdict != .contention else { run = nil; return nil }
+        // The rise began where the dear buckets leading into this window began.
+        var r = run ?? BadRun(start: Swift.max(dearSince ?? windowStart, windowStart - windowBuckets))
+        r.windows += 1
+        r.sum = r.sum + window
+        if case .bad(let signal) = verdict, r.undecided || (r.signal == .rateDrop && signal != .rateDrop) {
             // Named for the cost once any window shows it: the rate falls because each
             // connect() costs more, and the generator cannot keep up.
-            badRunSignal = signal
-            badRunUndecided = false
+            r.signal = signal
+            r.undecided = false
         }
-        if badRunUndecided {
-            if badRun >= p.sustain { noteUndecided() }
+        run = r
+        if r.undecided {
+            if r.windows >= p.sustain { noteUndecided(r) }
             return nil
         }
-        guard badRun >= p.sustain else { return nil }
-        var measured = evidence(badRunSum, windows: badRun)
-        if undecidedRunStart != badRunStart { measured.undecidedBefore = undecided }
-        fired = Fired(bucket: badRunStart, signal: badRunSignal, measured: measured)
+        guard r.windows >= p.sustain else { return nil }
+        var measured = evidence(r.sum, windows: r.windows)
+        if undecidedRunStart != r.start { measured.undecidedBefore = undecided }
+        fired = Fired(bucket: r.start, signal: r.signal, measured: measured)
         return fired
     }
 
-    package mutating func endRun() {
-        badRun = 0
-        badRunUndecided = false
-    }
-
     /// Keeps the first run parity could not decide, and how far it went.
-    package mutating func noteUndecided() {
-        guard undecided == nil || undecidedRunStart == badRunStart else { return }
-        undecidedRunStart = badRunStart
-        let e = evidence(badRunSum, windows: badRun)
+    package mutating func noteUndecided(_ r: BadRun) {
+        guard undecided == nil || undecidedRunStart == r.start else { return }
+        undecidedRunStart = r.start
+        let e = evidence(r.sum, windows: r.windows)
         undecided = OnsetEvidence.Undecided(
-            startNs: UInt64(badRunStart) * bucketNs, spanNs: e.spanNs, costFactor: e.costFactorSeen ?? 0,
+            startNs: UInt64(r.start) * bucketNs, spanNs: e.spanNs, costFactor: e.costFactorSeen ?? 0,
             paritySamples: e.paritySamples, paritySamplesBaseline: e.paritySamplesBaseline,
             paritySamplesNeeded: Swift.max(p.paritySamplesMin, 1), costIsSubmission: p.costIsSubmission)
     }
 
     package mutating func learnBaseline(_ b: OnsetBucket) {
-        if b.calls > 0 {
-            baseCosts[baseCostCount % baselineBuckets] = Double(b.callNs) / Double(b.calls)
-            baseCostCount += 1
-        }
-        baseRates[baseRateCount % baselineBuckets] = Double(b.established)
-        baseRateCount += 1
-        baseCalls += UInt64(b.calls)
-        baseEven += UInt64(b.evenPorts)
-        baseOdd += UInt64(b.oddPorts)
-        guard baseRateCount >= baselineBuckets && baseCalls >= p.baselineCalls && baseCostCount > 0 else { return }
-        baselineCostNs = Self.medianInPlace(&baseCosts, count: Swift.min(baseCostCount, baselineBuckets))
-        baselineEstablishedPerBucket = Self.medianInPlace(&baseRates, count: baselineBuckets)
-        baselineOddShare = share(even: baseEven, odd: baseOdd)
+        learner.add(b)
+        guard learner.ready(minimumCalls: p.baselineCalls) else { return }
+        baselineCostNs = Self.medianInPlace(&learner.costs, count: Swift.min(learner.costCount, baselineBuckets))
+        baselineEstablishedPerBucket = Self.medianInPlace(&learner.rates, count: baselineBuckets)
+        baselineOddShare = share(even: learner.even, odd: learner.odd)
     }
 
     package enum Verdict: Equatable {
@@ -340,7 +355,7 @@ package struct OnsetDetector: Sendable {
             costMeanNs: s.calls > 0 ? Double(s.callNs) / Double(s.calls) : nil,
             costBaselineNs: baselineCostNs ?? 0,
             paritySamples: UInt64(s.evenPorts) + UInt64(s.oddPorts),
-            paritySamplesBaseline: baseEven + baseOdd,
+            paritySamplesBaseline: learner.even + learner.odd,
             oddShareWindow: share(even: UInt64(s.evenPorts), odd: UInt64(s.oddPorts)),
             oddShareBaseline: baselineOddShare,
             paritySamplesNeeded: Swift.max(p.paritySamplesMin, 1),
