@@ -19,7 +19,7 @@ import ConnModel
 /// scan in user space. One io_uring_enter per loop turn submits everything queued.
 ///
 /// Every buffer the kernel reads at submission — addresses, option values, timeouts,
-/// deadlines — is allocated once here, so an attempt allocates nothing.
+/// deadlines — is allocated once, in ``UringBuffers``, so an attempt allocates nothing.
 ///
 /// Where this kernel cannot set a socket's options or bind it through the ring
 /// (SOCKET_URING_OP_SETSOCKOPT is 6.7+, IORING_OP_BIND 6.11+), or `--uring-socket
@@ -33,26 +33,13 @@ struct UringDriver: CompletionDriver, ~Copyable {
 
     let ring: IoUring
     let timeoutNs: UInt64
-    /// Targets and sources as sockaddr_storage, with their lengths and domains.
-    let targetAddrs: UnsafeMutablePointer<sockaddr_storage>
-    let targetLens: [socklen_t]
-    let targetDomains: [Int32]
-    let sourceAddrs: UnsafeMutablePointer<sockaddr_storage>
-    let sourceLens: [socklen_t]
-    /// Option values: int 1, linger {1, 0}, the port range.
-    let values: UnsafeMutableRawPointer
-    /// Completions copied out of the CQ by ``poll(timeoutNs:)``.
-    let cqUserData: UnsafeMutablePointer<UInt64>
-    let cqResults: UnsafeMutablePointer<Int32>
-    let cqCapacity: Int
+    /// Declared after the ring, so the ring is torn down before the buffers it reads go.
+    let buffers: UringBuffers
     let sqEntries: UInt32
     /// `--uring-socket syscalls` (resolved): socket, options and bind by syscalls.
     let plainSetup: Bool
     /// The strategy (options, sources and their round-robin), whichever way the socket is made.
     var setup: SocketSetup
-    /// The socket of each slot in plain mode (-1: none).
-    let plainFds: UnsafeMutablePointer<Int32>
-    let slotCount: Int
     /// Chains queued since the last submission, and what the last submission cost.
     var chainsQueued = 0
     var lastSubmit = SubmitCost()
@@ -63,17 +50,27 @@ struct UringDriver: CompletionDriver, ~Copyable {
     /// Per target: a loopback or unix target, whose connects get their timer only if
     /// still pending after the submission (see ``armTimers(_:)``).
     let timerAfterSubmit: [Bool]
-    /// Tags of the connects submitted without a timer since the last ``armTimers(_:)``.
-    let unarmed: UnsafeMutablePointer<UInt64>
+    /// How many tags ``UringBuffers/unarmed`` holds.
     var unarmedCount = 0
-    /// Each slot's timer deadline, read by the kernel at submission.
-    let deadlines: UnsafeMutablePointer<IoUring.Deadline>
-    /// Per slot: its chain closes the socket itself, right after the connect.
-    let chainClosed: UnsafeMutablePointer<Bool>
     /// How each connect was bounded (the report's `uring_*` figures).
     var timers = UringTimerCounts()
 
-    static let valueOne = 0, valueLinger = 8, valuePortRange = 16
+    var targetAddrs: UnsafeMutablePointer<sockaddr_storage> { buffers.targetAddrs }
+    var targetLens: [socklen_t] { buffers.targetLens }
+    var targetDomains: [Int32] { buffers.targetDomains }
+    var sourceAddrs: UnsafeMutablePointer<sockaddr_storage> { buffers.sourceAddrs }
+    var sourceLens: [socklen_t] { buffers.sourceLens }
+    var values: UnsafeMutableRawPointer { buffers.values }
+    var cqUserData: UnsafeMutablePointer<UInt64> { buffers.cqUserData }
+    var cqResults: UnsafeMutablePointer<Int32> { buffers.cqResults }
+    var cqCapacity: Int { buffers.cqCapacity }
+    var plainFds: UnsafeMutablePointer<Int32> { buffers.plainFds }
+    var slotCount: Int { buffers.slotCount }
+    var unarmed: UnsafeMutablePointer<UInt64> { buffers.unarmed }
+    var deadlines: UnsafeMutablePointer<IoUring.Deadline> { buffers.deadlines }
+    var chainClosed: UnsafeMutablePointer<Bool> { buffers.chainClosed }
+
+    static let valueOne = UringBuffers.valueOne, valueLinger = UringBuffers.valueLinger, valuePortRange = UringBuffers.valuePortRange
 
     init(capacity: Int, config: RunConfig, workerID: Int, targets: [SocketAddress]) throws(Errno) {
         let sq = UringDriver.powerOfTwo(atLeast: 256)
@@ -84,49 +81,12 @@ struct UringDriver: CompletionDriver, ~Copyable {
             throw error.errno
         }
         timeoutNs = config.timeoutNs
-        let tAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, targets.count))
-        targetAddrs = tAddrs
-        var lens: [socklen_t] = [], domains: [Int32] = []
-        for (k, t) in targets.enumerated() {
-            let len = t.withSockaddr { p, l in
-                UnsafeMutableRawPointer(tAddrs + k).copyMemory(from: p, byteCount: Int(l))
-                return l
-            }
-            lens.append(len)
-            domains.append(t.domain)
-        }
-        targetLens = lens
-        targetDomains = domains
         timerAfterSubmit = targets.map { $0.family == .unix || $0.isLoopback }
-        let s = config.strategy
-        let sAddrs = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: Swift.max(1, s.sources.count))
-        sourceAddrs = sAddrs
-        var slens: [socklen_t] = []
-        for (k, src) in s.sources.enumerated() {
-            slens.append(src.withSockaddr { p, l in
-                UnsafeMutableRawPointer(sAddrs + k).copyMemory(from: p, byteCount: Int(l))
-                return l
-            })
-        }
-        sourceLens = slens
         setup = SocketSetup(config: config, workerID: workerID)
-        values = .allocate(byteCount: 32, alignment: 8)
-        values.storeBytes(of: Int32(1), toByteOffset: Self.valueOne, as: Int32.self)
-        values.storeBytes(of: linger(l_onoff: 1, l_linger: 0), toByteOffset: Self.valueLinger, as: linger.self)
-        values.storeBytes(of: setup.portRangeValue, toByteOffset: Self.valuePortRange, as: UInt32.self)
-        cqCapacity = Int(cq)
+        buffers = UringBuffers(slots: capacity, completions: Int(cq), targets: targets, sources: config.strategy.sources,
+                               portRangeValue: setup.portRangeValue)
         sqEntries = sq
         plainSetup = config.uringSocket == .syscalls
-        slotCount = capacity
-        plainFds = .allocate(capacity: Swift.max(1, capacity))
-        plainFds.initialize(repeating: -1, count: Swift.max(1, capacity))
-        cqUserData = .allocate(capacity: cqCapacity)
-        cqResults = .allocate(capacity: cqCapacity)
-        chainClosed = .allocate(capacity: Swift.max(1, capacity))
-        chainClosed.initialize(repeating: false, count: Swift.max(1, capacity))
-        unarmed = .allocate(capacity: Swift.max(1, capacity))
-        deadlines = .allocate(capacity: Swift.max(1, capacity))
-        deadlines.initialize(repeating: IoUring.Deadline(), count: Swift.max(1, capacity))
     }
 
     deinit {
@@ -136,15 +96,6 @@ struct UringDriver: CompletionDriver, ~Copyable {
             _ = try? ring.enter(waitFor: 0, timeoutNs: 0)
             for k in 0..<slotCount where plainFds[k] >= 0 { FileDescriptor(rawValue: plainFds[k]).closeSocket() }
         }
-        plainFds.deallocate()
-        targetAddrs.deallocate()
-        sourceAddrs.deallocate()
-        values.deallocate()
-        cqUserData.deallocate()
-        cqResults.deallocate()
-        unarmed.deallocate()
-        deadlines.deallocate()
-        chainClosed.deallocate()
     }
 
     static func powerOfTwo(atLeast n: Int) -> UInt32 {
