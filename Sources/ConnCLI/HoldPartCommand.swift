@@ -9,10 +9,10 @@ import ConnAnalysis
 
 /// `connbench hold-part`: one process of a hold, started by `connbench hold` (never by
 /// hand, hence hidden). Its stdin and stdout are one socket to the supervisor, carrying
-/// lines: the part says `ready INODE` (its namespace, which the supervisor checks is its
-/// own), a generator later `built N`, and at the end `result JSON`; the supervisor says
-/// `go T` (CLOCK_MONOTONIC ns) and `close`. EOF means the supervisor is gone: the part
-/// closes everything and exits, and it dies with its supervisor's thread anyway
+/// ``HoldPartMessage``s one way (ready with its namespace, which the supervisor checks is
+/// its own; a generator's built; the result; an error) and ``HoldSupervisorMessage``s the
+/// other (go at a CLOCK_MONOTONIC time, close). EOF means the supervisor is gone: the
+/// part closes everything and exits, and it dies with its supervisor's thread anyway
 /// (PR_SET_PDEATHSIG).
 struct HoldPartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,7 +56,7 @@ struct HoldPartCommand: ParsableCommand {
     }
 
     private func fail(_ out: FileDescriptor, _ message: String) -> CLIFailure {
-        ChannelIO.sendAll(out, "error \(message)\n")
+        HoldChannel.send(HoldPartMessage.error(message), on: out)
         return CLIFailure("hold part \(part): \(message)")
     }
 
@@ -68,29 +68,31 @@ struct HoldPartCommand: ParsableCommand {
                                     sources: sourceList, targets: targets, timeoutNs: timeoutNs, buildLimitNs: buildLimitNs)
         let run: HoldRun
         do { run = try HoldRun(config: config) } catch { throw fail(out, "setup failed: \(error.name)") }
-        ChannelIO.sendAll(out, "ready \(inode)\n")
+        HoldChannel.send(HoldPartMessage.ready(namespaceInode: inode), on: out)
         var go: UInt64?
         while go == nil, let line = reader.nextLine(timeoutNs: lifeLimitNs) {
-            if line.hasPrefix("go ") { go = UInt64(line.dropFirst(3)) }
-            if line == "close" { break }
+            let m = HoldChannel.decode(line, as: HoldSupervisorMessage.self)
+            if case .go(let at) = m { go = at }
+            if m == .close { break }
         }
         var closeSeen = go == nil
         if let go {
             run.build(go: go, control: reader.fd) {
                 reader.fill()
-                while let line = reader.takeLine() { if line == "close" { closeSeen = true } }
+                while let line = reader.takeLine() { if Self.isClose(line) { closeSeen = true } }
                 return closeSeen || reader.closed
             }
         }
-        ChannelIO.sendAll(out, "built \(run.openCount)\n")
+        HoldChannel.send(HoldPartMessage.built(open: run.openCount), on: out)
         while !closeSeen, !reader.closed, let line = reader.nextLine(timeoutNs: lifeLimitNs) {
-            if line == "close" { closeSeen = true }
+            if Self.isClose(line) { closeSeen = true }
         }
         run.countLost()
         run.closeAll()
-        let data = try JSONEncoder().encode(run.report())
-        ChannelIO.sendAll(out, "result " + String(decoding: data, as: UTF8.self) + "\n")
+        HoldChannel.send(HoldPartMessage.generatorResult(run.report()), on: out)
     }
+
+    static func isClose(_ line: String) -> Bool { HoldChannel.decode(line, as: HoldSupervisorMessage.self) == .close }
 
     private func runListener(ports: [UInt16], reader: LineReader, out: FileDescriptor, inode: UInt64) throws {
         var listeners: [Listener] = []
@@ -106,8 +108,8 @@ struct HoldPartCommand: ParsableCommand {
                 throw fail(out, error.description)
             }
         }
-        ChannelIO.sendAll(out, "ready \(inode)\n")
-        while !reader.closed, let line = reader.nextLine(timeoutNs: lifeLimitNs), line != "close" {}
+        HoldChannel.send(HoldPartMessage.ready(namespaceInode: inode), on: out)
+        while !reader.closed, let line = reader.nextLine(timeoutNs: lifeLimitNs), !Self.isClose(line) {}
         var r = HoldListenerResult(part: part)
         r.heldAtStop = listeners.reduce(0) { $0 + $1.heldConnections }
         r.heldPeak = listeners.reduce(0) { $0 + $1.heldPeak }
@@ -116,7 +118,6 @@ struct HoldPartCommand: ParsableCommand {
         r.accepted = listeners.reduce(0) { $0 + $1.acceptedCount }
         r.closed = listeners.reduce(0) { $0 + $1.closedCount }
         r.closedOverHoldLimit = listeners.reduce(0) { $0 + $1.closedOverHoldLimit }
-        let data = try JSONEncoder().encode(r)
-        ChannelIO.sendAll(out, "result " + String(decoding: data, as: UTF8.self) + "\n")
+        HoldChannel.send(HoldPartMessage.listenerResult(r), on: out)
     }
 }

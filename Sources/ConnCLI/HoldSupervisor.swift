@@ -69,13 +69,14 @@ final class HoldSupervisor {
         }
     }
 
-    /// Waits for `ready INODE` from a part and checks it is in our namespace.
+    /// Waits for a part's `ready` and checks it is in our namespace.
     private func awaitReady(_ child: ChildProcess, what: String, namespace: UInt64) throws(Failure) {
         guard let line = readers[child.pid]?.nextLine(timeoutNs: 20_000_000_000) else {
             throw Failure(message: "\(what) (pid \(child.pid)) did not start")
         }
-        if line.hasPrefix("error ") { throw Failure(message: "\(what): \(line.dropFirst(6))") }
-        guard line.hasPrefix("ready "), let inode = UInt64(line.dropFirst(6)) else {
+        let message = HoldChannel.decode(line, as: HoldPartMessage.self)
+        if case .error(let why) = message { throw Failure(message: "\(what): \(why)") }
+        guard case .ready(let inode) = message else {
             throw Failure(message: "\(what) said '\(line.prefix(80))' instead of ready")
         }
         guard inode == namespace else {
@@ -109,7 +110,7 @@ final class HoldSupervisor {
         for (k, g) in generators.enumerated() { try awaitReady(g, what: "generator part \(k)", namespace: namespace) }
     }
 
-    /// Lines that arrived from generators, by pid: `built …` and `result …`.
+    /// What the generators said, by pid: built, and their results.
     private var built: Set<Int32> = []
     private var results: [Int32: HoldPartResult] = [:]
     private var gone: Set<Int32> = []
@@ -129,17 +130,20 @@ final class HoldSupervisor {
     }
 
     private func take(_ line: String, from pid: Int32) {
-        if line.hasPrefix("built ") { built.insert(pid) }
-        if line.hasPrefix("result "), let r = try? JSONDecoder().decode(HoldPartResult.self, from: Data(line.dropFirst(7).utf8)) {
+        switch HoldChannel.decode(line, as: HoldPartMessage.self) {
+        case .built: built.insert(pid)
+        case .generatorResult(let r):
             results[pid] = r
             built.insert(pid)
+        case .error(let why): report.notes.append("part pid \(pid): \(why)")
+        case .ready, .listenerResult: report.notes.append("part pid \(pid) said '\(line.prefix(80))' out of turn")
+        case nil: report.notes.append("part pid \(pid) said '\(line.prefix(80))', not a message")
         }
-        if line.hasPrefix("error ") { report.notes.append("part pid \(pid): \(line.dropFirst(6))") }
     }
 
     private func buildAndHold() {
         let go = MonotonicClock.now() + 100_000_000
-        for g in generators { g.send("go \(go)") }
+        for g in generators { HoldChannel.send(HoldSupervisorMessage.go(atNs: go), on: g.channel) }
         Console.status("hold: \(plan.processes) generator part(s) and \(plan.processes) listener process(es) in \(report.namespace); building up \(plan.options.connections) connections")
         // Parts end their own build-up by buildLimitNs; the margin covers their timeouts.
         let buildEnd = go + plan.buildLimitNs + plan.options.timeoutNs + 5_000_000_000
@@ -167,7 +171,7 @@ final class HoldSupervisor {
     }
 
     private func finish() {
-        for g in generators { g.send("close") }
+        for g in generators { HoldChannel.send(HoldSupervisorMessage.close, on: g.channel) }
         let end = MonotonicClock.now() + 60_000_000_000
         while results.count + gone.subtracting(Set(results.keys)).count < generators.count, MonotonicClock.now() < end {
             pollGenerators(timeoutMs: 100)
@@ -177,11 +181,11 @@ final class HoldSupervisor {
         let listening = Int64(plan.listenerPorts.joined().count)
         let settle = MonotonicClock.now() + 5_000_000_000
         while MonotonicClock.now() < settle, (NetCounters.read()[counter: .tcpInUse] ?? 0) > listening { usleep(20_000) }
-        for l in listeners { l.send("close") }
+        for l in listeners { HoldChannel.send(HoldSupervisorMessage.close, on: l.channel) }
         var listenerResults: [HoldListenerResult] = []
         for (k, l) in listeners.enumerated() {
-            if let line = readers[l.pid]?.nextLine(timeoutNs: 10_000_000_000), line.hasPrefix("result "),
-               let r = try? JSONDecoder().decode(HoldListenerResult.self, from: Data(line.dropFirst(7).utf8)) {
+            if let line = readers[l.pid]?.nextLine(timeoutNs: 10_000_000_000),
+               case .listenerResult(let r) = HoldChannel.decode(line, as: HoldPartMessage.self) {
                 listenerResults.append(r)
             } else {
                 report.notes.append("listener process \(k) did not report")
@@ -218,7 +222,7 @@ final class HoldSupervisor {
     /// On an early failure: tell whatever started to close, then reap it.
     private func cleanUp() {
         guard !listeners.isEmpty || !generators.isEmpty else { return }
-        for c in generators + listeners { c.send("close") }
+        for c in generators + listeners { HoldChannel.send(HoldSupervisorMessage.close, on: c.channel) }
         reapAll()
     }
 }

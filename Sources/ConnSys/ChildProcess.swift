@@ -50,12 +50,6 @@ public struct ChildProcess: Sendable, WaitableChild {
         return ChildProcess(pid: pid, channel: FileDescriptor(rawValue: pair[0]))
     }
 
-    /// Sends a whole line to the child; false when it is gone.
-    @discardableResult
-    public func send(_ line: String) -> Bool {
-        ChannelIO.sendAll(channel, line + "\n")
-    }
-
     /// For a child: SIGKILL when the thread that spawned it ends, so that a supervisor
     /// killed outright takes its parts (and their connections) with it.
     public static func dieWithParent() {

@@ -1,0 +1,20 @@
+/// What a hold part tells its supervisor, one JSON object per line on their socket.
+package enum HoldPartMessage: Codable, Sendable, Equatable {
+    /// Set up; running in the network namespace with this nsfs inode (the supervisor
+    /// checks it is the run's own).
+    case ready(namespaceInode: UInt64)
+    /// A generator's build-up has ended with this many connections open.
+    case built(open: UInt64)
+    case generatorResult(HoldPartResult)
+    case listenerResult(HoldListenerResult)
+    /// The part could not go on; the line says why.
+    case error(String)
+}
+
+/// What the supervisor tells a hold part.
+package enum HoldSupervisorMessage: Codable, Sendable, Equatable {
+    /// Start building at this CLOCK_MONOTONIC time (ns), the same for every part.
+    case go(atNs: UInt64)
+    /// Close everything, report, and exit.
+    case close
+}
