@@ -3,6 +3,9 @@ import ConnModel
 extension ReportJSON {
     /// The stable part of report.json: what the text report's figures say, named for tools
     /// (units in the names). Derived from the ``RunReport``; see docs/report-schema.md.
+    ///
+    /// Its stored properties are the keys of report.json's `summary` object, one each, as the
+    /// schema names them.
     struct Summary: Codable {
         var startedAtUTC: String
         var startEpochMs: UInt64?

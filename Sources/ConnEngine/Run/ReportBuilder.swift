@@ -5,6 +5,8 @@ import ConnModel
 import ConnAnalysis
 
 /// Merges the workers' results into one ``RunReport`` after they have stopped.
+///
+/// Its stored properties are what the run's phases hand over to the report, one each, read once.
 struct ReportBuilder {
     var config: RunConfig
     var workerCount: Int

@@ -27,31 +27,18 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
     let targets: [SocketAddress]
     var nextTarget: Int
-    /// Loopback targets inside the ephemeral range: a connect to one can be given that
-    /// very port as its source and connect to itself (simultaneous open). Only while
-    /// nothing listens there — connect() never picks a port that something is bound to —
-    /// and then nearly every attempt is refused. So the check (one getsockname per
-    /// established connect) is armed by the first ECONNREFUSED, not paid on every
-    /// attempt of a healthy run.
-    let selfConnectPorts: [UInt16]
-    var selfConnectArmed = false
-    let trackPorts: Bool
-    /// Port parity is read for 1 attempt in `paritySampleMask + 1`, every attempt with
+    var selfConnect: SelfConnectCheck
+    /// Source ports are read (for parity and TIME_WAIT) only where a descriptor can say
+    /// them: TCP on epoll. Parity is read for 1 attempt in `mask + 1`, every attempt with
     /// `--until-exhausted` (a 1000-port range runs out in tens of ms).
-    let paritySampleMask: UInt64
+    let portSampling: (enabled: Bool, mask: UInt64)
     let timeoutNs: UInt64
     let maxAttempts: UInt64
     let spinNs: UInt64
     var localAttempts: UInt64 = 0
     /// Attempts handed to epoll and not yet ended: with none, a poll has nothing to see.
     var watched = 0
-    /// `--until-exhausted` only: the online detector and when to stop after it fired.
-    let untilExhausted: Bool
-    let tailNs: UInt64
-    var detector: OnsetDetector
-    var detectorFed = 0
-    var exhaustStopNs: UInt64 = .max
-    var onlineOnset: OnsetDetector.Fired?
+    var onsetWatch: OnlineOnsetWatch
     /// Intervals published for the progress line, and when the next one ends.
     var progressPublished = 0
     var nextProgressNs: UInt64 = .max
@@ -78,16 +65,14 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         nextTarget = plan.id % Swift.max(1, plan.targets.count)
         // io_uring's sockets live in fixed-file slots with no descriptor to ask for the
         // local port: no port parity sample and no self-connect check there.
-        selfConnectPorts = Driver.submitsChains ? []
-            : plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port)
-        trackPorts = !Driver.submitsChains && plan.targets.contains { $0.family != .unix }
-        paritySampleMask = config.untilExhausted ? 0 : 7
+        selfConnect = SelfConnectCheck(ports: Driver.submitsChains ? []
+            : plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port))
+        portSampling = (!Driver.submitsChains && plan.targets.contains { $0.family != .unix }, config.untilExhausted ? 0 : 7)
         timeoutNs = config.timeoutNs
         maxAttempts = config.maxAttemptsPerWorker
         spinNs = config.spinNs
-        untilExhausted = config.untilExhausted
-        tailNs = config.tailNs
-        detector = OnsetDetector(bucketNs: rec.onset.bucketNs, parameters: .init(engine: Driver.engine))
+        onsetWatch = OnlineOnsetWatch(enabled: config.untilExhausted, tailNs: config.tailNs,
+                                      detector: OnsetDetector(bucketNs: rec.onset.bucketNs, parameters: .init(engine: Driver.engine)))
     }
 
     var openLoop: Bool { plan.perWorkerIntervalNs != nil }
@@ -108,9 +93,9 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
             if !mayStart && slots.busyCount == 0 { break }
             let turn = mayStart ? startTurn(now: &now, endNs: t.endNs) : (moreDue: false, started: false)
-            if untilExhausted {
+            if onsetWatch.enabled {
                 feedDetector(now: now)
-                if now >= exhaustStopNs {
+                if now >= onsetWatch.stopNs {
                     plan.onsetStop.stop()
                     stop.stop()
                     break
@@ -265,7 +250,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             for e in OnsetBucket.exhaustionErrnos { f.exhaustion += UInt64(rec.series.errors[base + ErrorTable.slot(e)]) }
             let h = rec.series.latency[k]
             f.p99Us = h.totalCount > 0 ? UInt64(h.valueAtPercentile(99)) : 0
-            f.onset = onlineOnset != nil
+            f.onset = onsetWatch.fired != nil
             slot.publish(f, interval: k)
             progressPublished = k + 1
         }
@@ -273,17 +258,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     }
 
 
-    /// Feeds the online detector every bucket that has closed; when it fires, the run
-    /// ends `tailNs` later (so the report still shows the rate after onset).
+    /// Feeds the online detector every bucket that has closed.
     mutating func feedDetector(now: UInt64) {
         let current = rec.bucket(at: now)
-        while detectorFed < current {
-            if let f = detector.feed(rec.onset.buckets[detectorFed]) {
-                onlineOnset = f
-                exhaustStopNs = Swift.min(exhaustStopNs, now + tailNs)
-            }
-            detectorFed += 1
-        }
+        while onsetWatch.fed < current { onsetWatch.feed(rec.onset.buckets[onsetWatch.fed], now: now) }
     }
 
     // MARK: one attempt
@@ -337,7 +315,7 @@ extension WorkerLoop where Driver: ReadinessDriver & ~Copyable {
         rec.started(measured: measured, at: beganNs)
         rec.connectCalled(measured: measured, intendedNs: intendedNs, callNs: callNs, returnNs: returnNs)
         if sampled { rec.callRunning(measured: measured, callNs: callNs, returnNs: returnNs, waitNs: sched.waitNow() &- waitBefore) }
-        if trackPorts {
+        if portSampling.enabled {
             if case .failed = outcome {} else { sampleSourcePort(fd, target: target, at: callNs) }
         }
         if sampled { slots.slots[i].sampleCostNs = MonotonicClock.now() - returnNs }
@@ -376,7 +354,7 @@ extension WorkerLoop where Driver: ~Copyable {
     /// Port parity, for the onset detector, on a sample of attempts.
     @inline(__always)
     mutating func sampleSourcePort(_ fd: FileDescriptor, target: SocketAddress, at t: UInt64) {
-        guard localAttempts & paritySampleMask == 0, let port = driver.localPort(fd) else { return }
+        guard localAttempts & portSampling.mask == 0, let port = driver.localPort(fd) else { return }
         rec.sourcePort(port, at: t)
     }
 
@@ -384,7 +362,7 @@ extension WorkerLoop where Driver: ~Copyable {
     /// construction, so the port is all there is to compare).
     @inline(__always)
     mutating func checkSelfConnect(_ i: Int) {
-        if let port = driver.localPort(FileDescriptor(rawValue: slots.slots[i].fd)), selfConnectPorts.contains(port) {
+        if let port = driver.localPort(FileDescriptor(rawValue: slots.slots[i].fd)), selfConnect.ports.contains(port) {
             rec.f.selfConnects += 1
         }
     }
@@ -421,7 +399,7 @@ extension WorkerLoop where Driver: ~Copyable {
             rec.serviceRunning(slots.slots[i], at: now, waitNs: (sched.waitNow() &- slots.slots[i].waitAtCallNs) &+ slots.slots[i].sampleCostNs)
         }
         checkSyn(i, ending: .established, at: now)
-        if selfConnectArmed { checkSelfConnect(i) }
+        if selfConnect.armed { checkSelfConnect(i) }
         if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
         driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
         slots.release(i)
@@ -442,7 +420,7 @@ extension WorkerLoop where Driver: ~Copyable {
         let slot = slots.slots[i]
         rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
         noteExhaustion(errno, site: site, at: t)
-        if errno == .connectionRefused && !selfConnectPorts.isEmpty { selfConnectArmed = true }
+        if errno == .connectionRefused && !selfConnect.ports.isEmpty { selfConnect.armed = true }
         if slot.watched { watched -= 1; slots.slots[i].watched = false }
         driver.close(FileDescriptor(rawValue: slot.fd))
         slots.release(i)
@@ -450,9 +428,7 @@ extension WorkerLoop where Driver: ~Copyable {
 
     @inline(__always)
     mutating func noteExhaustion(_ errno: Errno, site: SyscallSite, at t: UInt64) {
-        if untilExhausted && exhaustStopNs == .max && site != .timeout && OnsetBucket.isExhaustion(errno) {
-            exhaustStopNs = t + tailNs
-        }
+        onsetWatch.noteErrno(errno, site: site, at: t)
     }
 
     /// connbench's own timer: a connect whose SYN was dropped can sit in SYN_SENT for
@@ -516,8 +492,8 @@ extension WorkerLoop where Driver: ~Copyable {
         r.marks = rec.marks.marks
         r.onsetBucketNs = rec.onset.bucketNs
         r.onsetBuckets = rec.onset.snapshot(upTo: rec.bucket(at: MonotonicClock.now()) + 1)
-        r.onlineOnset = onlineOnset
-        r.detectorFed = detectorFed
+        r.onlineOnset = onsetWatch.fired
+        r.detectorFed = onsetWatch.fed
         r.lastStartNs = rec.lastStartNs > timeline.startNs ? rec.lastStartNs - timeline.startNs : 0
         if let s = schedule {
             r.notStarted = s.notStarted(from: timeline.measureStartNs, to: loopEndNs)

@@ -4,6 +4,9 @@ import ConnModel
 import ConnAnalysis
 
 /// What a worker hands back when it stops; merged with the others afterwards.
+///
+/// Its stored properties are one per figure a worker measured, handed over whole once it has
+/// joined: grouping them would only add a level the merge reads through.
 struct WorkerResult: Sendable {
     var id: Int
     var cpu: Int?

@@ -2,6 +2,9 @@ import ConnSys
 
 /// Everything that defines a run. Its `keyValues` are printed at the top of every report,
 /// so a saved report is enough to repeat the run.
+///
+/// One stored property per setting a run can be given (saved as `run.setup.config` in report.json),
+/// so a saved run says exactly how it was made.
 public struct RunConfig: Sendable, Codable, Equatable {
     /// Where to connect. Empty: start the built-in loopback listener and connect to it.
     public var targets: [SocketAddress] = []

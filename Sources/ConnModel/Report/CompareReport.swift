@@ -52,6 +52,8 @@ package struct CompareReport: Sendable {
         }
     }
 
+    /// Its stored properties are the figures of one setting, as its row of compare.csv and
+    /// compare.txt shows them: a flat row, so a new figure is a new column.
     package struct SettingSummary: Sendable {
         package var label: String
         package var description: String

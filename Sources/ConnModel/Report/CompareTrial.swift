@@ -4,6 +4,9 @@ import ConnSys
 /// figures, how attempts ended, the errors and onset, and what else the machine did
 /// while it ran. The full report is not kept: a compare of many trials would hold every
 /// histogram for nothing.
+///
+/// Its stored properties are the figures of one trial, as a `kind=trial` row of compare.csv shows
+/// them: a flat row, so a new figure is a new column.
 package struct CompareTrial: Sendable, Codable, Equatable {
     /// Index into the plan's settings, and the 0-based measured round.
     package var setting: Int

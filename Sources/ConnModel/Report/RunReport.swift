@@ -3,6 +3,10 @@ import Histogram
 
 /// Everything a run measured, as a value: reporters are pure functions of it, and
 /// reports from several runs (or hosts) can be merged or compared without re-running.
+///
+/// One stored property per figure a run saves: report.json is this type encoded and
+/// docs/report.schema.json names its fields, so grouping them would move every key of every saved
+/// report; how each merges is in `RunMerge.reportRules`.
 public struct RunReport: Sendable, Codable {
     /// The configuration and what it resolved to; every setting is read from here.
     package var setup: RunSetup
@@ -242,6 +246,8 @@ public struct ErrorRow: Sendable, Codable, Equatable {
     }
 }
 
+/// One row of the time series: its stored properties are the columns of timeseries.csv and of
+/// report.json's `intervals`, one each; how each merges is in `RunMerge.intervalRules`.
 package struct IntervalRow: Sendable, Codable, Equatable {
     package var index: Int
     package var startSeconds: Double

@@ -2,6 +2,9 @@ import Histogram
 
 /// One step of a sweep: the figures a planner compares across load, and whether the
 /// step met the knee's conditions (and if not, which it missed first).
+///
+/// Its stored properties are the figures of one step, as a row of sweep.csv shows them: a flat
+/// row, so a new figure is a new column.
 package struct SweepStep: Sendable, Codable, Equatable {
     package var index: Int
     /// Open loop: the rate asked for. Nil in a load sweep (closed loop).
