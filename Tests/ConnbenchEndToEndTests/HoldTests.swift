@@ -106,5 +106,41 @@ extension HeavySuites {
             #expect(try Self.leftoverParts().isEmpty)
             #expect(try Self.namespaces() == netnsBefore)
         }
+
+        /// A supervisor killed outright (SIGKILL: no handler, no cleanup) takes its parts
+        /// with it: each dies with the thread that spawned it (PR_SET_PDEATHSIG), so no
+        /// part holds its connections on. The parts are seen running before the kill.
+        @Test(.needsRoot) func aSupervisorKilledWithSIGKILLLeavesNoPartRunning() throws {
+            #expect(try Self.leftoverParts().isEmpty, "parts of an earlier run")
+            let seen = SeenParts()
+            let watcher = Thread { seen.watch(for: 6) }
+            watcher.start()
+            let o = try TestSupport.run(["hold", "--connections", "20000", "--processes", "2", "--rate", "2000", "--hold", "20s"],
+                                        timeLimit: 60, interruptAfter: 2.5, signal: SIGKILL)
+            #expect(o.status == SIGKILL || o.status == 128 + SIGKILL, "status \(o.status): \(o.stderr)")
+            #expect(seen.most >= 4, "two generator and two listener parts should have been running: saw \(seen.most)")
+            var left = try Self.leftoverParts()
+            for _ in 0..<50 where !left.isEmpty {
+                usleep(100_000)
+                left = try Self.leftoverParts()
+            }
+            #expect(left.isEmpty, "parts outlived their supervisor: \(left)")
+        }
+
+        /// How many hold parts ran at once, sampled while a hold runs.
+        final class SeenParts: @unchecked Sendable {
+            private let lock = NSLock()
+            private var max = 0
+            var most: Int { lock.withLock { max } }
+
+            func watch(for seconds: Double) {
+                let end = Date().addingTimeInterval(seconds)
+                while Date() < end {
+                    let n = ((try? HoldTests.leftoverParts()) ?? "").split(separator: "\n").count
+                    lock.withLock { max = Swift.max(max, n) }
+                    usleep(200_000)
+                }
+            }
+        }
     }
 }
