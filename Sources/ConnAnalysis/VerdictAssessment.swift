@@ -35,7 +35,7 @@ package enum VerdictAssessment {
                 }
             } else {
                 cause = behindCause(r, concurrency: concurrency, failedShare: failedShare, errorCause: errorCause)
-                line = "verdict: rate not held: \(Num.rate(achieved))/s of \(Num.rate(requested))/s requested (\(String(format1: shortfall * 100))% short"
+                line = "verdict: rate not held: \(Num.rate(achieved))/s of \(Num.rate(requested))/s requested (\(Num.f1(shortfall * 100))% short"
                 if let n = r.notStarted, n > 0 { line += ", \(n) due attempts never started" }
                 line += "); generator behind: \(cause?.text ?? "")"
             }
@@ -48,10 +48,10 @@ package enum VerdictAssessment {
             if cause == nil && failedShare > 0.01, let errorCause { cause = (.failures, errorCause) }
         }
         if held == true, failures == nil, let o = r.onset {
-            line += "; but ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
+            line += "; but ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(Num.f1(o.seconds)) s, attempt \(o.attempt)"
         }
         if let generator = generatorNote(r, cause: cause?.kind) { line += (held == true ? "; but the " : "; the ") + generator }
-        if r.interrupted { line += " (interrupted after \(String(format1: r.measuredSeconds)) s)" }
+        if r.interrupted { line += " (interrupted after \(Num.f1(r.measuredSeconds)) s)" }
         return Verdict(held: held, shortfallPercent: shortfall * 100, cause: cause?.text, causeKind: cause?.kind,
                        line: line, tail: tail, failures: failures)
     }
@@ -85,12 +85,12 @@ package enum VerdictAssessment {
     package static func behindCause(_ r: RunReport, concurrency: Int, failedShare: Double,
                                     errorCause: String?) -> (kind: VerdictCause, text: String) {
         if let o = r.onset {
-            var s = "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(String(format1: o.seconds)) s, attempt \(o.attempt)"
+            var s = "ephemeral ports ran short: exhaustion onset (\(o.signal)) at \(Num.f1(o.seconds)) s, attempt \(o.attempt)"
             if let p = o.portsInUse { s += ", \(p) ports in use" }
             if let a = o.callMeanAfterNs, let b = o.callMeanBeforeNs, b > 0, a > 3 * b {
-                s += "; connect() then cost \(String(format1: a / 1000)) µs instead of \(String(format1: b / 1000)) µs"
+                s += "; connect() then cost \(Num.f1(a / 1000)) µs instead of \(Num.f1(b / 1000)) µs"
             } else if let a = o.submitMeanAfterNs, let b = o.submitMeanBeforeNs, b > 0, a > 3 * b {
-                s += "; each io_uring submission then cost \(String(format1: a / 1000)) µs of CPU per chain instead of \(String(format1: b / 1000)) µs"
+                s += "; each io_uring submission then cost \(Num.f1(a / 1000)) µs of CPU per chain instead of \(Num.f1(b / 1000)) µs"
             }
             return (.portsRanShort, s)
         }
@@ -101,7 +101,7 @@ package enum VerdictAssessment {
             return (.inFlightCap, "in-flight cap: all \(concurrency) slots per worker were busy \(Num.percent(capShare)) of the time (--concurrency)")
         }
         if r.connectCall.p50 > 1_000_000 {
-            return (.slowConnectCall, "connect() itself took \(String(format1: Double(r.connectCall.p50) / 1000)) µs at the median")
+            return (.slowConnectCall, "connect() itself took \(Num.f1(Double(r.connectCall.p50) / 1000)) µs at the median")
         }
         if let g = r.generatorTime, g.cpuWaitShare >= cpuWaitShare {
             return (.waitingForCPU, "CPU: the workers were waiting for a CPU \(Num.percent(g.cpuWaitShare)) of their time"
@@ -225,7 +225,7 @@ package enum VerdictAssessment {
     }
 
     package static func ms(_ ns: UInt64) -> String {
-        ns >= 1_000_000 ? String(format1: Double(ns) / 1e6) + " ms" : String(format1: Double(ns) / 1e3) + " µs"
+        ns >= 1_000_000 ? Num.f1(Double(ns) / 1e6) + " ms" : Num.f1(Double(ns) / 1e3) + " µs"
     }
 
     /// Names the kind of trouble the dominant error points at.

@@ -71,7 +71,7 @@ package struct OnsetEvidence: Sendable, Equatable {
             let why = paritySamplesBaseline < paritySamplesNeeded
                 ? "the baseline had too few port-parity samples (\(paritySamplesBaseline), \(paritySamplesNeeded) needed)"
                 : "too few port-parity samples (\(paritySamples), \(paritySamplesNeeded) needed)"
-            return "\(cost) \(String(format1: costFactor))× the baseline from \(String(fixed: Double(startNs) / 1e9, digits: 3)) s "
+            return "\(cost) \(Num.f1(costFactor))× the baseline from \(String(fixed: Double(startNs) / 1e9, digits: 3)) s "
                 + "for \(OnsetEvidence.duration(Double(spanNs))), undecided: \(why) to tell the odd-port search from CPU contention"
         }
     }
@@ -87,7 +87,7 @@ package struct OnsetEvidence: Sendable, Equatable {
         var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Int64(establishedAtBaseline.rounded())) at baseline rate"]
         let cost = costIsSubmission ? "io_uring submission per chain" : "connect() mean"
         if let mean = costMeanNs, let factor = costFactorSeen {
-            parts.append("\(cost) \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(String(format1: factor))×)")
+            parts.append("\(cost) \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(Num.f1(factor))×)")
         } else {
             parts.append(costIsSubmission ? "no chain submitted" : "no connect() call ended")
         }
@@ -106,9 +106,9 @@ package struct OnsetEvidence: Sendable, Equatable {
     }
 
     package static func duration(_ ns: Double) -> String {
-        if ns >= 1e9 { return String(format1: ns / 1e9) + " s" }
-        if ns >= 1e6 { return String(format1: ns / 1e6) + " ms" }
-        return String(format1: ns / 1e3) + " µs"
+        if ns >= 1e9 { return Num.f1(ns / 1e9) + " s" }
+        if ns >= 1e6 { return Num.f1(ns / 1e6) + " ms" }
+        return Num.f1(ns / 1e3) + " µs"
     }
 
     package static func percent(_ share: Double) -> String { "\(Int64((share * 100).rounded()))%" }

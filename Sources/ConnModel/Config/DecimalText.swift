@@ -14,11 +14,6 @@ extension String {
     }
 }
 
-extension String {
-    /// One decimal place, without Foundation's formatter on the way.
-    package init(format1 v: Double) { self.init(fixed: v, digits: 1) }
-}
-
 /// The figures' texts, all through ``String/init(fixed:digits:)``: one place decides how
 /// a rate, a share or a latency is written in every report.
 package enum Num {

@@ -45,7 +45,7 @@ package struct GeneratorTime: Sendable, Codable, Equatable {
         if !sharedCPUs.isEmpty {
             who.append("the built-in listener's \(listenerThreads) thread(s) on CPU \(sharedCPUs.map(String.init).joined(separator: ","))")
         }
-        if let o = otherLoadShare, o >= 0.05 { who.append("other processes (\(String(format1: o * 100))% of those CPUs)") }
+        if let o = otherLoadShare, o >= 0.05 { who.append("other processes (\(Num.f1(o * 100))% of those CPUs)") }
         return who.isEmpty ? nil : who.joined(separator: " and ")
     }
 
@@ -96,7 +96,7 @@ package struct GeneratorStall: Sendable, Codable, Equatable {
 
     /// `generator stalled 502 ms at 1.2 s (not running: ...)`.
     package var text: String {
-        "generator stalled \(Int((seconds * 1000).rounded())) ms at \(String(format1: startSeconds)) s (\(cause.words))"
+        "generator stalled \(Int((seconds * 1000).rounded())) ms at \(Num.f1(startSeconds)) s (\(cause.words))"
     }
 }
 
