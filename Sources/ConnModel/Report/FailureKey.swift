@@ -6,8 +6,8 @@ import SystemPackage
 /// timeout connbench enforced are different findings, so they never share a key.
 ///
 /// Saved as the text it prints ("EADDRNOTAVAIL", "timeout"), so a JSON count table is an
-/// object keyed by name; reports saved when timeouts were filed as "ETIMEDOUT" read back
-/// as the errno.
+/// object keyed by name. A saved "ETIMEDOUT" reads back as the errno: the text alone
+/// cannot say whose timeout it was.
 package enum FailureKey: Hashable, Sendable, Comparable, CustomStringConvertible, CodingKeyRepresentable, Codable {
     case errno(Errno)
     case timeout
