@@ -87,7 +87,11 @@ package final class KernelTrace: Sendable {
         io.withLock { channels in
             if let done = channels.figures { return done }
             tracer.signal(SIGINT)
-            let text = channels.readToEnd(until: MonotonicClock.now() + Self.endLimitNs)
+            let text = channels.readToEnd(until: MonotonicClock.now() + Self.endLimitNs) {
+                // Silent while it should be printing: the SIGINT may have woken a thread
+                // that was not the one polling, so it is said again.
+                tracer.signal(SIGINT)
+            }
             var warnings: [String] = []
             if !channels.stdout.closed {
                 warnings.append("bpftrace did not finish printing its maps within \(Self.endLimitNs / 1_000_000_000) s: the figures are partial")

@@ -29,16 +29,22 @@ struct TraceChannels: ~Copyable {
         }
     }
 
-    /// Everything stdout says until it ends or the deadline passes.
-    func readToEnd(until deadline: UInt64) -> String {
+    /// Everything stdout says until it ends or the deadline passes; `silent` runs after
+    /// each `quietNs` in which nothing came.
+    func readToEnd(until deadline: UInt64, quietNs: UInt64 = 2_000_000_000, silent: () -> Void = {}) -> String {
         var lines: [String] = []
+        var lastHeard = MonotonicClock.now()
         while true {
             let now = MonotonicClock.now()
             guard now < deadline else { break }
-            if let line = stdout.nextLine(timeoutNs: deadline - now) {
+            if let line = stdout.nextLine(timeoutNs: Swift.min(deadline - now, quietNs)) {
                 lines.append(line)
+                lastHeard = MonotonicClock.now()
             } else if stdout.closed {
                 break
+            } else if MonotonicClock.now() - lastHeard >= quietNs {
+                silent()
+                lastHeard = MonotonicClock.now()
             }
         }
         return lines.joined(separator: "\n")
