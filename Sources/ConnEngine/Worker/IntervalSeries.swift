@@ -60,6 +60,9 @@ struct ProgressMarks: ~Copyable {
 
     @inline(__always)
     mutating func advance(to sinceStartNs: UInt64, attempts: UInt64) {
+        // A lone worker keeps no marks: the loop calls this every turn, so it returns
+        // before the division.
+        guard filled < marks.count else { return }
         let upTo = Int(Swift.min(UInt64(marks.count), sinceStartNs / Self.stepNs + 1))
         let value = UInt32(truncatingIfNeeded: attempts)
         while filled < upTo {
