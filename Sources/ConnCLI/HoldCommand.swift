@@ -43,6 +43,9 @@ struct HoldCommand: ParsableCommand {
     @Option(help: "Open-count step of the latency table.", transform: { try ParseValue.positiveInt($0, max: 10_000_000) })
     var step: Int = 10_000
 
+    @Option(help: "epoll or io_uring (auto: io_uring where this kernel has what it needs).")
+    var engine: EngineChoice = .epoll
+
     @Option(help: "Also write hold.txt, hold.csv (one row per step) and hold.json (the merged report with every part) into this folder.")
     var output: String?
 
@@ -60,6 +63,7 @@ struct HoldCommand: ParsableCommand {
         o.processes = processes
         o.timeoutNs = timeout
         o.step = step
+        o.engine = engine
         let limit = ResourceLimits.raiseOpenFiles()
         do { return try HoldPlan.make(o, descriptorLimit: limit.soft) } catch { throw CLIFailure(error.description, code: 64) }
     }

@@ -37,6 +37,7 @@ struct HoldPartCommand: ParsableCommand {
     /// The longest the part waits for the supervisor's next line, whatever happens.
     @Option(name: .customLong("life-limit-ns")) var lifeLimitNs: UInt64 = 600_000_000_000
     @Option(name: .customLong("hold-limit")) var holdLimit: Int = 20_000
+    @Option var engine: EngineChoice = .epoll
 
     func run() throws {
         ChildProcess.dieWithParent()
@@ -64,32 +65,67 @@ struct HoldPartCommand: ParsableCommand {
         let targets = ports.compactMap { SocketAddress(ip: address, port: $0) }
         let sourceList = sources.split(separator: ",").compactMap { SocketAddress(ip: String($0), port: 0) }
         guard !targets.isEmpty, !sourceList.isEmpty else { throw fail(out, "no targets or no sources") }
-        let config = HoldPartConfig(part: part, parts: parts, connections: connections, ratePerSecond: rate, step: step,
+        var config = HoldPartConfig(part: part, parts: parts, connections: connections, ratePerSecond: rate, step: step,
                                     sources: sourceList, targets: targets, timeoutNs: timeoutNs, buildLimitNs: buildLimitNs)
-        let run: HoldRun
-        do { run = try HoldRun(config: config) } catch { throw fail(out, "setup failed: \(error.name)") }
-        HoldChannel.send(HoldPartMessage.ready(namespaceInode: inode), on: out)
-        var go: UInt64?
-        while go == nil, let line = reader.nextLine(timeoutNs: lifeLimitNs) {
-            let m = HoldChannel.decode(line, as: HoldSupervisorMessage.self)
-            if case .go(let at) = m { go = at }
-            if m == .close { break }
-        }
-        var closeSeen = go == nil
-        if let go {
-            run.build(go: go, control: reader.fd) {
-                reader.fill()
-                while let line = reader.takeLine() { if Self.isClose(line) { closeSeen = true } }
-                return closeSeen || reader.closed
+        config.engine = engine
+        // The parts spread over the allowed CPUs, one worker each.
+        if let allowed = try? CPUAffinity.allowedCPUs(), !allowed.isEmpty { config.cpu = allowed[part % allowed.count] }
+        let close = StopFlag()
+        var watcher: PosixThread?
+        var spawnError: Errno?
+        // Ready once the run's worker waits at its start line, buffers allocated: the
+        // supervisor's "before" snapshot then holds them, and its go finds every part set.
+        let sync = BenchmarkRunner.PartSync(ready: {
+            HoldChannel.send(HoldPartMessage.ready(namespaceInode: inode), on: out)
+            guard let go = Self.awaitGo(reader, limitNs: lifeLimitNs) else { return nil }
+            do throws(Errno) { watcher = try Self.watchForClose(reader, flag: close, limitNs: lifeLimitNs) } catch {
+                spawnError = error
+                return nil
             }
+            return go
+        }, ended: { HoldChannel.send(HoldPartMessage.built(open: $0), on: out) })
+        let built: (part: HoldPartResult, run: RunReport, kept: KeptConnections)
+        do throws(BenchmarkRunner.Failure) { built = try HoldGenerator.build(config, stop: close, sync: sync) } catch {
+            close.stop()
+            throw fail(out, error.description)
         }
-        HoldChannel.send(HoldPartMessage.built(open: run.openCount), on: out)
-        while !closeSeen, !reader.closed, let line = reader.nextLine(timeoutNs: lifeLimitNs) {
-            if Self.isClose(line) { closeSeen = true }
+        if let spawnError { throw fail(out, "pthread_create failed: \(spawnError.name)") }
+        guard let watcher else {
+            // Closed before the go: nothing was started.
+            HoldChannel.send(HoldPartMessage.generatorResult(built.part), on: out)
+            return
         }
-        run.countLost()
-        run.closeAll()
-        HoldChannel.send(HoldPartMessage.generatorResult(run.report()), on: out)
+        watcher.join()
+        var result = built.part
+        var kept = built.kept
+        result.lostDuringHold = kept.countLost()
+        (result.closed, result.closeNs) = kept.closeAll()
+        HoldChannel.send(HoldPartMessage.generatorRun(built.run), on: out)
+        HoldChannel.send(HoldPartMessage.generatorResult(result), on: out)
+    }
+
+    /// The supervisor's go (its CLOCK_MONOTONIC start); nil on close, EOF or the life limit.
+    private static func awaitGo(_ reader: LineReader, limitNs: UInt64) -> UInt64? {
+        while let line = reader.nextLine(timeoutNs: limitNs) {
+            let m = HoldChannel.decode(line, as: HoldSupervisorMessage.self)
+            if case .go(let at) = m { return at }
+            if m == .close { return nil }
+        }
+        return nil
+    }
+
+    /// A thread that waits for the supervisor's close (or its EOF, or the life limit)
+    /// and then sets the flag: during the build it stops the run, after it ends the hold.
+    /// A close already read with the go stops the build before it starts.
+    private static func watchForClose(_ reader: LineReader, flag: StopFlag, limitNs: UInt64) throws(Errno) -> PosixThread {
+        while let line = reader.takeLine() { if isClose(line) { flag.stop() } }
+        if reader.closed { flag.stop() }
+        let fd = reader.fd
+        return try PosixThread.spawn {
+            let own = LineReader(fd)
+            while !flag.isStopped, let line = own.nextLine(timeoutNs: limitNs), !isClose(line) {}
+            flag.stop()
+        }
     }
 
     static func isClose(_ line: String) -> Bool { HoldChannel.decode(line, as: HoldSupervisorMessage.self) == .close }

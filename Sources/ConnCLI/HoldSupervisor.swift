@@ -4,6 +4,7 @@ import ConnEngine
 import ConnSys
 import Foundation
 import ConnModel
+import ConnStudies
 
 /// Runs a hold's processes and merges what they report.
 ///
@@ -104,7 +105,8 @@ final class HoldSupervisor {
                         "--sources", plan.sourceAddresses.joined(separator: ","),
                         "--ports", plan.listenerPorts[k].map(String.init).joined(separator: ","),
                         "--address", plan.listenerAddress, "--timeout-ns", "\(o.timeoutNs)",
-                        "--build-limit-ns", "\(plan.buildLimitNs)", "--life-limit-ns", "\(lifeLimitNs)"]
+                        "--build-limit-ns", "\(plan.buildLimitNs)", "--life-limit-ns", "\(lifeLimitNs)",
+                        "--engine", (o.engine ?? .epoll).rawValue]
             generators.append(try spawn(args))
         }
         for (k, g) in generators.enumerated() { try awaitReady(g, what: "generator part \(k)", namespace: namespace) }
@@ -113,6 +115,7 @@ final class HoldSupervisor {
     /// What the generators said, by pid: built, and their results.
     private var built: Set<Int32> = []
     private var results: [Int32: HoldPartResult] = [:]
+    private var runs: [Int32: RunReport] = [:]
     private var gone: Set<Int32> = []
 
     private func pollGenerators(timeoutMs: Int32) {
@@ -135,6 +138,7 @@ final class HoldSupervisor {
         case .generatorResult(let r):
             results[pid] = r
             built.insert(pid)
+        case .generatorRun(let r): runs[pid] = r
         case .error(let why): report.notes.append("part pid \(pid): \(why)")
         case .ready, .listenerResult: report.notes.append("part pid \(pid) said '\(line.prefix(80))' out of turn")
         case nil: report.notes.append("part pid \(pid) said '\(line.prefix(80))', not a message")
@@ -142,6 +146,8 @@ final class HoldSupervisor {
     }
 
     private func buildAndHold() {
+        // Every part is ready with its worker at the start line (buffers allocated); a part
+        // that still misses the go says so in its run's notes.
         let go = MonotonicClock.now() + 100_000_000
         for g in generators { HoldChannel.send(HoldSupervisorMessage.go(atNs: go), on: g.channel) }
         Console.status("hold: \(plan.processes) generator part(s) and \(plan.processes) listener process(es) in \(report.namespace); building up \(plan.options.connections) connections")
@@ -196,8 +202,22 @@ final class HoldSupervisor {
         report.listeners = listenerResults
         report.missingParts = generators.enumerated().filter { results[$0.element.pid] == nil }.map(\.offset)
         report.merge(parts: Array(results.values))
+        // The parts' own end of the build-up, not when their `built` arrived (each builds
+        // its run's report first).
+        if report.total.builtNs > report.total.goNs, report.total.goNs > 0 { report.buildNs = report.total.builtNs - report.total.goNs }
+        mergeRuns()
         let heldAtStop = listenerResults.reduce(0) { $0 + $1.heldAtStop }
         if heldAtStop > 0 { report.notes.append("listeners still held \(heldAtStop) connections when told to stop (closed then)") }
+    }
+
+    /// The parts' build-ups as one run: every figure of `connbench run` over the hold's
+    /// connects (histograms added, counts summed; ``RunMerge``).
+    private func mergeRuns() {
+        let parts = runs.values.sorted { $0.setup.config.tag < $1.setup.config.tag }
+        guard parts.count > 1 else { report.build = parts.first; return }
+        do { report.build = try RunMerge.merge(parts) } catch {
+            report.notes.append("the parts' runs did not merge: \(error.description)")
+        }
     }
 
     /// Waits for every child to exit (bounded), then kills whatever has not.

@@ -37,6 +37,7 @@ package enum HoldReporter {
             for e in t.errors { s += "    \(e.site) \(e.errnoName): \(e.count) (first at attempt \(e.firstAttempt + 1))\n" }
         }
         if !r.missingParts.isEmpty { s += "  parts that did not report: \(r.missingParts.map(String.init).joined(separator: ", "))\n" }
+        s += runSection(r)
         s += "\nconnect latency by open count (from each connect's intended start; service = from the connect() call)\n"
         let header = ["open count", "established", "p50", "p90", "p99", "p99.9", "max", "service p50", "service p99"]
         var rows = [header]
@@ -67,7 +68,7 @@ package enum HoldReporter {
         }
         s += "  connbench RSS: generators \(kb(b.generatorRSSKB)) -> \(r.peak.map { kb($0.generatorRSSKB) } ?? "-") (\(bytes(r.generatorRSSBytesPerConnection))/connection)"
         s += ", listeners \(kb(b.listenerRSSKB)) -> \(r.peak.map { kb($0.listenerRSSKB) } ?? "-") (\(bytes(r.listenerRSSBytesPerConnection))/connection)\n"
-        s += "    (a part's per-attempt state, 13 B an attempt, is allocated before the build-up; a listener keeps a bit per descriptor)\n"
+        s += "    (a part's per-attempt state, the kept descriptor of 4 B, is allocated before the build-up; a listener keeps a bit per descriptor)\n"
         let overflows = (r.after ?? r.holdEnd ?? r.peak).map { $0.listenOverflows - b.listenOverflows } ?? 0
         s += "  ListenOverflows \(overflows)"
         s += ", listeners accepted \(r.listeners.reduce(0) { $0 + $1.accepted }), closed over their hold limit \(r.listeners.reduce(0) { $0 + $1.closedOverHoldLimit })"
@@ -79,6 +80,16 @@ package enum HoldReporter {
 
     package static let csvColumns = ["first", "end", "open_before", "established", "p50_us", "p90_us", "p99_us", "p999_us",
                                     "max_us", "service_p50_us", "service_p99_us"]
+
+    /// The build-up as the run it was: the generator's CPU wait, the SYN retransmits and
+    /// the latency rows of `connbench run`, from the parts' runs merged.
+    static func runSection(_ r: HoldReport) -> String {
+        guard let run = r.build else { return "" }
+        var s = "\nthe build-up as a run (\(run.setup.config.engine) engine, the parts' runs merged; all of it is hold.json's `build`)\n"
+        let body = TextReporter.generatorSection(run) + TextReporter.latencyTable(run)
+        for line in body.split(separator: "\n", omittingEmptySubsequences: false) where !line.isEmpty { s += "  \(line)\n" }
+        return s
+    }
 
     package static func csv(_ r: HoldReport) -> String {
         var out = CSV.row(csvColumns)

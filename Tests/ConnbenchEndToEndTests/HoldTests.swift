@@ -32,8 +32,15 @@ extension HeavySuites {
             #expect(o.stdout.contains("stopped by: nothing, all 2000 established"))
             #expect(o.stdout.contains("sockstat TCP mem pages (host-wide)"))
             #expect(o.stdout.contains("connbench RSS: generators"))
+            // The build-up is a run of the one engine: its CPU-wait and SYN-retransmit rows.
+            #expect(o.stdout.contains("generator: the workers waited for a CPU"), "\(o.stdout)")
+            #expect(o.stdout.contains("handshake: 0 connect(s) needed a SYN retransmit"))
             let r = try Self.report(dir)
             #expect(r.plan.processes == 1 && r.parts.count == 1)
+            let build = try #require(r.build)
+            #expect(build.tally.attempts == 2000 && build.tally.established == 2000 && build.tally.isBalanced)
+            #expect(build.generatorTime != nil && build.synRetransmits == 0)
+            #expect(build.histograms.latency.totalCount == 2000)
             #expect(r.total.established == 2000)
             #expect(r.buckets.map(\.established) == [500, 500, 500, 500])
             #expect(r.buckets.map(\.openBefore) == [0, 500, 1000, 1500])
@@ -71,6 +78,30 @@ extension HeavySuites {
             for p in r.parts { #expect(p.latency.map(\.totalCount) == [500, 500, 500]) }
             #expect(r.balanced)
             #expect(r.listeners.reduce(0) { $0 + $1.accepted } == 3000)
+            // The parts' runs merge into one: counts summed, histograms added (the p99 of the
+            // union of the parts' connects, which is the per-step histograms' sum too).
+            let build = try #require(r.build)
+            #expect(build.mergedFrom == ["part-0", "part-1"])
+            #expect(build.tally.attempts == 3000 && build.tally.isBalanced)
+            #expect(build.histograms.latency.totalCount == 3000)
+            #expect(build.histograms.latency.valueAtPercentile(99) == r.overall.valueAtPercentile(99))
+            #expect(try Self.leftoverParts().isEmpty)
+        }
+
+        /// On io_uring a kept connection needs a descriptor of its own, so the sockets are
+        /// made by syscalls and the connects go through the ring.
+        @Test(.needsRoot) func aHoldOnIoUringKeepsEveryConnection() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let o = try TestSupport.run(["hold", "--connections", "2000", "--rate", "10000", "--hold", "500ms", "--step", "1000",
+                                         "--engine", "io_uring", "--output", dir], timeLimit: 60)
+            if o.stderr.contains("io_uring") && o.status != 0 { return }  // refused here, with its one line
+            #expect(o.status == 0, "\(o.stderr)")
+            let r = try Self.report(dir)
+            let build = try #require(r.build)
+            #expect(build.setup.config.engine == .ioUring && build.setup.config.uringSocket == .syscalls)
+            #expect(r.total.established == 2000 && r.total.closed == 2000 && r.balanced)
+            #expect(try #require(r.peak).tcpInUse - r.before.tcpInUse == 4000)
             #expect(try Self.leftoverParts().isEmpty)
         }
 

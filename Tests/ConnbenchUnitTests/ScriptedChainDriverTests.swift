@@ -59,6 +59,7 @@ struct ScriptedChainDriver: CompletionDriver {
     mutating func closeLater(_ fd: FileDescriptor) {}
     mutating func flushCloses() {}
     mutating func close(_ fd: FileDescriptor) {}
+    mutating func keep(_ fd: FileDescriptor, watched: Bool) -> Int32? { fd.rawValue }
     mutating func prepareSpare(domain: Int32) {}
     mutating func dropSpare() {}
 }

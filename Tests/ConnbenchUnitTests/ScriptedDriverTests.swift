@@ -41,6 +41,7 @@ struct ScriptedDriver: ReadinessDriver {
     mutating func closeLater(_ fd: FileDescriptor) {}
     mutating func flushCloses() {}
     mutating func close(_ fd: FileDescriptor) {}
+    mutating func keep(_ fd: FileDescriptor, watched: Bool) -> Int32? { fd.rawValue }
     mutating func prepareSpare(domain: Int32) {}
     mutating func dropSpare() {}
 }
@@ -57,7 +58,8 @@ struct ScriptedDriverTests {
         c.concurrency = 8
         c.maxAttemptsPerWorker = UInt64(attempts)
         c.targets = [try #require(SocketAddress(ip: "127.0.0.1", port: 9))]
-        let plan = WorkerPlan(id: 0, workerCount: 1, cpu: nil, targets: c.targets, config: c, perWorkerIntervalNs: nil)
+        let plan = WorkerPlan(id: 0, workerCount: 1, cpu: nil, targets: c.targets, config: c, place: 0, places: 1,
+                              maxAttempts: c.maxAttemptsPerWorker, perWorkerIntervalNs: nil)
         var loop = try WorkerLoop<Driver>(plan: plan, ephemeral: EphemeralPorts(low: 32768, high: 60999))
         loop.run(Timeline(startNs: MonotonicClock.now(), warmupNs: 0, durationNs: c.durationNs), stop: StopFlag())
         return loop.finish(cpu: nil, pinMethod: nil, pinError: nil, cpuNs: 0, wallNs: 0)

@@ -32,6 +32,10 @@ protocol ConnectDriver: ~Copyable {
     mutating func closeLater(_ fd: FileDescriptor)
     mutating func flushCloses()
     mutating func close(_ fd: FileDescriptor)
+    /// A connection kept open (``KeepOpen``): its descriptor, handed over to the caller
+    /// and never woken on again; nil where the driver has none to hand (the slot is then
+    /// closed, and the connection is not kept).
+    mutating func keep(_ fd: FileDescriptor, watched: Bool) -> Int32?
     mutating func prepareSpare(domain: Int32)
     mutating func dropSpare()
 

@@ -188,6 +188,11 @@ struct EpollDriver: ReadinessDriver, ~Copyable {
         fd.closeSocket()
     }
 
+    func keep(_ fd: FileDescriptor, watched: Bool) -> Int32? {
+        if watched { _ = try? epoll.remove(fd) }
+        return fd.rawValue
+    }
+
     func localPort(_ fd: FileDescriptor) -> UInt16? { try? fd.localPort() }
 
     func synRetransmits(_ fd: FileDescriptor) -> UInt32? { fd.totalRetransmits() }

@@ -105,7 +105,14 @@ package enum UringAvailability {
 
     /// `--uring-socket`: the ring where it can do every step, else syscalls (noted);
     /// `ring` on a kernel that cannot is the one line.
+    /// A kept-open run (``KeepOpen``) makes its sockets by syscalls: a kept connection
+    /// needs a descriptor of its own, and a fixed-file slot is reused by the next attempt.
     static func chooseSocketSetup(_ c: inout RunConfig, missing: String?) throws(ConfigError) {
+        if c.keepOpen != nil {
+            if c.uringSocket == .ring { throw ConfigError("--uring-socket ring: a kept-open run needs a descriptor per connection") }
+            c.uringSocket = .syscalls
+            return
+        }
         switch c.uringSocket ?? .auto {
         case .syscalls:
             c.uringSocket = .syscalls

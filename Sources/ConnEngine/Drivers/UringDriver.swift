@@ -86,7 +86,8 @@ struct UringDriver: CompletionDriver, ~Copyable {
         buffers = UringBuffers(slots: capacity, completions: Int(cq), targets: targets, sources: config.strategy.sources,
                                portRangeValue: setup.portRangeValue)
         sqEntries = sq
-        plainSetup = config.uringSocket == .syscalls
+        // A kept connection needs a descriptor of its own to outlive its slot.
+        plainSetup = config.uringSocket == .syscalls || config.keepOpen != nil
     }
 
     deinit {
@@ -363,6 +364,14 @@ struct UringDriver: CompletionDriver, ~Copyable {
             return
         }
         closeLater(fd)
+    }
+
+    /// Plain mode hands the slot's socket over; a fixed-file slot has no descriptor to
+    /// hand (``init`` makes a kept run plain), so it is closed.
+    mutating func keep(_ fd: FileDescriptor, watched: Bool) -> Int32? {
+        if plainSetup { return takePlainDescriptor(slot: fd) }
+        closeLater(fd)
+        return nil
     }
 
     /// Plain mode: the slot's socket, which the slot no longer holds after this.

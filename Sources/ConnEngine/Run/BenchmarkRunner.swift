@@ -50,6 +50,35 @@ public enum BenchmarkRunner {
     /// listener, start the workers, start the clock, watch, collect, build the report.
     package static func runHere(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
                                 progress: (@Sendable (ProgressLine) -> Void)? = nil) throws(Failure) -> RunReport {
+        try runCollecting(requested, stop: stop, signals: signals, progress: progress, sync: nil).report
+    }
+
+    /// How a run in one of several processes keeps step with the others (``RunShare``).
+    package struct PartSync {
+        /// The workers are ready at the start line: returns the common start
+        /// (CLOCK_MONOTONIC, one clock for every process on the host), or nil to cancel.
+        package var ready: () -> UInt64?
+        /// The workers have stopped, with this many connections established; the
+        /// report is built after.
+        package var ended: (UInt64) -> Void
+
+        package init(ready: @escaping () -> UInt64?, ended: @escaping (UInt64) -> Void) {
+            self.ready = ready
+            self.ended = ended
+        }
+    }
+
+    /// `hold`'s build-up, in the calling thread's namespace: a ``KeepOpen`` run that starts
+    /// when `sync.ready` says, so every part of a hold keeps one schedule and has its
+    /// buffers allocated before any part starts. The connections come back open.
+    package static func runKeepingOpen(_ config: RunConfig, stop: StopFlag, sync: PartSync) throws(Failure) -> (report: RunReport, kept: KeptConnections) {
+        guard let keep = config.keepOpen else { throw .config(ConfigError("a kept-open run needs its KeepOpen settings")) }
+        let (report, results) = try runCollecting(config, stop: stop, signals: nil, progress: nil, sync: sync)
+        return (report, KeptConnections.merged(results.compactMap(\.kept), steps: keep.stepCount))
+    }
+
+    static func runCollecting(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
+                              progress: (@Sendable (ProgressLine) -> Void)?, sync: PartSync?) throws(Failure) -> (report: RunReport, results: [WorkerResult]) {
         var prep = try RunPreparation(requested)
         var listeners = try RunListeners(prep)
         defer { listeners.stop() }
@@ -57,12 +86,15 @@ public enum BenchmarkRunner {
         let crew = try WorkerCrew(prep, targets: listeners.targets, stop: stop, withProgress: progress != nil)
         var watch = RunWatch(config: prep.config, slots: crew.progressSlots, progress: progress)
         crew.awaitReady(stop: stop, signals: signals)
+        let goNs = sync.map { $0.ready() }
+        if let goNs, goNs == nil { stop.stop() }
         let trace = try startTrace(prep.config, crew: crew, stop: stop)
-        let (timeline, startWallNs) = startClock(&prep, crew: crew, stop: stop, signals: signals)
+        let (timeline, startWallNs) = startClock(&prep, crew: crew, stop: stop, signals: signals, goNs: goNs ?? nil)
 
         let ports = watch.watch(crew, timeline: timeline, stop: stop, signals: signals)
         crew.join()
         let stoppedNs = MonotonicClock.now()
+        sync?.ended(crew.results.reduce(0) { $0 + $1.figures.measured.established + $1.figures.warmup.established })
         let kernelTrace = trace?.stop()
         let cpuEnd = cpuTime.end()
         let collected = ListenerCollection(&listeners, config: prep.config)
@@ -74,7 +106,7 @@ public enum BenchmarkRunner {
             notes.append("pinning failed for \(pinFailures.count) worker(s): \(e.name); they ran unpinned")
         }
         let measuredEnd = Swift.min(stoppedNs, timeline.endNs)
-        return ReportBuilder(config: prep.config, workerCount: prep.workerCount, cpus: prep.cpus, targets: listeners.targets,
+        let report = ReportBuilder(config: prep.config, workerCount: prep.workerCount, cpus: prep.cpus, targets: listeners.targets,
                              results: results, startNs: timeline.startNs, measureStartNs: timeline.measureStartNs,
                              measuredNs: measuredEnd > timeline.measureStartNs ? measuredEnd - timeline.measureStartNs : 0,
                              interrupted: stop.isStopped && !crew.onsetStop.isStopped && stoppedNs < timeline.endNs,
@@ -88,6 +120,7 @@ public enum BenchmarkRunner {
                              listenerThreads: collected.info?.threads ?? 0,
                              otherLoadShare: cpuTime.otherLoad(cpuEnd, listenerCPUs: prep.listenerCPUs, results: results),
                              kernelTrace: kernelTrace).build()
+        return (report, results)
     }
 
     /// The kernel's clock attaches to the ready workers before the start is fixed (about
@@ -108,11 +141,15 @@ public enum BenchmarkRunner {
     /// time. The wall clock is read beside the monotonic one, for the hlog's StartTime
     /// (reports date nothing else to the millisecond).
     static func startClock(_ prep: inout RunPreparation, crew: WorkerCrew, stop: StopFlag,
-                           signals: StopSignals?) -> (Timeline, startWallNs: UInt64) {
+                           signals: StopSignals?, goNs: UInt64? = nil) -> (Timeline, startWallNs: UInt64) {
         let config = prep.config
-        let (leadNs, lateNs) = StartAt.wait(until: config.startAtEpochNs, minimumLeadNs: StartLine.leadNs, stop: stop, signals: signals)
+        var (leadNs, lateNs) = StartAt.wait(until: config.startAtEpochNs, minimumLeadNs: StartLine.leadNs, stop: stop, signals: signals)
+        if let goNs {
+            let now = MonotonicClock.now()
+            (leadNs, lateNs) = goNs >= now ? (goNs - now, 0) : (0, now - goNs)
+        }
         if lateNs > StartLine.leadNs {
-            prep.notes.append("--start-at time had passed by \(lateNs / 1_000_000) ms when the workers were ready: started late")
+            prep.notes.append("\(goNs == nil ? "--start-at" : "the parts' common start") time had passed by \(lateNs / 1_000_000) ms when the workers were ready: started late")
         }
         let startWallNs = WallClock.nowNanoseconds() + leadNs
         let timeline = Timeline(startNs: MonotonicClock.now() + leadNs, warmupNs: config.warmupNs, durationNs: config.durationNs)

@@ -42,9 +42,22 @@ struct RunPreparation {
         if !CPUAffinity.numaAvailable {
             notes.append("libnuma: numa_available() failed; workers pinned with sched_setaffinity instead")
         }
-        let needed = UInt64(workerCount * config.resolvedConcurrency) + 64
+        let needed = UInt64(workerCount * config.resolvedConcurrency + Self.keptDescriptors(config, workerCount: workerCount)) + 64
+        ResourceLimits.reserveDescriptorTable(count: Int(clamping: needed))
         if openFiles.soft < needed {
             notes.append("RLIMIT_NOFILE is \(openFiles.soft), below workers x concurrency (\(needed)): expect EMFILE")
+        }
+    }
+}
+
+extension RunPreparation {
+    /// The connections this process's workers keep open (``KeepOpen``); 0 for a run.
+    static func keptDescriptors(_ config: RunConfig, workerCount: Int) -> Int {
+        guard let keep = config.keepOpen else { return 0 }
+        let share = config.share ?? RunShare(part: 0, parts: 1)
+        return (0..<workerCount).reduce(0) { sum, id in
+            let p = share.place(worker: id, of: workerCount)
+            return sum + keep.attempts(place: p.place, places: p.places)
         }
     }
 }

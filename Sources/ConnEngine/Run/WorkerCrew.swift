@@ -16,6 +16,10 @@ struct WorkerCrew {
 
     init(_ prep: RunPreparation, targets: [SocketAddress], stop: StopFlag, withProgress: Bool) throws(BenchmarkRunner.Failure) {
         let config = prep.config, workerCount = prep.workerCount
+        let share = config.share ?? RunShare(part: 0, parts: 1)
+        let places = share.place(worker: 0, of: workerCount).places
+        // The config's rate is this process's share: its workers' places are `places /
+        // workerCount` apart in the run's schedule, the same spacing.
         let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
         boxes = (0..<workerCount).map { _ in JoinedResult<WorkerResult>() }
         progressSlots = withProgress ? (0..<workerCount).map { _ in ProgressSlot() } : []
@@ -24,8 +28,11 @@ struct WorkerCrew {
         line = StartLine()
         var threads: [PosixThread] = []
         for id in 0..<workerCount {
+            let place = share.place(worker: id, of: workerCount).place
             let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: prep.workerCPUs.isEmpty ? nil : prep.workerCPUs[id],
-                                  targets: targets, config: config,
+                                  targets: targets, config: config, place: place, places: places,
+                                  maxAttempts: config.keepOpen.map { UInt64($0.attempts(place: place, places: places)) }
+                                      ?? config.maxAttemptsPerWorker,
                                   perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop,
                                   progress: progressSlots.isEmpty ? nil : progressSlots[id])
             let box = boxes[id], line = line, finished = finished

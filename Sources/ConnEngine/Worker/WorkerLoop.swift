@@ -25,8 +25,8 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     var sched: SchedulerTrack
     var schedule: OpenLoopSchedule?
     var timeline = Timeline(startNs: 0, warmupNs: 0, durationNs: 0)
-    let targets: [SocketAddress]
-    var nextTarget: Int
+    var rotation: TargetRotation
+    var targets: [SocketAddress] { rotation.targets }
     var selfConnect: SelfConnectCheck
     /// Source ports are read (for parity and TIME_WAIT) only where a descriptor can say
     /// them: TCP on epoll. Parity is read for 1 attempt in `mask + 1`, every attempt with
@@ -39,6 +39,8 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     /// Attempts handed to epoll and not yet ended: with none, a poll has nothing to see.
     var watched = 0
     var onsetWatch: OnlineOnsetWatch
+    /// `hold`: established connections kept open (``KeepOpen``); disabled otherwise.
+    var kept: KeptSockets
     /// Intervals published for the progress line, and when the next one ends.
     var progressPublished = 0
     var nextProgressNs: UInt64 = .max
@@ -61,15 +63,15 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         rec = WorkerRecorders(totalNs: totalNs, durationNs: config.durationNs, intervalNs: config.intervalNs,
                               lateThresholdNs: config.lateThresholdNs, progressMarks: plan.workerCount > 1)
         sched = SchedulerTrack(seriesCount: rec.series.count, intervalNs: config.intervalNs)
-        targets = plan.targets
-        nextTarget = plan.id % Swift.max(1, plan.targets.count)
+        rotation = TargetRotation(targets: plan.targets, sources: config.strategy.sources.count, workerID: plan.id)
         // io_uring's sockets live in fixed-file slots with no descriptor to ask for the
         // local port: no port parity sample and no self-connect check there.
         selfConnect = SelfConnectCheck(ports: Driver.submitsChains ? []
             : plan.targets.filter { $0.family != .unix && $0.isLoopback && ephemeral.contains($0.port) }.map(\.port))
         portSampling = (!Driver.submitsChains && plan.targets.contains { $0.family != .unix }, config.untilExhausted ? 0 : 7)
         timeoutNs = config.timeoutNs
-        maxAttempts = config.maxAttemptsPerWorker
+        maxAttempts = plan.maxAttempts
+        kept = KeptSockets(keep: config.keepOpen, attempts: plan.maxAttempts, place: plan.place, places: plan.places)
         spinNs = config.spinNs
         onsetWatch = OnlineOnsetWatch(enabled: config.untilExhausted, tailNs: config.tailNs,
                                       detector: OnsetDetector(bucketNs: rec.onset.bucketNs, parameters: .init(engine: Driver.engine)))
@@ -90,7 +92,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         var lastPollNs = now
         while now < t.endNs && !stop.isStopped {
             rec.marks.advance(to: now - t.startNs, attempts: localAttempts)
-            let mayStart = maxAttempts == 0 || localAttempts < maxAttempts
+            let mayStart = (maxAttempts == 0 || localAttempts < maxAttempts) && !kept.limitHit
             if !mayStart && slots.busyCount == 0 { break }
             let turn = mayStart ? startTurn(now: &now, endNs: t.endNs) : (moreDue: false, started: false)
             if onsetWatch.enabled {
@@ -112,7 +114,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
             let (timeout, spinning) = turn.moreDue ? (Int64(0), false)
                 : pollWait(now: now, until: Swift.min(t.endNs, nextScanNs, now + 50_000_000), mayStart: mayStart)
             driver.flushCloses()
-            if schedule != nil && (spinning || timeout > 0) && mayStart { driver.prepareSpare(domain: targets[nextTarget].domain) }
+            if schedule != nil && (spinning || timeout > 0) && mayStart { driver.prepareSpare(domain: targets[rotation.next].domain) }
             if timeout == 0 && watched == 0 && !spinning {
                 // Nothing handed to epoll and more to start now: there is nothing a poll
                 // could show, so the turn goes on without one.
@@ -149,7 +151,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         rec.begin(t)
         sched.begin(startNs: t.startNs)
         if let interval = plan.perWorkerIntervalNs {
-            schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.workerCount, id: plan.id, perWorkerIntervalNs: interval)
+            schedule = OpenLoopSchedule(startNs: t.startNs, workerCount: plan.places, id: plan.place, perWorkerIntervalNs: interval)
         }
         if plan.progress != nil { nextProgressNs = t.startNs + rec.series.intervalNs }
     }
@@ -222,9 +224,10 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     }
 
     /// After the window: no new starts; pending connects get a short time to finish, and
-    /// those whose deadline fell inside the window are checked and counted there.
+    /// those whose deadline fell inside the window are checked and counted there. A
+    /// build-up that keeps its connections gives each pending one its whole timeout.
     mutating func drain(stop: StopFlag) {
-        let until = MonotonicClock.now() + Swift.min(timeoutNs, Self.drainNs)
+        let until = MonotonicClock.now() + (kept.enabled ? timeoutNs : Swift.min(timeoutNs, Self.drainNs))
         if !Driver.submitsChains { expireTimeouts(upTo: timeline.endNs, now: MonotonicClock.now()) }
         while slots.busyCount > 0 && !(stop.isStopped && !plan.onsetStop.isStopped) {
             let now = MonotonicClock.now()
@@ -273,9 +276,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
     mutating func start(intendedNs: UInt64?, at beganNs: UInt64) {
         let i = slots.acquire()
         localAttempts += 1
-        let targetIndex = nextTarget
-        nextTarget += 1
-        if nextTarget == targets.count { nextTarget = 0 }
+        let targetIndex = rotation.take()
         slots.slots[i].localAttempt = localAttempts
         Driver.startAttempt(&self, slot: i, intendedNs: intendedNs, target: targetIndex, at: beganNs)
     }
@@ -400,9 +401,21 @@ extension WorkerLoop where Driver: ~Copyable {
         }
         checkSyn(i, ending: .established, at: now)
         if selfConnect.armed { checkSelfConnect(i) }
-        if slots.slots[i].watched { watched -= 1; slots.slots[i].watched = false }
-        driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
+        let wasWatched = slots.slots[i].watched
+        if wasWatched { watched -= 1; slots.slots[i].watched = false }
+        if kept.enabled {
+            keepOpen(i, watched: wasWatched, at: now)
+        } else {
+            driver.closeLater(FileDescriptor(rawValue: slots.slots[i].fd))
+        }
         slots.release(i)
+    }
+
+    /// ``KeepOpen``: the connection stays open, its descriptor kept past the slot.
+    mutating func keepOpen(_ i: Int, watched: Bool, at now: UInt64) {
+        if let fd = driver.keep(FileDescriptor(rawValue: slots.slots[i].fd), watched: watched) {
+            kept.keep(fd, slots.slots[i], at: now)
+        }
     }
 
     /// Reads TCP_INFO of an attempt old enough to have retransmitted its SYN, before its
@@ -421,6 +434,7 @@ extension WorkerLoop where Driver: ~Copyable {
         rec.failed(errno: errno, site: site, measured: slot.measured, localAttempt: slot.localAttempt, at: t)
         noteExhaustion(errno, site: site, at: t)
         if errno == .connectionRefused && !selfConnect.ports.isEmpty { selfConnect.armed = true }
+        if kept.enabled { kept.failed() }
         if slot.watched { watched -= 1; slots.slots[i].watched = false }
         driver.close(FileDescriptor(rawValue: slot.fd))
         slots.release(i)
@@ -500,6 +514,7 @@ extension WorkerLoop where Driver: ~Copyable {
             r.scheduled = s.due(from: timeline.measureStartNs, to: loopEndNs)
         }
         r.figures.uringTimers = driver.uringTimers
+        if kept.enabled { r.kept = kept.result(errors: r.errors, startNs: timeline.startNs) }
         r.cpuNs = cpuNs
         r.wallNs = wallNs
         return r

@@ -9,6 +9,12 @@ struct WorkerPlan: Sendable {
     var cpu: Int?
     var targets: [SocketAddress]
     var config: RunConfig
+    /// This worker's place in the run's schedule, over every process (``RunShare``):
+    /// `id` of `workerCount` when the run is all in this process.
+    var place: Int
+    var places: Int
+    /// The most attempts this worker makes (0: no bound).
+    var maxAttempts: UInt64
     /// Open loop: nanoseconds between this worker's intended starts, as a Double so
     /// that rates that do not divide a second stay exact over a long run.
     var perWorkerIntervalNs: Double?

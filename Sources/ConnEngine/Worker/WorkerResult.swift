@@ -44,6 +44,8 @@ struct WorkerResult: Sendable {
     var lastStartNs: UInt64 = 0
     var cpuNs: UInt64 = 0
     var wallNs: UInt64 = 0
+    /// ``KeepOpen``: the connections it keeps open, its steps and its errors run-wide.
+    var kept: KeptConnections?
     /// Set when the worker could not run at all (e.g. epoll_create failed).
     var fatal: String?
 }

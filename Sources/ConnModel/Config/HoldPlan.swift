@@ -16,6 +16,8 @@ package struct HoldOptions: Sendable, Codable, Equatable {
     package var timeoutNs: UInt64 = 3_000_000_000
     /// Width of a latency bucket, in attempts (open count).
     package var step = 10_000
+    /// The parts' engine; nil is epoll (and how a hold saved without one reads back).
+    package var engine: EngineChoice?
 
     package init() {}
 }

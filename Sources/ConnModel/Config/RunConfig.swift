@@ -67,6 +67,10 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// `--uring-socket`: how io_uring makes each socket. Nil is auto; after
     /// ``UringAvailability/resolve(_:)`` an io_uring run has `.ring` or `.syscalls`.
     package var uringSocket: UringSocketSetup? = nil
+    /// This process's share when the run is spread over several (nil: all of it).
+    package var share: RunShare? = nil
+    /// `hold`'s build-up: established connections are kept open (nil: closed at once).
+    package var keepOpen: KeepOpen? = nil
 
     /// Closed loop: measured with `--rate max` on this 2-core machine (README, "Choosing
     /// --concurrency"), the rate stops rising at about 4 in flight per worker (34.5k/s with

@@ -1,11 +1,14 @@
 /// What a hold part tells its supervisor, one JSON object per line on their socket.
-package enum HoldPartMessage: Codable, Sendable, Equatable {
+package enum HoldPartMessage: Codable, Sendable {
     /// Set up; running in the network namespace with this nsfs inode (the supervisor
     /// checks it is the run's own).
     case ready(namespaceInode: UInt64)
     /// A generator's build-up has ended with this many connections open.
     case built(open: UInt64)
     case generatorResult(HoldPartResult)
+    /// A generator's build-up as the run it was (every figure of `connbench run`), sent
+    /// just before its result.
+    case generatorRun(RunReport)
     case listenerResult(HoldListenerResult)
     /// The part could not go on; the line says why.
     case error(String)

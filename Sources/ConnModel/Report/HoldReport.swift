@@ -35,6 +35,9 @@ package struct HoldReport: Sendable, Codable {
     /// Set when Ctrl-C or SIGTERM ended the run: the phase it came in.
     package var interrupted: String?
     package var limit: HoldLimitFinding?
+    /// The build-up as a run: the parts' runs merged (``HoldPartMessage/generatorRun(_:)``).
+    /// Nil when no part sent one.
+    package var build: RunReport?
     /// Parts that did not report (died, or were killed after not answering).
     package var missingParts: [Int] = []
     package var notes: [String] = []
