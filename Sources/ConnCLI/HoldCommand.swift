@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConnEngine
+import ConnStudies
 import ConnReport
 import ConnSys
 import Foundation
@@ -77,7 +78,7 @@ struct HoldCommand: ParsableCommand {
         signals.block()
         let outcome: Result<HoldReport, HoldSupervisor.Failure>
         do {
-            outcome = try NamespaceRun.run(sysctls: []) { HoldSupervisor(plan: plan, signals: signals).run() }
+            outcome = try NamespaceRun.run(sysctls: []) { HoldSupervisor(plan: plan, signals: signals, status: Console.status).run() }
         } catch {
             throw CLIFailure("hold: \(error.description)")
         }

@@ -10,44 +10,27 @@ import SystemPackage
 /// that entered a fresh anonymous namespace therefore starts children inside it, and the
 /// namespace lives exactly as long as that thread and those children.
 ///
-/// Why a socketpair and not two pipes: the parent writes with MSG_NOSIGNAL (a child that
-/// died is an EPIPE, not a SIGPIPE that kills the supervisor), and the child sees EOF on
-/// its stdin when the parent is gone, which is its signal to close everything and exit.
+/// The socketpair (``ProcessSpawn/channelPair()``) is the child's stdin and stdout: it
+/// sees EOF there when the parent is gone, its signal to close everything and exit.
 public struct ChildProcess: Sendable, WaitableChild {
     public let pid: pid_t
     /// The parent's end of the socketpair (close-on-exec, so no other child inherits it).
     public let channel: FileDescriptor
 
-    /// Starts `/proc/self/exe` with `arguments` (argv[0] is `connbench`). The child starts
-    /// with SIGINT and SIGTERM blocked: a Ctrl-C reaches the whole process group, and a
-    /// child must answer it through its parent (report, then close), not die mid-count.
+    /// Starts `/proc/self/exe` with `arguments` (argv[0] is `connbench`), its stop signals
+    /// blocked (``ProcessSpawn/Signals/stopSignalsBlocked``).
     public static func spawnSelf(arguments: [String]) throws(Errno) -> ChildProcess {
-        var pair: [Int32] = [-1, -1]
-        _ = try syscall { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        sigaddset(&mask, SIGINT)
-        sigaddset(&mask, SIGTERM)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv: [UnsafeMutablePointer<CChar>?] = (["connbench"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, environ)
-        FileDescriptor(rawValue: pair[1]).closeSocket()
-        guard rc == 0 else {
-            FileDescriptor(rawValue: pair[0]).closeSocket()
-            throw Errno(rawValue: rc)
+        let pair = try ProcessSpawn.channelPair()
+        defer { pair.child.closeSocket() }
+        do {
+            let pid = try ProcessSpawn.spawn(path: "/proc/self/exe", argv0: "connbench", arguments: arguments,
+                                             stdin: .descriptor(pair.child.rawValue), stdout: .descriptor(pair.child.rawValue),
+                                             stderr: nil, signals: .stopSignalsBlocked)
+            return ChildProcess(pid: pid, channel: pair.parent)
+        } catch {
+            pair.parent.closeSocket()
+            throw error
         }
-        return ChildProcess(pid: pid, channel: FileDescriptor(rawValue: pair[0]))
     }
 
     /// For a child: SIGKILL when the thread that spawned it ends, so that a supervisor

@@ -7,7 +7,7 @@ import Testing
 /// completions io_uring would post, so the loop's completion side (chains, broken chains,
 /// the kernel's deadline, stale completions of a reused slot) is checked exactly. The
 /// end-to-end tests run the same loop on a real ring.
-struct ScriptedChainDriver: CompletionDriver {
+struct ScriptedChainDriver: CompletionDriver, NoDescriptorCloses {
     static var engine: Engine { .ioUring }
     static var submitsChains: Bool { true }
 
@@ -56,12 +56,6 @@ struct ScriptedChainDriver: CompletionDriver {
 
     func chainCompletion(at k: Int) -> ChainCompletion { reaped[k] }
     mutating func chainBroke(slot: Int) {}
-    mutating func closeLater(_ fd: FileDescriptor) {}
-    mutating func flushCloses() {}
-    mutating func close(_ fd: FileDescriptor) {}
-    mutating func keep(_ fd: FileDescriptor, watched: Bool) -> Int32? { fd.rawValue }
-    mutating func prepareSpare(domain: Int32) {}
-    mutating func dropSpare() {}
 }
 
 struct ScriptedChainDriverTests {

@@ -7,7 +7,7 @@ import Testing
 /// number, so the worker loop's accounting can be checked exactly, the way swift-nio's
 /// embedded channel tests a pipeline without a network. The end-to-end tests run the same
 /// loop on real sockets.
-struct ScriptedDriver: ReadinessDriver {
+struct ScriptedDriver: SocketlessDriver, NoDescriptorCloses {
     static var engine: Engine { .epoll }
     static var submitsChains: Bool { false }
 
@@ -33,11 +33,24 @@ struct ScriptedDriver: ReadinessDriver {
         }
     }
 
+}
+
+/// What a scripted driver does with a socket besides its connect: nothing, so each
+/// script says only how its calls answer. Every connect ends inside the call or never.
+protocol SocketlessDriver: ReadinessDriver {}
+
+extension SocketlessDriver {
     mutating func settleQuickly(_ fd: FileDescriptor) -> DriverOutcome { .pending }
     func watch(_ fd: FileDescriptor, tag: UInt64) -> Errno? { nil }
     func completionTag(at k: Int) -> UInt64 { 0 }
     func outcome(at k: Int, fd: FileDescriptor) -> DriverOutcome { .pending }
     mutating func poll(timeoutNs: Int64) -> Int { 0 }
+}
+
+/// Closes and spares that touch no descriptor (they are numbers, never opened).
+protocol NoDescriptorCloses: ConnectDriver {}
+
+extension NoDescriptorCloses {
     mutating func closeLater(_ fd: FileDescriptor) {}
     mutating func flushCloses() {}
     mutating func close(_ fd: FileDescriptor) {}

@@ -11,7 +11,9 @@ struct ListenerCollection {
 
     /// Stops the listeners (they are nil in `listeners` afterwards).
     init(_ listeners: inout RunListeners, config: RunConfig) {
-        timeWaitSides = Self.timeWaitSides(targets: listeners.targets, inLab: listeners.lab != nil)
+        // A kept-open run closes nothing before its report (and then with RST): no
+        // TIME_WAIT to find, and the scan of every socket would cost the other parts.
+        timeWaitSides = config.keepOpen != nil ? nil : Self.timeWaitSides(targets: listeners.targets, inLab: listeners.lab != nil)
         if let listener = listeners.listener {
             if let note = listener.portNote { notes.append(note) }
             listener.stop()

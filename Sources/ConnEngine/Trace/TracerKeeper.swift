@@ -88,7 +88,7 @@ enum TracerKeeper {
 
     static func launch(_ command: TracerCommand, environment: [String: String],
                        state: TracerState) throws(Errno) -> (thread: PosixThread, notify: FileDescriptor) {
-        let (notify, tell) = try SpawnedProgram.channelPair()
+        let (notify, tell) = try ProcessSpawn.channelPair()
         do {
             let thread = try PosixThread.spawn {
                 keep(command, environment: environment, state: state, tell: tell)
