@@ -53,21 +53,27 @@ struct ProgressMarks: ~Copyable {
     static let stepNs: UInt64 = 1_000_000
     var marks: [UInt32]
     var filled = 0
+    /// The time (since the start) of the next mark: before it, a call is one compare.
+    private var nextNs: UInt64 = 0
 
     init(totalNs: UInt64, enabled: Bool) {
         marks = enabled ? Array(repeating: 0, count: Int(totalNs / Self.stepNs) + 2) : []
+        if !enabled { nextNs = .max }
     }
 
+    /// `attempts`: this worker's attempts started before `sinceStartNs`. Called before
+    /// each start, so a mark holds the count at its millisecond, not at the end of a turn
+    /// that crossed it (after an exhaustion onset a turn of 16 connects lasts ms, and the
+    /// marks then numbered another worker's errors up to a turn too late).
     @inline(__always)
     mutating func advance(to sinceStartNs: UInt64, attempts: UInt64) {
-        // A lone worker keeps no marks: the loop calls this every turn, so it returns
-        // before the division.
-        guard filled < marks.count else { return }
+        guard sinceStartNs >= nextNs else { return }
         let upTo = Int(Swift.min(UInt64(marks.count), sinceStartNs / Self.stepNs + 1))
         let value = UInt32(truncatingIfNeeded: attempts)
         while filled < upTo {
             marks[filled] = value
             filled += 1
         }
+        nextNs = filled < marks.count ? UInt64(filled) * Self.stepNs : .max
     }
 }

@@ -166,6 +166,7 @@ struct WorkerLoop<Driver: ConnectDriver & ~Copyable>: ~Copyable {
         var n = 0
         while now < endNs && (maxAttempts == 0 || localAttempts < maxAttempts) {
             let before = now
+            rec.marks.advance(to: before &- timeline.startNs, attempts: localAttempts)
             if var s = schedule {
                 guard s.nextNs <= now else { break }
                 guard slots.freeCount > 0 else { rec.capStall(begins: now); break }
