@@ -85,10 +85,38 @@ extension HeavySuites {
             let m = try TestSupport.run(["merge", dir + "/x", dir + "/y", "--output", dir + "/m"])
             #expect(m.status == 65)
             #expect(m.stderr.split(separator: "\n").count == 1 && m.stderr.contains("duration"), "\(m.stderr)")
-            let same = try TestSupport.run(["merge", dir + "/x", dir + "/x", "--output", dir + "/m"])
-            #expect(same.status == 65 && same.stderr.contains("twice"), "\(same.stderr)")
             let missing = try TestSupport.run(["merge", dir + "/x", dir + "/nothing", "--output", dir + "/m"])
             #expect(missing.status != 0 && missing.stderr.contains("nothing/report.json"), "\(missing.stderr)")
+        }
+
+        /// A run is known by its id, not its tag: two untagged runs of one host (both named
+        /// after it) merge, with their names made unique and their start skew stated; one
+        /// run twice, a copy of its folder, or a merge with one of its own parts is refused
+        /// with one line.
+        @Test func runsMergeByIdentityNotByTag() throws {
+            let dir = TestSupport.temporaryDirectory()
+            defer { _ = try? TestSupport.shell("rm -rf '\(dir)'") }
+            for name in ["a", "b"] {
+                let r = try TestSupport.run(["run", "--rate", "500", "--duration", "300ms", "--workers", "1", "--output", dir + "/" + name])
+                #expect(r.status == 0, "\(r.stderr)")
+            }
+            let a = try Self.report(dir + "/a"), b = try Self.report(dir + "/b")
+            let ida = try #require(a.identity), idb = try #require(b.identity)
+            #expect(ida.id != idb.id && ida.id.count == 32 && ida.pid != idb.pid && ida.host == idb.host && !ida.bootID.isEmpty)
+            #expect(a.setup.config.tag == b.setup.config.tag)
+            let m = try TestSupport.run(["merge", dir + "/a", dir + "/b", "--output", dir + "/m"])
+            try #require(m.status == 0, "\(m.stderr)")
+            let merged = try Self.report(dir + "/m")
+            let tag = a.setup.config.tag
+            #expect(merged.mergedFrom == [tag, tag + "-2"])
+            #expect(merged.identity?.parts?.map(\.id) == [ida.id, idb.id])
+            #expect(merged.notes.contains { $0.hasPrefix("start skew against the earliest start") && $0.contains(tag + "-2 +") }, "\(merged.notes)")
+            _ = try TestSupport.shell("cp -r '\(dir)/a' '\(dir)/copy'")
+            for pair in [["a", "a"], ["a", "copy"], ["m", "b"]] {
+                let refused = try TestSupport.run(["merge", dir + "/" + pair[0], dir + "/" + pair[1], "--output", dir + "/r"])
+                #expect(refused.status == 65 && refused.stderr.contains("same run"), "\(pair): \(refused.stderr)")
+                #expect(refused.stderr.split(separator: "\n").count == 1)
+            }
         }
 
         /// Acceptance: three generators in three namespaces against one listener namespace,

@@ -128,6 +128,8 @@ public struct RunReport: Sendable, Codable {
     /// For a merged report (`connbench merge`): the tags of the runs it adds up, in the
     /// order given; empty for a run.
     package var mergedFrom: [String] = []
+    /// Which run this is (nil in reports saved before runs had one).
+    package var identity: RunIdentity? = nil
 
     /// The resolved configuration, in the order reports print it (`key=value`): derived
     /// from ``setup``, for printing only.

@@ -55,7 +55,7 @@ extension RunMerge {
         "ports": .firstPart, "onset": .earliestPart, "endedAtOnset": .anyPart, "portBudget": .dropped,
         "matrixCase": .sameOrRefused, "notes": .concatenated, "verdict": .recomputed, "histograms": .histogramSum,
         "intervalHistograms": .commonClock, "generatorTime": .commonClock, "synRetransmits": .sum,
-        "synRetransmitDetail": .sum, "kernelTrace": .dropped, "mergedFrom": .concatenated,
+        "synRetransmitDetail": .sum, "kernelTrace": .dropped, "mergedFrom": .concatenated, "identity": .recomputed,
     ]
 
     /// Every stored property of `IntervalRow`: rows of the parts that fall on one interval

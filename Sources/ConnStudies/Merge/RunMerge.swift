@@ -21,12 +21,18 @@ package enum RunMerge {
     /// The parts merged field by field, each by its rule in ``reportRules``.
     package static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
         guard let first = parts.first, parts.count >= 2 else { throw Failure(description: "needs at least two runs") }
-        let tags = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
+        let named = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
+        let identified = parts.allSatisfy { $0.identity != nil }
+        // Runs with an identity are told apart by it; their tags are names to print, made
+        // unique where two collide (two untagged runs of one host).
+        let tags = identified ? uniqueNames(named) : named
         try check(parts, tags: tags)
         let clock = CommonClock(parts, tags: tags)
         var notes = ["merged \(parts.count) runs: " + tags.joined(separator: ", ")] + clock.notes
+        if let skew = startSkew(parts, tags: tags) { notes.append(skew) }
         var r = first
         r.mergedFrom = tags
+        r.identity = identified ? mergedIdentity(parts) : nil
         mergeSettings(&r, parts)
         mergeCounts(&r, parts)
         mergeHistograms(&r, parts, clock: clock, notes: &notes)
@@ -179,10 +185,56 @@ package enum RunMerge {
             if p.intervalHistograms == nil { throw Failure(description: "\(tags[i]) has no interval histograms (a report older than latency.hlog)") }
             guard p.tally.isBalanced else { throw Failure(description: "\(tags[i]) breaks the accounting identity itself") }
         }
-        var seen = Set<String>()
-        for t in tags where !seen.insert(t).inserted {
-            throw Failure(description: "tag \(t) appears twice: the same run given twice? (runs to merge need distinct --tag)")
+        try checkDistinct(parts, tags: tags)
+    }
+
+    /// The same run twice is refused by its identity (a copy of its folder keeps it); runs
+    /// saved before runs had one can only be told apart by their tags.
+    static func checkDistinct(_ parts: [RunReport], tags: [String]) throws(Failure) {
+        var seen: [String: Int] = [:]
+        for (i, p) in parts.enumerated() {
+            guard let identity = p.identity else { continue }
+            for run in identity.runs {
+                if let j = seen[run.id] {
+                    throw Failure(description: "\(tags[i]) and \(tags[j]) are the same run (id \(run.id.prefix(12)), \(run.host) pid \(run.pid)): a run merges once, and a copied folder keeps its id")
+                }
+                seen[run.id] = i
+            }
         }
+        guard !parts.allSatisfy({ $0.identity != nil }) else { return }
+        var names = Set<String>()
+        for t in tags where !names.insert(t).inserted {
+            throw Failure(description: "tag \(t) appears twice among reports saved without a run id: the same run given twice? (give such runs distinct --tag)")
+        }
+    }
+
+    /// Names as given, a collision numbered: vm, vm-2, vm-3.
+    static func uniqueNames(_ names: [String]) -> [String] {
+        var used = Set<String>()
+        return names.map { name in
+            var candidate = name, n = 1
+            while used.contains(candidate) {
+                n += 1
+                candidate = "\(name)-\(n)"
+            }
+            used.insert(candidate)
+            return candidate
+        }
+    }
+
+    /// Each part's start against the earliest, on the wall clock its identity saved.
+    static func startSkew(_ parts: [RunReport], tags: [String]) -> String? {
+        let starts = parts.map { $0.identity?.startEpochNs }
+        guard let earliest = starts.compactMap({ $0 }).min(), !starts.contains(where: { $0 == nil }) else { return nil }
+        let each = zip(tags, starts).map { tag, start in "\(tag) +\(Num.f3(Double((start ?? earliest) - earliest) / 1e6)) ms" }
+        return "start skew against the earliest start (wall clock): " + each.joined(separator: ", ")
+    }
+
+    /// A merged report is a run of its own, made of its parts' runs.
+    static func mergedIdentity(_ parts: [RunReport]) -> RunIdentity {
+        let runs = parts.flatMap { $0.identity?.runs ?? [] }
+        return RunIdentity(id: ProcessIdentity.randomID(), host: ProcessIdentity.hostName(), bootID: ProcessIdentity.bootID(),
+                           pid: ProcessIdentity.pid(), startEpochNs: runs.map(\.startEpochNs).min() ?? 0, parts: runs)
     }
 
     /// The histograms added up, or nil unless every part has one.
