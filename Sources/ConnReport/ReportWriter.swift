@@ -36,25 +36,40 @@ package enum ReportWriter {
         }
     }
 
+    /// Folders connbench writes inside an output folder (`run --processes`: each part's
+    /// report under `parts/part-K/`): replaced whole with the folder, never kept.
+    package static let ownFolders: Set<String> = ["parts"]
+
     /// Writes every file whole into a new folder and swaps it into place of `directory`.
+    /// A name may hold a path under one of ``ownFolders`` (`parts/part-0/report.json`).
     package static func write(_ files: [(name: String, contents: String)], to directory: String) throws(Failure) {
         try prepare(directory: directory)
         let path = trimmed(directory)
         let (parent, base) = split(path)
         let temp = parent + "/." + base + ".tmp-\(getpid())"
         func fail(_ what: String, _ e: Errno) -> Failure {
-            DirectoryCalls.removeFlat(temp)
+            DirectoryCalls.removeTree(temp, depth: 2)
             return Failure(description: "\(what): \(e.name)")
         }
-        DirectoryCalls.removeFlat(temp)
+        DirectoryCalls.removeTree(temp, depth: 2)
         do { _ = try syscall { mkdir(temp, 0o755) } } catch { throw Failure(description: "cannot create \(temp): \(error.name)") }
         // Keep what the folder held besides the files written now.
         let names = Set(files.map(\.name))
-        for e in try replaceable(path) where !names.contains(e.name) && !e.name.hasPrefix(".connbench-write-test-") {
+        for e in try replaceable(path) where !names.contains(e.name) && !e.isDirectory && !e.name.hasPrefix(".connbench-write-test-") {
             do { _ = try syscall { link(path + "/" + e.name, temp + "/" + e.name) } } catch { throw fail("cannot keep \(path)/\(e.name)", error) }
         }
         for f in files {
             let file = temp + "/" + f.name
+            if let slash = f.name.lastIndex(of: "/") {
+                let folder = String(f.name[..<slash])
+                guard let top = folder.split(separator: "/").first, ownFolders.contains(String(top)), !folder.contains("..") else {
+                    throw fail("cannot write \(path)/\(f.name)", .invalidArgument)
+                }
+                do { try makeDirectories(temp + "/" + folder) } catch {
+                    DirectoryCalls.removeTree(temp, depth: 2)
+                    throw error
+                }
+            }
             do {
                 let fd = try FileDescriptor.open(file, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite, .groupRead, .otherRead])
                 try fd.closeAfter {
@@ -65,24 +80,32 @@ package enum ReportWriter {
                 throw fail("cannot write \(path)/\(f.name)", (error as? Errno) ?? .ioError)
             }
         }
+        // Every folder written, deepest first (`parts/part-0`, then `parts`).
+        let folders = Set(files.flatMap { f -> [String] in
+            let parts = f.name.split(separator: "/").dropLast()
+            return parts.indices.map { parts[parts.startIndex...$0].joined(separator: "/") }
+        })
+        for folder in folders.sorted(by: >) {
+            do { try DirectoryCalls.sync(temp + "/" + folder) } catch { throw fail("cannot fsync \(temp)/\(folder)", error) }
+        }
         do { try DirectoryCalls.sync(temp) } catch { throw fail("cannot fsync \(temp)", error) }
         do {
             try DirectoryCalls.exchange(temp, path)
             // `temp` now names the old folder.
         } catch {
             let aside = parent + "/." + base + ".old-\(getpid())"
-            DirectoryCalls.removeFlat(aside)
+            DirectoryCalls.removeTree(aside, depth: 2)
             do { _ = try syscall { rename(path, aside) } } catch { throw fail("cannot move \(path) aside", error) }
             do { _ = try syscall { rename(temp, path) } } catch {
                 _ = try? syscall { rename(aside, path) }
                 throw fail("cannot rename \(temp) to \(path)", error)
             }
             _ = try? DirectoryCalls.sync(parent)
-            DirectoryCalls.removeFlat(aside)
+            DirectoryCalls.removeTree(aside, depth: 2)
             return
         }
         do { try DirectoryCalls.sync(parent) } catch { throw Failure(description: "cannot fsync \(parent): \(error.name)") }
-        DirectoryCalls.removeFlat(temp)
+        DirectoryCalls.removeTree(temp, depth: 2)
     }
 
     /// The folder's entries, or why it cannot be replaced whole.
@@ -94,7 +117,7 @@ package enum ReportWriter {
         }
         let entries: [DirectoryCalls.Entry]
         do { entries = try DirectoryCalls.list(path) } catch { throw Failure(description: "cannot read output directory '\(directory)': \(error.name)") }
-        if let d = entries.first(where: \.isDirectory) {
+        if let d = entries.first(where: { $0.isDirectory && !ownFolders.contains($0.name) }) {
             throw Failure(description: "output directory '\(directory)' holds a folder (\(d.name)): connbench replaces its output folder whole; name a new or flat one")
         }
         return entries

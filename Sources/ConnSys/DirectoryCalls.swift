@@ -38,6 +38,15 @@ public enum DirectoryCalls {
         _ = try syscall { cbs_rename_exchange(a, b) }
     }
 
+    /// Removes `path`, its files and its folders `depth` levels down (deeper ones are
+    /// left, and so is everything above them).
+    public static func removeTree(_ path: String, depth: Int) {
+        for e in (try? list(path)) ?? [] {
+            if !e.isDirectory { unlink(path + "/" + e.name) } else if depth > 0 { removeTree(path + "/" + e.name, depth: depth - 1) }
+        }
+        rmdir(path)
+    }
+
     /// Removes `path` and the regular files in it (nothing deeper).
     public static func removeFlat(_ path: String) {
         for e in (try? list(path)) ?? [] where !e.isDirectory { unlink(path + "/" + e.name) }

@@ -34,6 +34,27 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["a.txt", "b.txt", "notes.txt"])
     }
 
+    /// `run --processes`: the parts' reports under `parts/`, written and replaced with
+    /// the folder; nothing outside connbench's own folders is written, and a later write
+    /// without parts drops the stale ones.
+    @Test func folderWritesCarryThePartsFolderWhole() throws {
+        let root = TestSupport.temporaryDirectory()
+        let dir = root + "/out"
+        defer { _ = try? TestSupport.shell("rm -rf '\(root)'") }
+        try ReportWriter.write([("a.txt", "merged\n"), ("parts/part-0/a.txt", "0\n"), ("parts/part-1/a.txt", "1\n")], to: dir)
+        #expect(try String(contentsOfFile: dir + "/parts/part-1/a.txt", encoding: .utf8) == "1\n")
+        try ReportWriter.write([("a.txt", "again\n"), ("parts/part-0/a.txt", "0b\n")], to: dir)
+        #expect(try String(contentsOfFile: dir + "/parts/part-0/a.txt", encoding: .utf8) == "0b\n")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/parts/part-1"))
+        try ReportWriter.write([("a.txt", "flat\n")], to: dir)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["out"])
+        for bad in ["other/a.txt", "parts/../../x.txt"] {
+            #expect(throws: ReportWriter.Failure.self) { try ReportWriter.write([(bad, "x")], to: dir) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["out"])
+    }
+
     @Test func folderWritesRefuseWhatCannotBeReplacedWhole() throws {
         let dir = TestSupport.temporaryDirectory()
         defer { _ = try? TestSupport.shell("rm -rf '\(dir)'") }
