@@ -10,7 +10,7 @@ package struct Connbench: ParsableCommand {
         abstract: "Load and latency benchmark for the connect() system call.",
         version: ConnbenchVersion.text,
         subcommands: [RunCommand.self, ListenCommand.self, ExhaustCommand.self, ProbeCommand.self, SweepCommand.self,
-                      CompareCommand.self, HoldCommand.self, HoldPartCommand.self, ReportCommand.self,
+                      CompareCommand.self, HoldCommand.self, HoldPartCommand.self, RunPartCommand.self, ReportCommand.self,
                       MergeCommand.self],
         defaultSubcommand: RunCommand.self
     )

@@ -4,6 +4,7 @@ import ConnEngine
 import ConnReport
 import ConnSys
 import ConnModel
+import ConnStudies
 
 /// `connbench [run]`: the benchmark. Parses, builds a `RunConfig`, runs, prints, writes.
 struct RunCommand: ParsableCommand {
@@ -15,11 +16,21 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
     @OptionGroup(title: "Runs to merge") var label: RunLabelOptions
 
+    @Option(help: "Generator processes on this host, each with its share of the rate and the CPUs and its own RLIMIT_NOFILE; one merged report, the parts' under parts/.",
+            transform: { try ParseValue.positiveInt($0, max: 64) })
+    var processes: Int = 1
+
     /// The `--sysctl` check is here and not in ``RunOptions``: `compare` parses the same
     /// `--sysctl` and always runs in fresh namespaces, so only `run` needs `--netns`
     /// spelled out. `run` takes one value of `--workers` and `--concurrency`.
     func validate() throws {
         try options.requireSingleLoad(for: "run")
+        if processes > 1 && options.isolation.topology == .veth {
+            throw ValidationError("--processes: not with --topology veth (use --netns, or --target)")
+        }
+        if processes > 1 && options.isolation.traceKernel {
+            throw ValidationError("--processes: not with --trace-kernel (one bpftrace per part would load the run)")
+        }
         if !options.isolation.sysctl.isEmpty && !options.isolation.netns && options.isolation.topology != .veth {
             throw ValidationError("--sysctl needs --netns (or --topology veth): connbench sets tunables only inside a namespace it created, never on the host")
         }
@@ -58,8 +69,23 @@ struct RunCommand: ParsableCommand {
         let status: (String) -> Void = { [quiet = options.report.quiet] text in if !quiet { Console.status(text) } }
         status("running \(DurationParser.format(config.durationNs)) at \(config.rate)\(config.rate == .max ? "" : "/s") against \(what); Ctrl-C stops early and still reports")
         let report: RunReport
-        let progress: (@Sendable (ProgressLine) -> Void)? = showProgress ? { @Sendable line in Console.status(ProgressFormatter.line(line)) } : nil
-        do { report = try BenchmarkRunner.run(config, signals: signals, progress: progress) } catch { throw CLIFailure(error.description) }
+        var partFiles: [(name: String, contents: String)] = []
+        if processes > 1 {
+            let outcome: ProcessRun.Outcome
+            let quiet = options.report.quiet
+            do throws(ProcessRun.Failure) {
+                outcome = try ProcessRun.run(config, processes: processes, signals: signals) { if !quiet { Console.status($0) } }
+            } catch {
+                throw CLIFailure(error.description)
+            }
+            report = outcome.merged
+            for (k, part) in outcome.parts.enumerated() {
+                partFiles += RunFiles.files(for: part).map { ("parts/part-\(k)/" + $0.name, $0.contents) }
+            }
+        } else {
+            let progress: (@Sendable (ProgressLine) -> Void)? = showProgress ? { @Sendable line in Console.status(ProgressFormatter.line(line)) } : nil
+            do { report = try BenchmarkRunner.run(config, signals: signals, progress: progress) } catch { throw CLIFailure(error.description) }
+        }
         Console.out(TextReporter.render(report))
         if let listenerStats = options.listener.listenerStats, case .success(let before)? = statsBefore {
             switch ListenerStatsClient.fetch(listenerStats) {
@@ -70,7 +96,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         let files = RunFiles.files(for: report)
-        do { try ReportWriter.write(files, to: directory) } catch { throw CLIFailure(error.description) }
-        status("wrote \(directory)/" + files.map(\.name).joined(separator: ", "))
+        do { try ReportWriter.write(files + partFiles, to: directory) } catch { throw CLIFailure(error.description) }
+        status("wrote \(directory)/" + files.map(\.name).joined(separator: ", ") + (partFiles.isEmpty ? "" : "; each part's under parts/"))
     }
 }

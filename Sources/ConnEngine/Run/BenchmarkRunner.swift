@@ -77,6 +77,12 @@ public enum BenchmarkRunner {
         return (report, KeptConnections.merged(results.compactMap(\.kept), steps: keep.stepCount))
     }
 
+    /// One part of a run spread over processes (``RunShare``), in the calling thread's
+    /// namespace (the supervisor's, which made it when the run asked for one).
+    package static func runPart(_ config: RunConfig, stop: StopFlag, sync: PartSync) throws(Failure) -> RunReport {
+        try runCollecting(config, stop: stop, signals: nil, progress: nil, sync: sync).report
+    }
+
     static func runCollecting(_ requested: RunConfig, stop: StopFlag, signals: StopSignals?,
                               progress: (@Sendable (ProgressLine) -> Void)?, sync: PartSync?) throws(Failure) -> (report: RunReport, results: [WorkerResult]) {
         var prep = try RunPreparation(requested)

@@ -21,3 +21,24 @@ package enum HoldSupervisorMessage: Codable, Sendable, Equatable {
     /// Close everything, report, and exit.
     case close
 }
+
+/// What a part of `run --processes` tells its supervisor.
+package enum RunPartMessage: Codable, Sendable {
+    /// Its workers wait at their start line.
+    case ready
+    /// Its workers have stopped, with this many connections established; the report follows.
+    case ended(established: UInt64)
+    case report(RunReport)
+    /// The part could not go on; the line says why.
+    case error(String)
+}
+
+/// What the supervisor of `run --processes` tells a part.
+package enum RunSupervisorMessage: Codable, Sendable, Equatable {
+    /// The part's share of the run (``RunShare``), first.
+    case config(RunConfig)
+    /// Start at this CLOCK_MONOTONIC time (ns), the same for every part.
+    case go(atNs: UInt64)
+    /// Ctrl-C or SIGTERM reached the supervisor: stop now, and still report.
+    case stop
+}

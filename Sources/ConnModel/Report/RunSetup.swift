@@ -76,6 +76,7 @@ package struct RunSetup: Sendable, Codable, Equatable {
         if config.traceKernel { s.append(S("trace-kernel", "yes")) }
         if config.maxAttemptsPerWorker > 0 { s.append(S("max-attempts", String(config.maxAttemptsPerWorker))) }
         if let at = config.startAtEpochNs { s.append(S("start-at", StartAt.format(epochNs: at))) }
+        if let share = config.share, share.parts > 1 { s.append(S("processes", String(share.parts))) }
         if !config.tag.isEmpty { s.append(S("tag", config.tag)) }
         return s
     }

@@ -10,26 +10,21 @@ import ConnModel
 /// time, close). EOF means the supervisor is gone: the part closes everything and exits,
 /// and it dies with its supervisor's thread anyway (PR_SET_PDEATHSIG).
 package struct HoldPart {
-    let reader: LineReader
-    let out: FileDescriptor
+    let channel = PartChannel()
     let inode: UInt64
     /// The longest the part waits for the supervisor's next line, whatever happens.
     let lifeLimitNs: UInt64
+    var reader: LineReader { channel.reader }
 
     package struct Failure: Error { package let message: String }
 
     /// On the channel connbench's parts get (stdin, stdout), in the namespace it runs in.
     package init(lifeLimitNs: UInt64) {
-        ChildProcess.dieWithParent()
-        StopSignals().block()
-        ResourceLimits.raiseOpenFiles()
-        reader = LineReader(FileDescriptor(rawValue: 0))
-        out = FileDescriptor(rawValue: 1)
         inode = NetNamespace.identity()?.inode ?? 0
         self.lifeLimitNs = lifeLimitNs
     }
 
-    private func send(_ m: HoldPartMessage) { MessageChannel.send(m, on: out) }
+    private func send(_ m: HoldPartMessage) { channel.send(m) }
 
     /// Says why to the supervisor too, and gives the failure to throw.
     package func fail(_ message: String) -> Failure {
