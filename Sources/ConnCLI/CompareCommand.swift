@@ -32,10 +32,20 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("warmup-trials"), help: "Rounds of every setting run first and discarded (0 to 10).")
     var warmupTrials: Int = 1
 
+    @Option(help: "NAME=DIR[,DIR…], repeatable: compare runs already made (a DIR is a run folder or a folder of run folders), each set's runs its trials; the first set is the baseline. Nothing is run.")
+    var saved: [String] = []
+
     @Option(help: "The figure settings are compared by: \(CompareFigure.allCases.map(\.rawValue).joined(separator: ", ")).")
     var by: CompareFigure = .establishedPerSecond
 
     func validate() throws {
+        if !saved.isEmpty {
+            guard vary.isEmpty && base.isolation.sysctl.isEmpty else {
+                throw ValidationError("--saved compares runs already made; --vary and --sysctl make new ones")
+            }
+            if saved.count < 2 { throw ValidationError("--saved: give at least two sets, NAME=DIR[,DIR…] each") }
+            return
+        }
         try base.requireSingleLoad(for: "compare (vary it with --vary workers=1,2)")
         if trials < 2 { throw ValidationError("--trials must be at least 2: one trial per setting has no spread to compare") }
         if !(0...10).contains(warmupTrials) { throw ValidationError("--warmup-trials must be 0 to 10") }
@@ -107,6 +117,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !saved.isEmpty { return try CompareSaved.run(saved, figure: by, output: base.report.output) }
         let plan = try makePlan()
         let directory = base.report.output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-compare"
         // Every setting's namespace and sysctls, tried once before anything runs.

@@ -6,7 +6,11 @@ package enum CompareReporter {
         var out = "connbench compare \(r.startedAtUTC), kernel \(r.kernelRelease)\n"
         out += "base: \(r.base.isEmpty ? "(defaults)" : r.base)\n"
         let done = r.settings.map(\.values.count).min() ?? 0
-        out += "\(r.settings.count) settings × \(r.plannedTrials) trials, interleaved \(order(r)), after \(r.warmupTrials) discarded warm-up round(s); every trial in a fresh network namespace\n"
+        if r.savedRuns {
+            out += "\(r.settings.count) sets of saved runs (\(r.settings.enumerated().map { i, s in "\(s.label) \(r.trials.filter { $0.setting == i }.count)" }.joined(separator: ", ")) runs), each run a trial; nothing was run now\n"
+        } else {
+            out += "\(r.settings.count) settings × \(r.plannedTrials) trials, interleaved \(order(r)), after \(r.warmupTrials) discarded warm-up round(s); every trial in a fresh network namespace\n"
+        }
         if r.interrupted { out += "interrupted: \(r.trials.count) trials completed (at least \(done) per setting); the trial cut short is not counted\n" }
         for s in r.settings { out += "  \(s.label): \(s.description)\n" }
         out += "\n"
@@ -40,10 +44,14 @@ package enum CompareReporter {
                           onset])
         }
         out += table(other)
-        out += "\nmachine during the trials (share of all CPU time): "
-        out += r.settings.map { s in
-            "\(s.label) steal \(share(s.stealMedian))/\(share(s.stealMax)), other load \(share(s.otherMedian))/\(share(s.otherMax))"
-        }.joined(separator: "; ") + " (median/max)\n"
+        if r.savedRuns {
+            out += "\nmachine during the trials: not known for saved runs (each run's own report has its CPU figures)\n"
+        } else {
+            out += "\nmachine during the trials (share of all CPU time): "
+            out += r.settings.map { s in
+                "\(s.label) steal \(share(s.stealMedian))/\(share(s.stealMax)), other load \(share(s.otherMedian))/\(share(s.otherMax))"
+            }.joined(separator: "; ") + " (median/max)\n"
+        }
         out += "\noutliers (trials farther than 3 × 1.4826 × MAD from their setting's median of \(f.rawValue)):\n"
         var any = false
         for s in r.settings {

@@ -15,6 +15,8 @@ package struct CompareReport: Sendable {
     package var startedAtUTC: String
     /// The level asked of every interval (0.95); each carries what it achieved.
     package var level: Double
+    /// `compare --saved`: the trials are runs made before, read from their folders.
+    package var savedRuns = false
 
     package enum Word: String, Sendable, Codable {
         case faster
