@@ -143,6 +143,11 @@ struct CompareCommand: ParsableCommand {
                                    trials: outcome.trials, plannedTrials: plan.trials, warmupTrials: plan.warmupTrials,
                                    interrupted: outcome.interrupted, base: Self.typedCommand(),
                                    kernelRelease: KernelInfo.release(), startedAtUTC: started)
+        try Self.printAndWrite(report, to: directory)
+    }
+
+    /// compare.txt on the terminal, and compare.txt, .csv and .html into `directory`.
+    static func printAndWrite(_ report: CompareReport, to directory: String) throws {
         let text = CompareReporter.text(report)
         Console.out(text)
         do {

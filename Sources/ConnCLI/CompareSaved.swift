@@ -1,5 +1,4 @@
 import ConnModel
-import ConnReport
 import ConnStudies
 import ConnSys
 
@@ -48,14 +47,6 @@ enum CompareSaved {
                                    startedAtUTC: reports.map(\.startedAtUTC).min() ?? "")
         report.savedRuns = true
         let directory = output ?? "Results/" + WallClock.utcStamp(nanoseconds: WallClock.nowNanoseconds(), compact: true) + "-compare"
-        let text = CompareReporter.text(report)
-        Console.out(text)
-        do {
-            try ReportWriter.write([("compare.txt", text), ("compare.csv", CompareReporter.csv(report)),
-                                    ("compare.html", HTMLReporter.render(report))], to: directory)
-        } catch {
-            throw CLIFailure(error.description)
-        }
-        Console.status("wrote \(directory)/compare.txt, compare.csv, compare.html")
+        try CompareCommand.printAndWrite(report, to: directory)
     }
 }
