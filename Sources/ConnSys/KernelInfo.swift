@@ -7,9 +7,12 @@ public enum KernelInfo {
     public static func release() -> String {
         var u = utsname()
         uname(&u)
-        return withUnsafeBytes(of: &u.release) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        return text(&u.release)
+    }
+
+    /// A NUL-terminated field of `utsname` as text.
+    static func text<Field>(_ field: inout Field) -> String {
+        withUnsafeBytes(of: &field) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }
 
@@ -20,9 +23,7 @@ public enum ProcessIdentity {
     public static func hostName() -> String {
         var u = utsname()
         uname(&u)
-        return withUnsafeBytes(of: &u.nodename) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
+        return KernelInfo.text(&u.nodename)
     }
 
     /// This boot's id (`/proc/sys/kernel/random/boot_id`): runs on two boots of one host
