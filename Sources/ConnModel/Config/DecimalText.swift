@@ -2,11 +2,15 @@ extension String {
     /// `v` with `digits` decimals, rounded half away from zero, `-` only when the rounded
     /// value is not zero; without Foundation's formatters. The one implementation every
     /// report's numbers go through.
+    /// Total: NaN and ±infinity are `n/a`, and a value too large for 64-bit integer digits
+    /// (a hand-edited report's 1e308) is written in exponent form, never a trap.
     package init(fixed v: Double, digits: Int) {
         guard v.isFinite else { self = "n/a"; return }
+        let digits = Swift.min(Swift.max(digits, 0), 9)
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let r = (Swift.abs(v) * scale).rounded()
+        guard r < 9.0e18 else { self = v.description; return }
         let whole = Int64(r / scale)
         var frac = String(Int64(r) - whole * Int64(scale))
         while frac.count < digits { frac = "0" + frac }
