@@ -160,9 +160,7 @@ final class ListenerNamespace: Sendable {
                                    counters: KernelContext.deltas(before: countersBefore, after: NetCounters.read()))
         kernel.setNamespace(identity, createdForRun: true)
         kernel.timeWaitSides = TcpSocketTable.timeWaitSides(listenerPorts: [listener.address.port])
-        let info = ListenerInfo(address: listener.address.description, threads: listener.threadCount,
-                                backlog: listener.effectiveBacklog, accepted: listener.acceptedCount,
-                                close: listenerConfig.close, mode: listener.mode, heldPeak: listener.heldPeak)
+        let info = listener.info(close: listenerConfig.close)
         outcome.withLock { $0 = Outcome(side: side, kernel: kernel, info: info, portNote: listener.portNote) }
     }
 

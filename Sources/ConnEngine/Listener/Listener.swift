@@ -151,6 +151,12 @@ public final class Listener: Sendable {
     /// The most connections held open at once over the listener's life.
     package var heldPeak: Int { shared.peak.load(ordering: .relaxed) }
 
+    /// What a report says of this listener; `close` is the config's older view of its mode.
+    package func info(close: ListenerClose) -> ListenerInfo {
+        ListenerInfo(address: address.description, threads: threadCount, backlog: effectiveBacklog,
+                     accepted: acceptedCount, close: close, mode: mode, heldPeak: heldPeak)
+    }
+
     /// hold only: connections closed at once because the hold limit was reached.
     package var closedOverHoldLimit: UInt64 { shared.overLimit.load(ordering: .relaxed) }
 

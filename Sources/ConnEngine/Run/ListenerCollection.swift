@@ -17,8 +17,7 @@ struct ListenerCollection {
         if let listener = listeners.listener {
             if let note = listener.portNote { notes.append(note) }
             listener.stop()
-            info = ListenerInfo(address: listener.address.description, threads: listener.threadCount, backlog: listener.effectiveBacklog,
-                                accepted: listener.acceptedCount, close: config.listener.close, mode: listener.mode, heldPeak: listener.heldPeak)
+            info = listener.info(close: config.listener.close)
             listeners.listener = nil
         }
         if let lab = listeners.lab, let side = lab.stop() {

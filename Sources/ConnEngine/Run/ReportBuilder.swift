@@ -90,9 +90,7 @@ struct ReportBuilder {
             verdict: Verdict(held: nil, shortfallPercent: 0, cause: nil, line: ""),
             histograms: .init(latency: all.latency, service: all.service, connectCall: all.connectCall))
         addAnalyses(&report, all)
-        report.identity = RunIdentity(id: ProcessIdentity.randomID(), host: ProcessIdentity.hostName(),
-                                      bootID: ProcessIdentity.bootID(), pid: ProcessIdentity.pid(),
-                                      startEpochNs: startWallNs > 0 ? startWallNs : startedAtNs)
+        report.identity = .new(startEpochNs: startWallNs > 0 ? startWallNs : startedAtNs)
         report.warnings = FigureWarnings.warnings(report)
         report.verdict = VerdictAssessment.assess(report, concurrency: config.resolvedConcurrency)
         return report

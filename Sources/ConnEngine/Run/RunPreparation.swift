@@ -16,6 +16,8 @@ struct RunPreparation {
     let builtIn: Bool
     let workerCount: Int
     let workerCPUs: [Int]
+    /// Each worker's place in the run's schedule and the most attempts it makes.
+    let workerPlaces: [WorkerPlace]
     let listenerDefaultCPUs: [Int]
     var notes: [String] = []
 
@@ -42,7 +44,9 @@ struct RunPreparation {
         if !CPUAffinity.numaAvailable {
             notes.append("libnuma: numa_available() failed; workers pinned with sched_setaffinity instead")
         }
-        let needed = UInt64(workerCount * config.resolvedConcurrency + Self.keptDescriptors(config, workerCount: workerCount)) + 64
+        workerPlaces = Self.places(config, workerCount: workerCount)
+        let kept = config.keepOpen == nil ? 0 : workerPlaces.reduce(0) { $0 + Int($1.maxAttempts) }
+        let needed = UInt64(workerCount * config.resolvedConcurrency + kept) + 64
         ResourceLimits.reserveDescriptorTable(count: Int(clamping: needed))
         if openFiles.soft < needed {
             notes.append("RLIMIT_NOFILE is \(openFiles.soft), below workers x concurrency (\(needed)): expect EMFILE")
@@ -50,14 +54,22 @@ struct RunPreparation {
     }
 }
 
+/// A worker's place in the run's schedule over every process (``RunShare``), and the most
+/// attempts it makes (its share of ``KeepOpen/attempts``, else `--max-attempts`; 0: no bound).
+struct WorkerPlace {
+    var place: Int
+    var places: Int
+    var maxAttempts: UInt64
+}
+
 extension RunPreparation {
-    /// The connections this process's workers keep open (``KeepOpen``); 0 for a run.
-    static func keptDescriptors(_ config: RunConfig, workerCount: Int) -> Int {
-        guard let keep = config.keepOpen else { return 0 }
+    static func places(_ config: RunConfig, workerCount: Int) -> [WorkerPlace] {
         let share = config.share ?? RunShare(part: 0, parts: 1)
-        return (0..<workerCount).reduce(0) { sum, id in
+        return (0..<workerCount).map { id in
             let p = share.place(worker: id, of: workerCount)
-            return sum + keep.attempts(place: p.place, places: p.places)
+            return WorkerPlace(place: p.place, places: p.places,
+                               maxAttempts: config.keepOpen.map { UInt64($0.attempts(place: p.place, places: p.places)) }
+                                   ?? config.maxAttemptsPerWorker)
         }
     }
 }

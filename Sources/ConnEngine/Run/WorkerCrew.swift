@@ -16,8 +16,6 @@ struct WorkerCrew {
 
     init(_ prep: RunPreparation, targets: [SocketAddress], stop: StopFlag, withProgress: Bool) throws(BenchmarkRunner.Failure) {
         let config = prep.config, workerCount = prep.workerCount
-        let share = config.share ?? RunShare(part: 0, parts: 1)
-        let places = share.place(worker: 0, of: workerCount).places
         // The config's rate is this process's share: its workers' places are `places /
         // workerCount` apart in the run's schedule, the same spacing.
         let perWorkerInterval: Double? = config.rate.perSecond.map { 1e9 * Double(workerCount) / $0 }
@@ -28,11 +26,9 @@ struct WorkerCrew {
         line = StartLine()
         var threads: [PosixThread] = []
         for id in 0..<workerCount {
-            let place = share.place(worker: id, of: workerCount).place
+            let p = prep.workerPlaces[id]
             let plan = WorkerPlan(id: id, workerCount: workerCount, cpu: prep.workerCPUs.isEmpty ? nil : prep.workerCPUs[id],
-                                  targets: targets, config: config, place: place, places: places,
-                                  maxAttempts: config.keepOpen.map { UInt64($0.attempts(place: place, places: places)) }
-                                      ?? config.maxAttemptsPerWorker,
+                                  targets: targets, config: config, place: p.place, places: p.places, maxAttempts: p.maxAttempts,
                                   perWorkerIntervalNs: perWorkerInterval, onsetStop: onsetStop,
                                   progress: progressSlots.isEmpty ? nil : progressSlots[id])
             let box = boxes[id], line = line, finished = finished

@@ -14,7 +14,6 @@ package struct HoldPart {
     let inode: UInt64
     /// The longest the part waits for the supervisor's next line, whatever happens.
     let lifeLimitNs: UInt64
-    var reader: LineReader { channel.reader }
 
     package struct Failure: Error { package let message: String }
 
@@ -44,7 +43,7 @@ package struct HoldPart {
         let sync = BenchmarkRunner.PartSync(ready: {
             send(.ready(namespaceInode: inode))
             guard let go = awaitGo() else { return nil }
-            do throws(Errno) { watcher = try watchForClose(close) } catch {
+            do throws(Errno) { watcher = try channel.stop(close, atEnd: Self.isClose, limitNs: lifeLimitNs) } catch {
                 spawnError = error
                 return nil
             }
@@ -70,27 +69,13 @@ package struct HoldPart {
         send(.generatorResult(result))
     }
 
-    /// The supervisor's go (its CLOCK_MONOTONIC start); nil on close, EOF or the life limit.
     private func awaitGo() -> UInt64? {
-        while let line = reader.nextLine(timeoutNs: lifeLimitNs) {
-            let m = MessageChannel.decode(line, as: HoldSupervisorMessage.self)
-            if case .go(let at) = m { return at }
-            if m == .close { return nil }
-        }
-        return nil
-    }
-
-    /// A thread that waits for the supervisor's close (or its EOF, or the life limit)
-    /// and then sets the flag: during the build it stops the run, after it ends the hold.
-    /// A close already read with the go stops the build before it starts.
-    private func watchForClose(_ flag: StopFlag) throws(Errno) -> PosixThread {
-        while let line = reader.takeLine() { if Self.isClose(line) { flag.stop() } }
-        if reader.closed { flag.stop() }
-        let fd = reader.fd, limit = lifeLimitNs
-        return try PosixThread.spawn {
-            let own = LineReader(fd)
-            while !flag.isStopped, let line = own.nextLine(timeoutNs: limit), !Self.isClose(line) {}
-            flag.stop()
+        channel.awaitGo(limitNs: lifeLimitNs) { line in
+            switch MessageChannel.decode(line, as: HoldSupervisorMessage.self) {
+            case .go(let at)?: .go(atNs: at)
+            case .close?: .end
+            case nil: .other
+            }
         }
     }
 
@@ -114,6 +99,7 @@ package struct HoldPart {
             }
         }
         send(.ready(namespaceInode: inode))
+        let reader = channel.reader
         while !reader.closed, let line = reader.nextLine(timeoutNs: lifeLimitNs), !Self.isClose(line) {}
         var r = HoldListenerResult(part: part)
         r.heldAtStop = listeners.reduce(0) { $0 + $1.heldConnections }

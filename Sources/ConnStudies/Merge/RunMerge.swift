@@ -233,8 +233,7 @@ package enum RunMerge {
     /// A merged report is a run of its own, made of its parts' runs.
     static func mergedIdentity(_ parts: [RunReport]) -> RunIdentity {
         let runs = parts.flatMap { $0.identity?.runs ?? [] }
-        return RunIdentity(id: ProcessIdentity.randomID(), host: ProcessIdentity.hostName(), bootID: ProcessIdentity.bootID(),
-                           pid: ProcessIdentity.pid(), startEpochNs: runs.map(\.startEpochNs).min() ?? 0, parts: runs)
+        return .new(startEpochNs: runs.map(\.startEpochNs).min() ?? 0, parts: runs)
     }
 
     /// The histograms added up, or nil unless every part has one.

@@ -90,10 +90,7 @@ package enum ProcessRun {
         session.collect(until: go + config.warmupNs + config.durationNs + config.timeoutNs + 60_000_000_000)
         let killed = parts.reapAll(graceNs: 10_000_000_000)
         listener?.stop()
-        let info = listener.map { l in
-            ListenerInfo(address: l.address.description, threads: l.threadCount, backlog: l.effectiveBacklog,
-                         accepted: l.acceptedCount, close: config.listener.close, mode: l.mode, heldPeak: l.heldPeak)
-        }
+        let info = listener?.info(close: config.listener.close)
         return merge(session, config: config, processes: processes, listener: info, killed: killed)
     }
 

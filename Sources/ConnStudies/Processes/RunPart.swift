@@ -13,7 +13,6 @@ package struct RunPart {
     let channel = PartChannel()
     /// The longest the part waits for the supervisor's next line.
     let lifeLimitNs: UInt64
-    var reader: LineReader { channel.reader }
 
     package struct Failure: Error { package let message: String }
 
@@ -27,7 +26,7 @@ package struct RunPart {
     }
 
     package func run() throws(Failure) {
-        guard let line = reader.nextLine(timeoutNs: 60_000_000_000),
+        guard let line = channel.reader.nextLine(timeoutNs: 60_000_000_000),
               case .config(let config)? = MessageChannel.decode(line, as: RunSupervisorMessage.self) else {
             throw fail("no run configuration from the supervisor")
         }
@@ -36,7 +35,8 @@ package struct RunPart {
         let sync = BenchmarkRunner.PartSync(ready: {
             send(.ready)
             guard let go = awaitGo() else { return nil }
-            do throws(Errno) { try watchForStop(stop) } catch {
+            // The thread ends with the process; nothing waits for it.
+            do throws(Errno) { _ = try channel.stop(stop, atEnd: Self.isStop, limitNs: lifeLimitNs) } catch {
                 spawnError = error
                 return nil
             }
@@ -52,27 +52,14 @@ package struct RunPart {
 
     /// The common start; nil on a stop, EOF or the life limit.
     private func awaitGo() -> UInt64? {
-        while let line = reader.nextLine(timeoutNs: lifeLimitNs) {
+        channel.awaitGo(limitNs: lifeLimitNs) { line in
             switch MessageChannel.decode(line, as: RunSupervisorMessage.self) {
-            case .go(let at)?: return at
-            case .stop?: return nil
-            default: continue
+            case .go(let at)?: .go(atNs: at)
+            case .stop?: .end
+            case .config?, nil: .other
             }
         }
-        return nil
     }
 
-    /// A thread that sets `stop` at the supervisor's stop or EOF; a stop read with the go
-    /// stops the run before it starts. It ends with the process.
-    private func watchForStop(_ stop: StopFlag) throws(Errno) {
-        while let line = reader.takeLine() { if MessageChannel.decode(line, as: RunSupervisorMessage.self) == .stop { stop.stop() } }
-        if reader.closed { stop.stop() }
-        let fd = reader.fd, limit = lifeLimitNs
-        _ = try PosixThread.spawn {
-            let own = LineReader(fd)
-            while !stop.isStopped, let line = own.nextLine(timeoutNs: limit),
-                  MessageChannel.decode(line, as: RunSupervisorMessage.self) != .stop {}
-            stop.stop()
-        }
-    }
+    static func isStop(_ line: String) -> Bool { MessageChannel.decode(line, as: RunSupervisorMessage.self) == .stop }
 }
