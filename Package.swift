@@ -7,6 +7,7 @@ import PackageDescription
 //   ConnSys ← ConnModel ← ConnAnalysis ← ConnEngine ← ConnStudies ← ConnCLI ← connbench
 //   ConnSys, ConnModel ← ConnReport ← ConnCLI
 //   ConnSys ← ConnProbe ← ConnCLI
+//   ConnCLI ← ConnFuzz
 //
 //   CNuma, CConnShim  C views of what Swift's Glibc module lacks (libnuma, epoll, GNU calls)
 //   CUring            liburing (io_uring), behind CConnShim's plain uring functions
@@ -24,6 +25,8 @@ import PackageDescription
 //   ConnReport        pure reporters of report values (text, CSV, JSON, HdrHistogram, HTML)
 //                     and the one place that writes files; it reads ConnModel only
 //   ConnCLI           argument parsing and printing only
+//   ConnFuzz          each reader of outside input as a function of bytes, for libFuzzer
+//                     (Tests/Fuzz) and the unit tests' corpus replay
 //
 // Access: what crosses targets is `package`, visible to this package only. `public` is
 // what the products hand to the Benchmarks package (a run's config and report, the
@@ -39,6 +42,7 @@ let package = Package(
         .library(name: "ConnModel", targets: ["ConnModel"]),
         .library(name: "ConnEngine", targets: ["ConnEngine"]),
         .library(name: "ConnReport", targets: ["ConnReport"]),
+        .library(name: "ConnFuzz", targets: ["ConnFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -122,11 +126,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "connbench", dependencies: ["ConnCLI"], swiftSettings: strict),
+        // The readers of outside input as functions of bytes: libFuzzer drives them from
+        // the Tests/Fuzz package, the unit tests replay its corpus through them.
+        .target(
+            name: "ConnFuzz",
+            dependencies: ["ConnSys", "ConnModel", "ConnAnalysis", "ConnEngine", "ConnStudies", "ConnReport", "ConnCLI"],
+            swiftSettings: strict
+        ),
         // No root, no sockets, no namespaces, no spawned programs: seconds.
         .testTarget(
             name: "ConnbenchUnitTests",
             dependencies: [
-                "ConnModel", "ConnAnalysis", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe",
+                "ConnModel", "ConnAnalysis", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe", "ConnCLI", "ConnFuzz",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict

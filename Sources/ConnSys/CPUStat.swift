@@ -16,37 +16,53 @@ public struct CPUStat: Sendable, Equatable {
     public var task: UInt64 = 0
 
     public static func read(cpus: [Int]) -> CPUStat? {
-        guard let text = ProcFiles.read("/proc/stat") else { return nil }
-        var out = CPUStat(busy: 0, total: 0)
-        var found = 0
-        for line in text.split(separator: "\n") where line.hasPrefix("cpu") && !line.hasPrefix("cpu ") {
-            let fields = line.split(separator: " ")
-            guard let id = Int(fields[0].dropFirst(3)), cpus.contains(id), let one = parse(fields) else { continue }
-            out.add(one)
-            found += 1
-        }
-        return found > 0 ? out : nil
+        ProcFiles.read("/proc/stat").flatMap { parse($0, cpus: cpus) }
     }
 
     /// Every CPU of the machine (the `cpu ` line), for what happened around a run rather
     /// than on its cores.
     public static func readAll() -> CPUStat? {
-        guard let text = ProcFiles.read("/proc/stat"),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) else { return nil }
-        return parse(line.split(separator: " "))
+        ProcFiles.read("/proc/stat").flatMap { parse($0, cpus: nil) }
     }
 
+    /// The sum of the `cpuN` lines of `cpus`, or the all-CPU `cpu ` line when nil.
+    package static func parse(_ text: String, cpus: [Int]?) -> CPUStat? {
+        var out = CPUStat(busy: 0, total: 0)
+        var found = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("cpu") {
+            let fields = line.split(separator: " ")
+            if let cpus {
+                guard let id = Int(fields[0].dropFirst(3)), cpus.contains(id) else { continue }
+            } else if fields[0] != "cpu" {
+                continue
+            }
+            guard let one = parse(fields) else { continue }
+            out.add(one)
+            found += 1
+            if cpus == nil { break }
+        }
+        return found > 0 ? out : nil
+    }
+
+    /// One line's jiffies; nil unless it has the five fields every kernel writes, and
+    /// sums that fit (the kernel's counters are 64-bit; their sum over lines is too).
     private static func parse(_ fields: [Substring]) -> CPUStat? {
         let values = fields.dropFirst().compactMap { UInt64($0) }
         guard values.count >= 5 else { return nil }
-        let total = values.prefix(8).reduce(0, +)  // user…steal; guest is inside user
-        let idle = values[3] + values[4]  // idle + iowait
+        var total: UInt64 = 0  // user…steal; guest is inside user
+        for v in values.prefix(8) {
+            let (sum, over) = total.addingReportingOverflow(v)
+            guard !over else { return nil }
+            total = sum
+        }
+        let idle = values[3] + values[4]  // idle + iowait: both are inside total
         return CPUStat(busy: total - idle, total: total, steal: values.count >= 8 ? values[7] : 0,
                        task: values[0] + values[1] + values[2])
     }
 
+    /// Wrapping, as the kernel's counters do: only differences of readings are used.
     private mutating func add(_ o: CPUStat) {
-        busy += o.busy; total += o.total; steal += o.steal; task += o.task
+        busy &+= o.busy; total &+= o.total; steal &+= o.steal; task &+= o.task
     }
 
     /// Busy share between two readings, 0…1.

@@ -21,8 +21,12 @@ public enum ProcFiles {
     }
 
     public static func readInteger(_ path: String) -> Int? {
-        guard let text = read(path) else { return nil }
-        return Int(text.trimmingWhitespace())
+        read(path).flatMap(integer)
+    }
+
+    /// A sysctl's one whole number, as the kernel writes it (one line).
+    package static func integer(_ text: String) -> Int? {
+        Int(text.trimmingWhitespace())
     }
 
     /// Writes a whole value; the kernel parses it as one write.

@@ -81,6 +81,28 @@ struct KernelTraceOutputTests {
         #expect(try JSONDecoder().decode(KernelTraceFigures.self, from: json) == f)
     }
 
+    /// Counts that add up past what a run can have (``ReadLimits``; 64 bits, where Swift
+    /// traps, is far above) are no trace of a run: the figures are left out, with a warning
+    /// that says so, and nothing traps on the way.
+    @Test(arguments: [
+        "@synsent: 18446744073709551615\n@synsent: 1\n",
+        "@ret[-115]: 18446744073709551615\n@ret[-115]: 2\n",
+        "@call[10]: 18446744073709551615\n@call[11]: 1\n",
+        "@runq[3]: 9223372036854775808\n@runq[3]: 9223372036854775808\n",
+        "@call[6400]: 4503599627370496\n",
+        "@handshake[10]: 4503599627370497\n",
+    ])
+    func countsPastSixtyFourBitsAreRefused(text: String) {
+        let f = KernelTraceOutput.parse(text)
+        #expect(f.call == nil && f.runQueue == nil && f.synSent == 0 && f.connectReturns.isEmpty)
+        #expect(f.warnings.count == 1 && f.warnings[0].contains("than a run can have"), "\(f.warnings)")
+    }
+
+    @Test func largeCountsWithinTheLimitsAreRead() {
+        let fine = KernelTraceOutput.parse("@call[10]: 1099511627775\n@call[11]: 1\n@synsent: 4503599627370496\n")
+        #expect(fine.call?.count == 1 << 40 && fine.synSent == 1 << 52 && fine.warnings.isEmpty)
+    }
+
     @Test func timeLimitMarkerIsSeen() {
         let f = KernelTraceOutput.parse("x\n\(KernelTraceProgram.timeLimitMarker)\n@ret[-115]: 2\n")
         #expect(f.timeLimitReached)

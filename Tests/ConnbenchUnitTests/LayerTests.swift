@@ -16,6 +16,7 @@ struct LayerTests {
         "ConnProbe": ["ConnSys", "CConnShim"],
         "ConnCLI": ["ConnSys", "ConnModel", "ConnAnalysis", "ConnEngine", "ConnStudies", "ConnReport", "ConnProbe"],
         "connbench": ["ConnCLI"],
+        "ConnFuzz": ["ConnSys", "ConnModel", "ConnAnalysis", "ConnEngine", "ConnStudies", "ConnReport", "ConnCLI"],
     ]
 
     /// The package's modules a target's files import.

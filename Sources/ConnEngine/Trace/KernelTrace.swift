@@ -105,7 +105,7 @@ package final class KernelTrace: Sendable {
             if figures.timeLimitReached {
                 warnings.append("bpftrace reached its time limit of \(program.timeLimitSeconds) s before the stop: the trace missed the rest of the run")
             }
-            figures.warnings = warnings
+            figures.warnings = warnings + figures.warnings
             channels.figures = figures
             return figures
         }

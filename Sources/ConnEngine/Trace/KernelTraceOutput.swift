@@ -12,20 +12,34 @@ package enum KernelTraceOutput {
     package static func parse(_ text: String) -> KernelTraceFigures {
         var buckets: [KernelTraceMap: [UInt64: UInt64]] = [:]
         var figures = KernelTraceFigures()
+        var overflow: String?
+        func add(_ count: UInt64, to sum: inout UInt64, _ name: String) {
+            let (total, over) = sum.addingReportingOverflow(count)
+            if over { overflow = overflow ?? name }
+            sum = over ? .max : total
+        }
         for raw in text.split(separator: "\n") {
             let line = Substring(String(raw).trimmingWhitespace())
             if line == Substring(KernelTraceProgram.timeLimitMarker) { figures.timeLimitReached = true }
             guard let entry = mapEntry(line), let map = KernelTraceMap(rawValue: entry.name) else { continue }
             switch (map, entry.key) {
             case (.ret, let key?):
-                if let value = Int32(key) { figures.connectReturns[value, default: 0] += entry.count }
+                if let value = Int32(key) { add(entry.count, to: &figures.connectReturns[value, default: 0], map.at) }
             case (.synSent, nil):
-                figures.synSent += entry.count
+                add(entry.count, to: &figures.synSent, map.at)
             case (.call, let key?), (.handshake, let key?), (.runQueue, let key?):
-                if let index = UInt64(key) { buckets[map, default: [:]][index, default: 0] += entry.count }
+                if let index = UInt64(key) { add(entry.count, to: &buckets[map, default: [:]][index, default: 0], map.at) }
             default:
                 continue
             }
+        }
+        for map in [KernelTraceMap.call, .handshake, .runQueue] {
+            if let counts = buckets[map], !fits(counts) { overflow = overflow ?? map.at }
+        }
+        // No trace of a run counts that many events (``ReadLimits``): not bpftrace's output.
+        if let overflow {
+            return KernelTraceFigures(timeLimitReached: figures.timeLimitReached,
+                                      warnings: ["the trace's output counts more events in \(overflow) than a run can have (2^52, or 2^56 ns in all): its figures are left out"])
         }
         figures.call = summary(buckets[.call])
         figures.handshake = summary(buckets[.handshake])
@@ -54,5 +68,16 @@ package enum KernelTraceOutput {
             h.record(min(ns, LatencyHistogram.highestNs), count: count)
         }
         return h.totalCount == 0 ? nil : LatencySummary(h)
+    }
+
+    /// Whether the buckets' counts make a histogram whose sums fit (``ReadLimits``).
+    static func fits(_ counts: [UInt64: UInt64]) -> Bool {
+        var h = LatencyHistogram.make()
+        var sum = ReadLimits.HistogramSum()
+        for (index, count) in counts {
+            guard let ns = KernelTraceBuckets.representativeNs(ofBucket: index) else { continue }
+            guard sum.add(count: count, at: h.highestEquivalentForValue(min(ns, LatencyHistogram.highestNs))) else { return false }
+        }
+        return true
     }
 }
