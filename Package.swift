@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "ConnbenchUnitTests",
             dependencies: [
-                "ConnModel", "ConnAnalysis", "ConnEngine", "ConnReport", "ConnSys", "ConnProbe", "ConnCLI", "ConnFuzz",
+                "ConnModel", "ConnAnalysis", "ConnEngine", "ConnStudies", "ConnReport", "ConnSys", "ConnProbe", "ConnCLI", "ConnFuzz",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strict

@@ -52,7 +52,7 @@ extension PortBudget {
             let seen = Swift.max(cs, detectableAfterSeconds)
             if b.exhaustedSeconds.map({ seen < $0 }) ?? true {
                 b.onsetSeconds = seen
-                b.onsetAttempt = seen > cs ? Int((seen * rate).rounded()) + 1 : b.costRiseAttempt
+                b.onsetAttempt = seen > cs ? Int(saturating: (seen * rate).rounded()) &+ 1 : b.costRiseAttempt
                 b.onsetKind = .costRise
                 return b
             }

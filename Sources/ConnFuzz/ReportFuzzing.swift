@@ -38,11 +38,18 @@ enum ReportFuzzing {
         }
     }
 
+    /// The log's text, and the same bytes as one V2 histogram, compressed or not (the
+    /// base64 and zlib around it would keep a mutation from reaching the decoder).
     static func histogramLog(_ bytes: UnsafeRawBufferPointer) {
-        guard let log = try? HistogramLogReader.parse(bytes.text) else { return }
-        for tag in Set(log.entries.map(\.tag)) {
-            guard let h = log.merged(tag: tag) else { continue }
+        if let log = try? HistogramLogReader.parse(bytes.text) {
+            for tag in Set(log.entries.map(\.tag)) {
+                guard let h = log.merged(tag: tag) else { continue }
+                _ = LatencySummary(h)
+            }
+        }
+        if let h = try? HdrHistogramEncoding.decode(Array(bytes)) {
             _ = LatencySummary(h)
+            _ = HdrHistogramEncoding.encodeCompressed(h)
         }
     }
 }

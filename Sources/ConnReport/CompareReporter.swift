@@ -106,7 +106,7 @@ package enum CompareReporter {
 
     /// Rates whole, latencies to 0.1 µs.
     static func value(_ v: Double, _ f: CompareFigure) -> String {
-        f.higherIsBetter ? "\(Int64(v.rounded()))" : Num.f1(v)
+        f.higherIsBetter ? Num.whole(v) : Num.f1(v)
     }
 
     static func signed(_ v: Double, _ f: CompareFigure) -> String { (v > 0 ? "+" : "") + value(v, f) }

@@ -20,12 +20,17 @@ package enum HistogramLogReader {
         package var baseTimeSeconds: Double?
         package var entries: [Entry]
 
-        /// The intervals of one tag added up; nil when the tag has none.
+        /// The intervals of one tag added up; nil when the tag has none, or when its
+        /// intervals differ in layout or add up past what a run can have (``ReadLimits``).
         package func merged(tag: String?) -> Histogram<UInt64>? {
-            var sum: Histogram<UInt64>?
-            for e in entries where e.tag == tag {
-                if sum == nil { sum = e.histogram } else { sum!.add(e.histogram) }
+            let tagged = entries.filter { $0.tag == tag }.map(\.histogram)
+            guard var sum = tagged.first else { return nil }
+            var total = ReadLimits.HistogramSum()
+            for h in tagged {
+                guard LatencyHistogram.canAdd(h, to: tagged[0]) else { return nil }
+                for v in h.recordedValues() where !total.add(count: v.count, at: h.highestEquivalentForValue(v.value)) { return nil }
             }
+            for h in tagged.dropFirst() { sum.add(h) }
             return sum
         }
     }
@@ -56,6 +61,9 @@ package enum HistogramLogReader {
             let fields = line.split(separator: ",", maxSplits: 3, omittingEmptySubsequences: false)
             guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]), let max = Double(fields[2]) else {
                 throw Failure(description: "line \(n + 1): not StartTimestamp,Interval_Length,Interval_Max,histogram")
+            }
+            guard start.isFinite, start >= 0, length.isFinite, length >= 0, max.isFinite, max >= 0 else {
+                throw Failure(description: "line \(n + 1): StartTimestamp, Interval_Length and Interval_Max must be finite and not negative")
             }
             let h: Histogram<UInt64>
             do { h = try HdrHistogramEncoding.decode(base64: fields[3]) } catch {

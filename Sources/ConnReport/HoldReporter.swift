@@ -110,7 +110,7 @@ package enum HoldReporter {
 
     static func bytes(_ v: Double?) -> String {
         guard let v else { return "n/a" }
-        return "\(Int64(v.rounded())) B"
+        return Num.whole(v) + " B"
     }
 
     static func kb(_ v: UInt64) -> String { "\(Num.f1(Double(v) / 1024)) MiB" }

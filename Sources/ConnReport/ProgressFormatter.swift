@@ -6,9 +6,9 @@ package enum ProgressFormatter {
     package static func line(_ p: ProgressLine) -> String {
         var out = "t=\(seconds(p.elapsedSeconds))s"
         if p.inWarmup { out += " (warm-up)" }
-        out += " started \(Int64(p.startedPerSecond.rounded()))"
-        if let r = p.requestedPerSecond { out += "/\(Int64(r.rounded()))" }
-        out += "/s established \(Int64(p.establishedPerSecond.rounded()))/s"
+        out += " started \(Num.whole(p.startedPerSecond))"
+        if let r = p.requestedPerSecond { out += "/\(Num.whole(r))" }
+        out += "/s established \(Num.whole(p.establishedPerSecond))/s"
         out += " p99≤\(latency(p.p99AtMostUs))"
         out += " errors \(p.failed) timeouts \(p.timedOut)"
         if p.exhaustionErrnos > 0 { out += " (\(p.exhaustionErrnos) for want of ports)" }

@@ -43,8 +43,9 @@ package enum ReportJSON {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         decoder.userInfo[HistogramTextCoding.key] = V2Codec()
+        let report: RunReport
         do {
-            return try decoder.decode(Document.self, from: data).run
+            report = try decoder.decode(Document.self, from: data).run
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw Failure(description: "missing \(path(ctx.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, ctx) {
@@ -56,6 +57,8 @@ package enum ReportJSON {
         } catch {
             throw Failure(description: "\(error)")
         }
+        try ReportReadCheck.check(data, report)
+        return report
     }
 
     static func path(_ keys: [any CodingKey]) -> String {
@@ -66,9 +69,16 @@ package enum ReportJSON {
     struct V2Codec: HistogramTextCodec {
         func encode<C>(_ h: Histogram<C>) -> String { HdrHistogramEncoding.base64(h) }
 
+        /// Only connbench's own layouts, and counts that fit the field's count type.
         func decode<C>(_ text: String, as: C.Type) throws -> Histogram<C> {
             let wide = try HdrHistogramEncoding.decode(base64: text)
+            guard LatencyHistogram.isOwnLayout(wide, countsOf: C.self) else {
+                throw HdrHistogramEncoding.Failure(description: "a histogram of lowest \(wide.lowestDiscernibleValue), highest \(wide.highestTrackableValue), \(wide.numberOfSignificantValueDigits.rawValue) digits: not a layout connbench writes")
+            }
             if let same = wide as? Histogram<C> { return same }
+            guard wide.recordedValues().allSatisfy({ $0.count <= UInt64(C.max) }) else {
+                throw HdrHistogramEncoding.Failure(description: "a count past \(C.max), the most this histogram holds in one bucket")
+            }
             var h = Histogram<C>(lowestDiscernibleValue: wide.lowestDiscernibleValue, highestTrackableValue: wide.highestTrackableValue,
                                  numberOfSignificantValueDigits: wide.numberOfSignificantValueDigits)
             for iv in wide.recordedValues() { h.record(iv.value, count: C(iv.count)) }

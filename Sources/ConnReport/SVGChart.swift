@@ -238,13 +238,15 @@ package struct SVGChart {
             let step = Self.niceStep((r.max - r.min) / 6)
             var out: [(Double, String)] = []
             var v = (r.min / step).rounded(.up) * step
-            while v <= r.max + step * 1e-9 {
+            // At most the ticks a sane axis has: a step lost in the values' precision
+            // (1e20 + 1) would otherwise never reach the end.
+            while v <= r.max + step * 1e-9, out.count < 20 {
                 out.append((v, a.format(Swift.abs(v) < step * 1e-9 ? 0 : v)))
                 v += step
             }
             return out
         case .log10:
-            let first = Self.floorLog10(r.min), last = Self.ceilLog10(r.max)
+            let first = Self.floorLog10(r.min), last = Swift.max(Self.ceilLog10(r.max), first)
             // Few decades: 2 and 5 between them too, else the axis has two labels.
             let mantissas: [Double] = last - first <= 2 ? [1, 2, 5] : [1]
             var out: [(Double, String)] = []
@@ -341,6 +343,8 @@ package struct SVGChart {
         if e >= 0 { for _ in 0..<e { r *= 10 } } else { for _ in 0..<(-e) { r /= 10 } }
         return r
     }
-    static func floorLog10(_ v: Double) -> Int { Int((log10(v) + 1e-9).rounded(.down)) }
-    static func ceilLog10(_ v: Double) -> Int { Int((log10(v) - 1e-9).rounded(.up)) }
+    /// Within a Double's decades (±330), whatever `v` is: 0, NaN and infinity included.
+    static func floorLog10(_ v: Double) -> Int { decade((log10(v) + 1e-9).rounded(.down)) }
+    static func ceilLog10(_ v: Double) -> Int { decade((log10(v) - 1e-9).rounded(.up)) }
+    static func decade(_ e: Double) -> Int { Swift.min(Swift.max(Int(saturating: e), -330), 330) }
 }

@@ -113,7 +113,7 @@ package enum SweepReporter {
             out += "  no peak (κ = 0): throughput approaches \(Num.rate(x))/s\n"
         }
         if let lightest = f.points.min(by: { $0.load < $1.load }), lightest.load > 1 {
-            out += "  note: the lightest load measured is N = \(Int(lightest.load)); λ and σ rest on extrapolating to N = 1\n"
+            out += "  note: the lightest load measured is N = \(Num.whole(lightest.load.rounded(.towardZero))); λ and σ rest on extrapolating to N = 1\n"
         }
         if f.rSquared < 0.9 {
             out += "  the law fits poorly (R² \(Num.fixed(f.rSquared, 2)) < 0.9): these points do not follow one scalability curve (a cliff, or noise larger than the trend): read the table, not the fit\n"

@@ -13,7 +13,7 @@ package enum TextReporter {
             out += "listener: built-in on \(l.address), \(l.threads) accept thread(s), backlog \(l.backlog), \(l.mode.map { "mode \($0.rawValue)" } ?? "close \(l.close.rawValue)"), accepted \(l.accepted)\(l.heldPeak.map { $0 > 0 ? ", held peak \($0)" : "" } ?? "")\n"
         }
         out += "\n"
-        let requested = r.rate.perSecond.map { "\(Int64($0.rounded()))/s" } ?? "max (closed loop)"
+        let requested = r.rate.perSecond.map { "\(Num.whole($0))/s" } ?? "max (closed loop)"
         out += "rate: requested \(requested), achieved \(Num.f1(r.achievedRate))/s attempted, \(Num.f1(r.establishedPerSecond))/s established, over \(Num.f3(r.measuredSeconds)) s\(r.interrupted ? " (interrupted)" : "")\n"
         let t = r.tally
         out += "attempts: \(t.attempts) = established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)"
@@ -178,7 +178,7 @@ package enum TextReporter {
         case .generator, .unknown:
             out += b.holdSeconds < PortBudget.timeWaitSeconds
                 ? "; TIME_WAIT reused after \(Num.f3(b.holdSeconds)) s (tcp_tw_reuse)"
-                : "; each held \(Int(b.holdSeconds)) s in TIME_WAIT by this side"
+                : "; each held \(Num.whole(b.holdSeconds.rounded(.towardZero))) s in TIME_WAIT by this side"
             out += b.sustainableRate.map { " → sustainable \(Num.f1($0))/s" } ?? ""
             out += b.cheapRate.map { ", \(Num.f1($0))/s of it on the cheap half (beyond, each connect() walks used ports)\n" } ?? "\n"
         }

@@ -100,7 +100,7 @@ extension CompareReport {
         let errMedian = median(others.map { Double($0.errorCount) })
         if errs > 0 && errs > 2 * errMedian {
             let top = t.errors.byCount.prefix(3).map { "\($0.key) \($0.count)" }.joined(separator: ", ")
-            out.append("\(t.errorCount) attempts failed or timed out (other trials' median \(Int(errMedian))): \(top)")
+            out.append("\(t.errorCount) attempts failed or timed out (other trials' median \(Num.whole(errMedian.rounded(.towardZero)))): \(top)")
         }
         let othersWithOnset = others.filter { $0.onsetSeconds != nil }.count
         if let at = t.onsetSeconds, othersWithOnset * 2 < others.count {

@@ -32,7 +32,7 @@ package struct OnsetAnalysis {
         var onset: Onset
         let onsetBucket: Int
         if let e = firstErrno, signalSeconds == nil || e.firstSeconds <= signalSeconds! {
-            onsetBucket = Int(UInt64(e.firstSeconds * 1e9) / bucketNs)
+            onsetBucket = Int(UInt64(saturating: e.firstSeconds * 1e9) / bucketNs)
             var evidence = "\(e.name) from \(e.site) at attempt \(e.firstAttempt): an exhaustion errno is onset by itself"
             // A cost rise before it that parity could not decide is the likelier onset;
             // the reader is told it was seen and why it was not called one.
@@ -50,7 +50,7 @@ package struct OnsetAnalysis {
         } else {
             return nil
         }
-        onset.portsInUse = ports.portsInUse(atNs: UInt64(onset.seconds * 1e9))
+        onset.portsInUse = ports.portsInUse(atNs: UInt64(saturating: onset.seconds * 1e9))
         let settle = 0
         let before = sum(settle..<onsetBucket)
         let end = Swift.max(onsetBucket, Swift.min(buckets.count, Swift.max(feedUpTo, onsetBucket + 1)))

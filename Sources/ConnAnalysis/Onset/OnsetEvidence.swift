@@ -84,7 +84,7 @@ package struct OnsetEvidence: Sendable, Equatable {
     /// One line a reader can check the decision against, e.g.
     /// `established 40 in 150 ms vs 3000 at baseline rate; connect() mean 4.1 ms vs 25.0 µs (164×); odd ports 48% vs 2%`.
     package var description: String {
-        var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Int64(establishedAtBaseline.rounded())) at baseline rate"]
+        var parts = ["established \(established) in \(Self.duration(Double(spanNs))) vs \(Num.whole(establishedAtBaseline)) at baseline rate"]
         let cost = costIsSubmission ? "io_uring submission per chain" : "connect() mean"
         if let mean = costMeanNs, let factor = costFactorSeen {
             parts.append("\(cost) \(Self.duration(mean)) vs \(Self.duration(costBaselineNs)) (\(Num.f1(factor))×)")
@@ -111,5 +111,5 @@ package struct OnsetEvidence: Sendable, Equatable {
         return Num.f1(ns / 1e3) + " µs"
     }
 
-    package static func percent(_ share: Double) -> String { "\(Int64((share * 100).rounded()))%" }
+    package static func percent(_ share: Double) -> String { Num.whole(share * 100) + "%" }
 }

@@ -18,6 +18,22 @@ extension String {
     }
 }
 
+extension FixedWidthInteger {
+    /// The value of the type nearest `x`, NaN as 0: a figure read from a file may be any
+    /// Double, and `Int(x)` traps outside the type's range.
+    package init(saturating x: Double) {
+        if x.isNaN {
+            self = 0
+        } else if x >= Double(Self.max) {
+            self = .max
+        } else if x <= Double(Self.min) {
+            self = .min
+        } else {
+            self = Self(x)
+        }
+    }
+}
+
 /// The figures' texts, all through ``String/init(fixed:digits:)``: one place decides how
 /// a rate, a share or a latency is written in every report.
 package enum Num {
@@ -27,7 +43,9 @@ package enum Num {
     /// A share as a percentage with one decimal: `12.3%`.
     package static func percent(_ share: Double) -> String { f1(share * 100) + "%" }
     /// A rate as a whole number per second.
-    package static func rate(_ v: Double) -> String { String(Int64(v.rounded())) }
+    package static func rate(_ v: Double) -> String { whole(v) }
+    /// Rounded to a whole number; total like every figure's text.
+    package static func whole(_ v: Double) -> String { String(fixed: v, digits: 0) }
     /// Microseconds with one decimal from nanoseconds.
     package static func us(_ ns: UInt64) -> String { f1(Double(ns) / 1000) }
     package static func us(_ ns: Double) -> String { f1(ns / 1000) }

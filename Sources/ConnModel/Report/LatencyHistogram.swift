@@ -23,6 +23,23 @@ public enum LatencyHistogram {
     public static func makeLogInterval() -> Histogram<UInt32> {
         Histogram<UInt32>(lowestDiscernibleValue: 1, highestTrackableValue: highestNs, numberOfSignificantValueDigits: .two)
     }
+
+    /// Whether a histogram read back has a layout connbench writes for its count type:
+    /// HdrHistogram traps when one of another layout is added to the run's own.
+    package static func isOwnLayout<C, D>(_ h: Histogram<C>, countsOf: D.Type) -> Bool {
+        let own: [(UInt64, UInt64, SignificantDigits)] = D.self == UInt32.self
+            ? [(1, highestNs / 1000, .two), (1, highestNs, .two)] : [(1, highestNs, .three)]
+        return own.contains { $0.0 == h.lowestDiscernibleValue && $0.1 == h.highestTrackableValue && $0.2 == h.numberOfSignificantValueDigits }
+    }
+}
+
+extension LatencyHistogram {
+    /// Whether `other` adds to `h` without HdrHistogram's trap: the same lowest value and
+    /// digits, and a top no higher, or nothing recorded above `h`'s top.
+    package static func canAdd<C>(_ other: Histogram<C>, to h: Histogram<C>) -> Bool {
+        other.lowestDiscernibleValue == h.lowestDiscernibleValue && other.numberOfSignificantValueDigits == h.numberOfSignificantValueDigits
+            && (other.highestTrackableValue <= h.highestTrackableValue || other.max <= h.highestTrackableValue)
+    }
 }
 
 extension Histogram {

@@ -21,13 +21,14 @@ package enum RunMerge {
     /// The parts merged field by field, each by its rule in ``reportRules``.
     package static func merge(_ parts: [RunReport]) throws(Failure) -> RunReport {
         guard let first = parts.first, parts.count >= 2 else { throw Failure(description: "needs at least two runs") }
+        guard parts.count <= ReadLimits.maxParts else { throw Failure(description: "\(parts.count) runs: merge adds up at most \(ReadLimits.maxParts) at once") }
         let named = parts.enumerated().map { i, p in p.setup.config.tag.isEmpty ? "run\(i + 1)" : p.setup.config.tag }
         let identified = parts.allSatisfy { $0.identity != nil }
         // Runs with an identity are told apart by it; their tags are names to print, made
         // unique where two collide (two untagged runs of one host).
         let tags = identified ? uniqueNames(named) : named
         try check(parts, tags: tags)
-        let clock = CommonClock(parts, tags: tags)
+        let clock = try CommonClock(parts, tags: tags)
         var notes = ["merged \(parts.count) runs: " + tags.joined(separator: ", ")] + clock.notes
         if let skew = startSkew(parts, tags: tags) { notes.append(skew) }
         var r = first
@@ -58,18 +59,25 @@ package enum RunMerge {
         let offsetSeconds: [Double]
         let notes: [String]
 
-        init(_ parts: [RunReport], tags: [String]) {
+        /// Rows apart two merged runs may start: a merged time series is one array of them.
+        static let maxShift = 1_000_000
+
+        init(_ parts: [RunReport], tags: [String]) throws(Failure) {
             let starts = parts.map { $0.intervalHistograms?.startEpochMs ?? 0 }
             let origin = starts.min() ?? 0
             let stepMs = Double(parts[0].setup.config.intervalNs) / 1e6
+            guard stepMs > 0 else { throw Failure(description: "\(tags[0]) has an interval of 0: its time series cannot be aligned") }
             var notes: [String] = [], shifts: [Int] = []
             for (i, s) in starts.enumerated() {
                 let offsetMs = Double(s - origin)
+                guard offsetMs / stepMs <= Double(Self.maxShift) else {
+                    throw Failure(description: "\(tags[i]) started \(Num.f3(offsetMs / 1000)) s after the first, more than \(Self.maxShift) intervals: merge runs made at once")
+                }
                 let k = Int((offsetMs / stepMs).rounded())
                 shifts.append(k)
                 let rest = offsetMs - Double(k) * stepMs
                 if k != 0 || abs(rest) >= 1 {
-                    notes.append("\(tags[i]) started \(Int(offsetMs)) ms after the first: its intervals shifted by \(k) whole interval(s), \(Int(rest.rounded())) ms left unaligned")
+                    notes.append("\(tags[i]) started \(Num.whole(offsetMs.rounded(.towardZero))) ms after the first: its intervals shifted by \(k) whole interval(s), \(Num.whole(rest)) ms left unaligned")
                 }
             }
             self.origin = origin
@@ -184,8 +192,34 @@ package enum RunMerge {
             if p.matrixCase != nil { throw Failure(description: "\(tags[i]) is a row of `connbench exhaust`, not a run to merge") }
             if p.intervalHistograms == nil { throw Failure(description: "\(tags[i]) has no interval histograms (a report older than latency.hlog)") }
             guard p.tally.isBalanced else { throw Failure(description: "\(tags[i]) breaks the accounting identity itself") }
+            try checkAddable(p, to: parts[0], tag: tags[i])
         }
         try checkDistinct(parts, tags: tags)
+        // The time series' rows count in 32 bits and wrap when added past that (a row's
+        // count then disagrees with its buckets, and HdrHistogram's iterators run off them).
+        let rowCounts = parts.map { ($0.intervalHistograms?.rows ?? []).map { max($0.latency.totalCount, $0.service.totalCount, $0.connectCall.totalCount) }.max() ?? 0 }
+        guard rowCounts.reduce(0, +) <= UInt64(UInt32.max) else {
+            throw Failure(description: "the runs' latency.hlog rows hold more than 2^32 connects in one interval together; a row counts in 32 bits")
+        }
+    }
+
+    /// HdrHistogram traps when histograms of different layouts are added.
+    static func checkAddable(_ p: RunReport, to first: RunReport, tag: String) throws(Failure) {
+        let a = first.histograms, b = p.histograms
+        let pairs: [(String, Histogram<UInt64>?, Histogram<UInt64>?)] = [
+            ("latency", a.latency, b.latency), ("service", a.service, b.service), ("connectCall", a.connectCall, b.connectCall),
+            ("callRunning", a.callRunning, b.callRunning), ("serviceRunning", a.serviceRunning, b.serviceRunning),
+        ]
+        for (name, x, y) in pairs {
+            guard let x, let y else { continue }
+            guard LatencyHistogram.canAdd(y, to: x) else { throw Failure(description: "\(tag)'s \(name) histogram has another layout than the first run's") }
+        }
+        for row in p.intervalHistograms?.rows ?? [] {
+            let template = LatencyHistogram.makeLogInterval()
+            for h in [row.latency, row.service, row.connectCall] where !LatencyHistogram.canAdd(h, to: template) {
+                throw Failure(description: "\(tag)'s latency.hlog rows have another layout than connbench's")
+            }
+        }
     }
 
     /// The same run twice is refused by its identity (a copy of its folder keeps it); runs
