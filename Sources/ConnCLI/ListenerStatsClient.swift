@@ -12,7 +12,7 @@ import ConnModel
 /// the run and renders what changed, so the report shows both ends of the connections —
 /// connects the generator counted against accepts and listen-queue drops the listener
 /// counted.
-enum ListenerStatsClient {
+package enum ListenerStatsClient {
     /// One report, or a sentence saying why not. Blocking, with 2 s receive and send
     /// timeouts: it runs outside the measured time.
     static func fetch(_ address: SocketAddress) -> Result<ListenerSideReport, CLIFailure> {
@@ -31,19 +31,23 @@ enum ListenerStatsClient {
                 if n == 0 { break }
                 data.append(contentsOf: buffer[0..<n])
             }
-            do {
-                return .success(try JSONDecoder().decode(ListenerSideReport.self, from: Data(data)))
-            } catch {
+            guard let report = decode(data) else {
                 return .failure(CLIFailure("--listener-stats \(address): not a listener side report (\(data.count) bytes)"))
             }
+            return .success(report)
         } catch {
             return .failure(CLIFailure("--listener-stats \(address): \(error.name) (\(error))"))
         }
     }
 
+    /// What a listener's stats port sent; nil when it is not a report.
+    package static func decode(_ bytes: [UInt8]) -> ListenerSideReport? {
+        try? JSONDecoder().decode(ListenerSideReport.self, from: Data(bytes))
+    }
+
     /// The "listener side" section: counts and counters as deltas over the run; the held
     /// figures and TIME_WAIT as they are at the end (a peak does not subtract).
-    static func render(before: ListenerSideReport, after: ListenerSideReport, from address: SocketAddress) -> String {
+    package static func render(before: ListenerSideReport, after: ListenerSideReport, from address: SocketAddress) -> String {
         var out = "listener side (from \(address): \(after.address), mode \(after.mode.rawValue)):\n"
         out += "  during the run: accepted \(after.accepted &- before.accepted), closed \(after.closed &- before.closed)"
         out += ", closed over the hold limit \(after.closedOverHoldLimit &- before.closedOverHoldLimit)\n"
@@ -51,7 +55,7 @@ enum ListenerStatsClient {
         out += ", TIME_WAIT on the listener's side \(after.timeWaitListenerSide.map(String.init) ?? "n/a")\n"
         let deltas = after.counters.map { c in
             let b = before.counters.first { $0.counter == c.counter }?.after ?? c.before
-            return "\(c.name) \(c.after - b)"
+            return "\(c.name) \(c.after &- b)"
         }
         if !deltas.isEmpty { out += "  counters during the run (listener's namespace): " + deltas.joined(separator: ", ") + "\n" }
         return out

@@ -1,9 +1,10 @@
+import ConnCLI
 import ConnEngine
 import ConnModel
 import ConnSys
 
 /// Files the kernel writes: /proc and /sys, and the output of `--trace-kernel`'s bpftrace;
-/// and the lines part processes write to their supervisor.
+/// the lines part processes write to their supervisor, and a remote listener's stats.
 enum ProcFuzzing {
     /// Which /proc or /sys reader the first byte of an input picks.
     enum ProcFile: UInt8, CaseIterable {
@@ -56,5 +57,13 @@ enum ProcFuzzing {
         _ = MessageChannel.decode(line, as: HoldSupervisorMessage.self)
         _ = MessageChannel.decode(line, as: RunPartMessage.self)
         _ = MessageChannel.decode(line, as: RunSupervisorMessage.self)
+        // What `run --listener-stats` reads from a remote listener, and prints.
+        if let stats = ListenerStatsClient.decode(Array(bytes)), let at = SocketAddress(ip: "127.0.0.1", port: 9100) {
+            var before = stats
+            before.accepted /= 2
+            before.counters = stats.counters.map { var c = $0; c.after = $0.before; return c }
+            _ = ListenerStatsClient.render(before: before, after: stats, from: at)
+            _ = stats.keyValues
+        }
     }
 }

@@ -1,4 +1,6 @@
+import ConnCLI
 import ConnModel
+import ConnSys
 import ConnStudies
 import Foundation
 import Histogram
@@ -117,5 +119,17 @@ struct ReportReadCheckTests {
         }
         let mixed = try HistogramLogReader.parse("0.0,1.0,0.0,\(h)\n1.0,1.0,0.0,\(HdrHistogramEncoding.base64(LatencyHistogram.make()))\n")
         #expect(mixed.entries.count == 2 && mixed.merged(tag: nil) == nil, "intervals of two layouts do not add up")
+    }
+
+    /// A remote listener's stats are outside input too: counters of any value give a
+    /// difference (modular, as the kernel's are), never an overflow trap.
+    @Test func listenerStatsOfAnyCounterValuesRender() throws {
+        let text = #"{"accepted":5,"address":"127.0.0.1:8080","closed":5,"closedOverHoldLimit":0,"heldNow":0,"heldPeak":1,"mode":"wait-fin","counters":[{"after":9223372036854775807,"before":-9223372036854775808,"name":"TcpExt.ListenOverflows"}]}"#
+        let after = try #require(ListenerStatsClient.decode(Array(text.utf8)))
+        var before = after
+        before.counters[0].after = -1
+        let at = try #require(SocketAddress(ip: "127.0.0.1", port: 9100))
+        #expect(ListenerStatsClient.render(before: before, after: after, from: at).contains("TcpExt.ListenOverflows -9223372036854775808"))
+        #expect(after.keyValues.contains { $0.key == "TcpExt.ListenOverflows" && $0.value == "-1" })
     }
 }

@@ -37,7 +37,9 @@ package struct KernelContext: Sendable, Codable, Equatable {
         package var counter: KernelCounter
         package var before: Int64
         package var after: Int64
-        package var delta: Int64 { after - before }
+        /// Modular, as the kernel's counters are: a reading from elsewhere (a listener's
+        /// stats port, a saved file) can be anything, and a difference never traps.
+        package var delta: Int64 { after &- before }
         package var name: String { counter.rawValue }
 
         package init(_ counter: KernelCounter, before: Int64, after: Int64) {
