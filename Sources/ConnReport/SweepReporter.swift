@@ -119,7 +119,7 @@ package enum SweepReporter {
             out += "  the law fits poorly (R² \(Num.fixed(f.rSquared, 2)) < 0.9): these points do not follow one scalability curve (a cliff, or noise larger than the trend): read the table, not the fit\n"
         }
         out += "  points from the curve: largest \(Num.f1(100 * f.largestRelativeResidual))%; "
-        out += zip(f.points, f.relativeResiduals).map { "N=\(Int($0.0.load)) \(signed(100 * $0.1))%" }.joined(separator: ", ") + "\n"
+        out += zip(f.points, f.relativeResiduals).map { "N=\(Num.whole($0.0.load.rounded(.towardZero))) \(signed(100 * $0.1))%" }.joined(separator: ", ") + "\n"
         return out
     }
 

@@ -26,6 +26,22 @@ struct ReportReadCheckTests {
         do { _ = try ReportJSON.parse(text); return nil } catch { return error.description }
     }
 
+    /// The reference runs committed in Results/ are what a new user tries
+    /// `connbench report` on first; a change to report.json refreshes them.
+    @Test func everyCommittedReferenceRunReadsBack() throws {
+        let results = URL(fileURLWithPath: FuzzCorpusTests.corpus).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Results").path
+        let folders = try FileManager.default.contentsOfDirectory(atPath: results).filter { !$0.hasPrefix("20") }.sorted()
+        var read = 0
+        for folder in folders {
+            guard let data = FileManager.default.contents(atPath: results + "/" + folder + "/report.json") else { continue }
+            do { _ = try ReportJSON.parse(String(decoding: data, as: UTF8.self)); read += 1 } catch {
+                Issue.record("Results/\(folder)/report.json: \(error.description)")
+            }
+        }
+        #expect(read >= 8)
+    }
+
     @Test func theSeedReadsBack() throws {
         let r = try ReportJSON.parse(try Self.edited { _ in })
         #expect(r.tally.isBalanced && r.tally.attempts > 0)
