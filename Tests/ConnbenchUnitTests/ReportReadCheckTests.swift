@@ -75,6 +75,18 @@ struct ReportReadCheckTests {
         #expect(files.contains { $0.name == "summary.txt" && $0.contents.contains("port budget") })
     }
 
+    /// Clocks since the epoch are the integers above the limit a report holds (a run
+    /// started with --start-at keeps its agreed start in ns).
+    @Test func epochClocksAreNotCounts() throws {
+        let text = try Self.edited { run in
+            var setup = try #require(run["setup"] as? [String: Any]), config = try #require(setup["config"] as? [String: Any])
+            config["startAtEpochNs"] = 1_796_615_944_000_000_000
+            setup["config"] = config
+            run["setup"] = setup
+        }
+        #expect(Self.refusal(text) == nil)
+    }
+
     @Test func anIntervalOfZeroIsRefused() throws {
         let text = try Self.edited { run in
             var setup = try #require(run["setup"] as? [String: Any]), config = try #require(setup["config"] as? [String: Any])

@@ -33,8 +33,9 @@ package enum KernelTraceOutput {
                 continue
             }
         }
+        let layout = LatencyHistogram.make()
         for map in [KernelTraceMap.call, .handshake, .runQueue] {
-            if let counts = buckets[map], !fits(counts) { overflow = overflow ?? map.at }
+            if let counts = buckets[map], !fits(counts, in: layout) { overflow = overflow ?? map.at }
         }
         // No trace of a run counts that many events (``ReadLimits``): not bpftrace's output.
         if let overflow {
@@ -71,8 +72,7 @@ package enum KernelTraceOutput {
     }
 
     /// Whether the buckets' counts make a histogram whose sums fit (``ReadLimits``).
-    static func fits(_ counts: [UInt64: UInt64]) -> Bool {
-        var h = LatencyHistogram.make()
+    static func fits(_ counts: [UInt64: UInt64], in h: Histogram<UInt64>) -> Bool {
         var sum = ReadLimits.HistogramSum()
         for (index, count) in counts {
             guard let ns = KernelTraceBuckets.representativeNs(ofBucket: index) else { continue }

@@ -214,8 +214,8 @@ package enum RunMerge {
             guard let x, let y else { continue }
             guard LatencyHistogram.canAdd(y, to: x) else { throw Failure(description: "\(tag)'s \(name) histogram has another layout than the first run's") }
         }
+        let template = LatencyHistogram.makeLogInterval()
         for row in p.intervalHistograms?.rows ?? [] {
-            let template = LatencyHistogram.makeLogInterval()
             for h in [row.latency, row.service, row.connectCall] where !LatencyHistogram.canAdd(h, to: template) {
                 throw Failure(description: "\(tag)'s latency.hlog rows have another layout than connbench's")
             }
