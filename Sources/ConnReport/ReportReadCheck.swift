@@ -20,7 +20,7 @@ enum ReportReadCheck {
             throw ReportJSON.Failure(description: "\(path) is \(magnitude): more than any run counts (at most 2^52)")
         }
         for (name, t) in [("tally", report.tally), ("warmup", report.warmup)] where !t.isBalanced {
-            throw ReportJSON.Failure(description: ".run.\(name): attempts \(t.attempts) != established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)")
+            throw ReportJSON.Failure(description: ".run.\(name): \(t.imbalanceText)")
         }
         if report.setup.config.intervalNs == 0 {
             throw ReportJSON.Failure(description: ".run.setup.config.intervalNs is 0: a time series needs an interval")

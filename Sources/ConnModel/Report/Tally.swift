@@ -12,6 +12,11 @@ public struct Tally: Sendable, Codable, Equatable {
 
     package var isBalanced: Bool { attempts == established + failed + timedOut + inFlight }
 
+    /// The identity as it fails, with its figures: what a refusal of an unbalanced tally says.
+    package var imbalanceText: String {
+        "attempts \(attempts) != established \(established) + failed \(failed) + timed out \(timedOut) + in flight \(inFlight)"
+    }
+
     package static func + (a: Tally, b: Tally) -> Tally {
         var t = a
         t.attempts += b.attempts

@@ -43,10 +43,7 @@ package enum RunMerge {
         mergeOneGeneratorViews(&r, parts, tags: tags, notes: &notes)
         for (i, p) in parts.enumerated() { notes += p.notes.map { "[\(tags[i])] \($0)" } }
         r.notes = notes
-        guard r.tally.isBalanced else {
-            let t = r.tally
-            throw Failure(description: "the sum breaks the accounting identity: attempts \(t.attempts) != established \(t.established) + failed \(t.failed) + timed out \(t.timedOut) + in flight \(t.inFlight)")
-        }
+        guard r.tally.isBalanced else { throw Failure(description: "the sum breaks the accounting identity: \(r.tally.imbalanceText)") }
         r.warnings = FigureWarnings.warnings(r)
         r.verdict = VerdictAssessment.assess(r, concurrency: r.setup.concurrency)
         return r
